@@ -1,0 +1,34 @@
+// argv → command. Each command lives in its own file and returns an exit code; only the CLI prints.
+import { Command, CommanderError } from 'commander';
+import { explainCommand } from './explain-command.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(setCode: (code: number) => void): Command {
+  const program = new Command()
+    .name('gemwarden')
+    .description('Keeps applications working when the Gemini API fails.')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError();
+
+  program.command('explain')
+    .description('explain a Gemini error body or log line (from FILE, or standard input)')
+    .argument('[file]', 'file with the error text; "-" or nothing reads standard input')
+    .option('--json', 'print one JSON object instead of text')
+    .action(async (file: string | undefined, options: { json?: boolean }) => setCode(await explainCommand(file, options)));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((value) => { code = value; });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  return code;
+}

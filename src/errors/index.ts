@@ -1,0 +1,12 @@
+// The error model: one GeminiError with a machine-readable kind, classify() from any failure,
+// the catalogue of remedies and explain() for people.
+export * from './kinds.js';
+export * from './gemini-error.js';
+export * from './quota.js';
+export * from './retry-delay.js';
+export { classify, classifyResponse, type ClassifyInput, type ClassifyContext, type HttpFailure } from './classify.js';
+export { inspectResponse, looksLikeResponse, BLOCKING_FINISH_REASONS, type ResponseProblem } from './response-check.js';
+export { CATALOGUE, replacementModel, specifics, type CatalogueEntry } from './catalogue.js';
+export { explain, explainText, type Explanation, type TextStyle } from './explain.js';
+export { keyHint, redactSecrets } from './redact.js';
+export { findEmbeddedValues } from './embedded-json.js';
