@@ -116,7 +116,7 @@ describe('classify: per-day against per-minute', () => {
 
   it('limit 0 (no free tier for the model) is quota_exhausted with no retry time', () => {
     const body = structuredClone(PER_DAY_BODY);
-    const violation = (body.error.details[1] as { violations: Array<Record<string, string>> }).violations[0]!;
+    const violation = (body.error.details[1] as unknown as { violations: Array<Record<string, string>> }).violations[0]!;
     violation.quotaId = 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier';
     violation.quotaValue = '0';
     const error = classify({ status: 429, body: JSON.stringify(body) }, { now });

@@ -25,6 +25,7 @@ export function runCli(args: string[], options: { input?: string | Buffer; env?:
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr });
     });
+    child.stdin.on('error', () => undefined); // the command may stop reading early (e.g. input too large)
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
   });
