@@ -1,5 +1,6 @@
 // argv → command. Each command lives in its own file and returns an exit code; only the CLI prints.
 import { Command, CommanderError } from 'commander';
+import { emulateCommand, type EmulateOptions } from './emulate-command.js';
 import { explainCommand } from './explain-command.js';
 
 export const VERSION = '0.1.0';
@@ -17,6 +18,13 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .argument('[file]', 'file with the error text; "-" or nothing reads standard input')
     .option('--json', 'print one JSON object instead of text')
     .action(async (file: string | undefined, options: { json?: boolean }) => setCode(await explainCommand(file, options)));
+
+  program.command('emulate')
+    .description('run a local Gemini API that reproduces real errors, quotas and faults')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '8788')
+    .option('--config <file>', 'emulator config (JSON or YAML): keys, models, quotas, clock, latency, faults')
+    .action(async (options: EmulateOptions) => setCode(await emulateCommand(options)));
 
   return program;
 }

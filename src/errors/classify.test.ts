@@ -102,7 +102,7 @@ describe('classify: per-day against per-minute', () => {
     const error = classify({ status: 429, body: JSON.stringify(PER_DAY_BODY) }, { now });
     expect(error.kind).toBe('quota_exhausted');
     expect(error.retryable).toBe(false);
-    expect(error.serverRetryDelayMs).toBe(2000);
+    expect(error.serverRetryDelayMs).toBe(2464);
     expect(error.resetAt).toBe(Date.UTC(2026, 10, 29, 8, 0, 0)); // midnight PST
     expect(error.retryAfterMs).toBe(20 * 3600 * 1000);
     expect(explain(error).explanation).toContain('00:00 Pacific');
@@ -196,5 +196,14 @@ describe('classify: input forms', () => {
     const error = classify(`Error fetching https://generativelanguage.googleapis.com/v1beta/models/x:generateContent?key=${key} [403 Forbidden] Permission denied: Consumer 'api_key:${key}' has been suspended.`);
     expect(JSON.stringify(error.toJSON())).not.toContain(key);
     expect(error.message).toContain('…stuv');
+  });
+});
+
+describe('classify: the later of RetryInfo and the message wins', () => {
+  it('RetryInfo "32s" with "Please retry in 32.43s" waits 32.43 s', () => {
+    const body = { error: { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 5, model: gemini-2.5-pro\nPlease retry in 32.43s.', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '32s' }] } };
+    const error = classify({ status: 429, body: JSON.stringify(body) });
+    expect(error.kind).toBe('rate_limited');
+    expect(error.retryAfterMs).toBe(32430);
   });
 });

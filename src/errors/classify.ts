@@ -372,8 +372,13 @@ function build(evidence: Evidence, context: ClassifyContext, input: unknown): Ge
   if (quota.length === 0) quota = violationsFromText(`${evidence.message}\n${evidence.text}`);
   const kind = decideKind(evidence, quota, reason);
 
-  const serverRetryDelayMs = retryDelayFromDetails(evidence.details) ?? retryDelayFromMessage(evidence.message) ??
-    retryDelayFromMessage(evidence.text) ?? retryDelayFromHeaders(evidence.headers, now);
+  // RetryInfo is written in whole seconds while the message keeps the fraction ("retry in 2.46s",
+  // RetryInfo "2s"): the later of the two is the earliest retry that will not be refused again.
+  const fromDetails = retryDelayFromDetails(evidence.details);
+  const fromMessage = retryDelayFromMessage(evidence.message) ?? retryDelayFromMessage(evidence.text);
+  const serverRetryDelayMs = fromDetails !== undefined || fromMessage !== undefined
+    ? Math.max(fromDetails ?? 0, fromMessage ?? 0)
+    : retryDelayFromHeaders(evidence.headers, now);
   let retryAfterMs = serverRetryDelayMs;
   let resetAt: number | undefined;
   if (kind === 'quota_exhausted') {

@@ -191,3 +191,36 @@ export type StreamFormat = 'sse' | 'json-array';
 export function createStreamDecoder(format: StreamFormat): SseStreamDecoder | JsonArrayStreamDecoder {
   return format === 'sse' ? new SseStreamDecoder() : new JsonArrayStreamDecoder();
 }
+
+/** Every complete JSON object that parses in a text, outermost first (for prompts that embed data). */
+export function findJsonObjects(text: string, limit = 256): unknown[] {
+  const found: unknown[] = [];
+  let start = text.indexOf('{');
+  while (start >= 0 && found.length < limit) {
+    const end = matchingBrace(text, start);
+    if (end > start) {
+      try {
+        found.push(JSON.parse(text.slice(start, end + 1)));
+        start = text.indexOf('{', end + 1);
+        continue;
+      } catch { /* not JSON from here: try the next brace */ }
+    }
+    start = text.indexOf('{', start + 1);
+  }
+  return found;
+}
+
+function matchingBrace(text: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (char === '\\') i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === '{') depth++;
+    else if (char === '}' && --depth === 0) return i;
+  }
+  return -1;
+}

@@ -1,0 +1,41 @@
+// Reads a JSON or YAML config file and checks it against a zod schema, turning every problem into
+// one message that names the file and the field.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error)}`);
+  }
+  const yaml = ['.yaml', '.yml'].includes(extname(path).toLowerCase());
+  try {
+    return yaml ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(error as Error).message}`);
+  }
+}
+
+function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((part, index) => typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`).join('') || '(top level)';
+}
+
+/** Validates with a zod schema; the error names every bad field. */
+export function checkConfig<S extends z.ZodType>(schema: S, value: unknown, origin: string): z.output<S> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `  - ${fieldPath(issue.path)}: ${issue.message}`);
+  throw new ConfigError(`invalid config in ${origin}:\n${problems.join('\n')}`);
+}
+
+export function loadConfigFile<S extends z.ZodType>(schema: S, path: string): z.output<S> {
+  return checkConfig(schema, readConfigFile(path), path);
+}

@@ -1,0 +1,213 @@
+// generateContent, streamGenerateContent and countTokens: validation, faults, quotas, deadlines and
+// deterministic answers, written to the socket the way Gemini writes them.
+import type { ServerResponse } from 'node:http';
+import {
+  encodeSseError, encodeSseEvent, errorEnvelope, JsonArrayStreamWriter, normaliseFieldNames, validateRequestShape,
+  type ApiVersion, type CountTokensRequest, type GenerateContentRequest, type GenerateContentResponse,
+} from '../wire/index.js';
+import { answerText, hashText } from './answers.js';
+import { bodies, JSON_TYPE, type EmulatedError } from './bodies.js';
+import type { EmulatedModel } from './models.js';
+import type { EmulatorState, KeyRecord } from './state.js';
+import { countRequestTokens, countTextTokens } from './tokens.js';
+
+export type Outcome =
+  | { type: 'error'; error: EmulatedError; delayMs?: number }
+  | { type: 'json'; body: unknown; delayMs?: number }
+  | { type: 'stream'; chunks: GenerateContentResponse[]; firstTokenMs: number; perChunkMs: number; breakAfter?: number; breakError?: EmulatedError; sse: boolean };
+
+export interface MethodCall {
+  state: EmulatorState;
+  model: EmulatedModel;
+  method: string;
+  version: ApiVersion;
+  key: KeyRecord;
+  bodyText: string;
+  sse: boolean;
+  /** Seconds from the X-Server-Timeout header. */
+  serverTimeoutSeconds?: number;
+}
+
+const VALID_ROLES = new Set(['user', 'model', 'function', 'system']);
+
+function parseBody(text: string): { value?: unknown; error?: EmulatedError } {
+  if (text.trim() === '') return { value: {} };
+  try {
+    return { value: JSON.parse(text) };
+  } catch (failure) {
+    const position = Number(/position (\d+)/.exec(String(failure))?.[1] ?? text.length);
+    const lineStart = text.lastIndexOf('\n', position - 1) + 1;
+    const lineEnd = text.indexOf('\n', position);
+    const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd).slice(0, 200);
+    return { error: bodies.invalidJson(line, Math.min(position - lineStart, 200)) };
+  }
+}
+
+function checkContents(request: GenerateContentRequest, prefix: string): EmulatedError | undefined {
+  if (!Array.isArray(request.contents) || request.contents.length === 0) {
+    return bodies.invalidArgument(`* ${prefix}.contents: contents is not specified\n`);
+  }
+  for (const [index, content] of request.contents.entries()) {
+    if (content.role !== undefined && content.role !== '' && !VALID_ROLES.has(content.role)) {
+      return bodies.invalidArgument('Please use a valid role: user, model.');
+    }
+    if (!Array.isArray(content.parts) || content.parts.length === 0) {
+      return bodies.invalidArgument(`* ${prefix}.contents[${index}].parts: contents.parts must not be empty.\n`);
+    }
+  }
+  return undefined;
+}
+
+/** Splits an answer into stream pieces of a few words (JSON answers into pieces of characters). */
+function splitAnswer(text: string): string[] {
+  if (text.length === 0) return [''];
+  const pieces: string[] = [];
+  const words = text.match(/\S+\s*/g) ?? [text];
+  const leading = /^\s*/.exec(text)?.[0] ?? '';
+  if (leading) words[0] = leading + words[0];
+  for (let i = 0; i < words.length; i += 4) pieces.push(words.slice(i, i + 4).join(''));
+  return pieces;
+}
+
+export function handleMethod(call: MethodCall): Outcome {
+  const { state, model, method, key } = call;
+  const parsed = parseBody(call.bodyText);
+  if (parsed.error) return { type: 'error', error: parsed.error };
+  const shape = method === 'countTokens' ? 'CountTokensRequest' : 'GenerateContentRequest';
+  const violations = validateRequestShape(parsed.value, shape);
+  if (violations.length > 0) return { type: 'error', error: bodies.fieldViolations(violations) };
+
+  if (method === 'countTokens') {
+    const request = normaliseFieldNames(parsed.value as CountTokensRequest, 'CountTokensRequest');
+    const inner = request.generateContentRequest ?? { contents: request.contents ?? [] };
+    const problem = checkContents(inner, request.generateContentRequest ? 'CountTokensRequest.generate_content_request' : 'CountTokensRequest');
+    if (problem) return { type: 'error', error: problem };
+    const totalTokens = countRequestTokens(inner);
+    return { type: 'json', body: { totalTokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: totalTokens }] } };
+  }
+
+  const request = normaliseFieldNames(parsed.value as GenerateContentRequest, 'GenerateContentRequest');
+  const problem = checkContents(request, 'GenerateContentRequest');
+  if (problem) return { type: 'error', error: problem };
+  const promptTokens = countRequestTokens(request);
+  if (promptTokens > model.inputTokenLimit) return { type: 'error', error: bodies.inputTooLarge(promptTokens, model.inputTokenLimit) };
+
+  const now = state.clock.now();
+  const picked = state.faults.select({ model: model.name, key: key.key, project: key.project }, now);
+  if (picked.before) {
+    return { type: 'error', error: bodies.forStatus(picked.before.fault.status!, Math.floor(state.variant() * 3)), delayMs: picked.latencyMs };
+  }
+  if (model.internalErrorAboveTokens !== undefined && promptTokens > model.internalErrorAboveTokens) {
+    return { type: 'error', error: bodies.internal(), delayMs: picked.latencyMs };
+  }
+
+  const refusal = state.ledger.admit(key.project, model.name, promptTokens, { rpm: model.rpm, tpm: model.tpm, rpd: model.rpd }, now);
+  if (refusal) {
+    const extra = refusal.limit === 0 && refusal.window === 'rpd' ? (['rpm'] as const) : [];
+    return { type: 'error', error: bodies.quota(refusal.window, key.tier, model.name, refusal.limit, refusal.retryAfterMs, [...extra]), delayMs: picked.latencyMs };
+  }
+
+  // The answer.
+  const seed = state.config.seed ?? 1;
+  let text = answerText(request, { seed, model: model.name, echo: model.answer === 'echo' });
+  const maxOutput = Math.min(request.generationConfig?.maxOutputTokens ?? model.outputTokenLimit, model.outputTokenLimit);
+  let finishReason = 'STOP';
+  if (countTextTokens(text) > maxOutput) {
+    text = text.slice(0, Math.max(0, maxOutput * 4));
+    finishReason = 'MAX_TOKENS';
+  }
+  const outputTokens = countTextTokens(text);
+  const usageMetadata = { promptTokenCount: promptTokens, candidatesTokenCount: outputTokens, totalTokenCount: promptTokens + outputTokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: promptTokens }] };
+  const responseId = hashText(`${model.name}\n${text}\n${now}`, seed).toString(36);
+  const firstTokenMs = (state.config.latency?.firstTokenMs ?? 0) + picked.latencyMs;
+  const perTokenMs = state.config.latency?.perTokenMs ?? 0;
+  const totalMs = firstTokenMs + perTokenMs * outputTokens;
+
+  if (call.serverTimeoutSeconds !== undefined && totalMs > call.serverTimeoutSeconds * 1000) {
+    return { type: 'error', error: bodies.deadline(), delayMs: call.serverTimeoutSeconds * 1000 };
+  }
+
+  if (picked.answer) {
+    const body = stoppedAnswer(picked.answer.fault, usageMetadata, model.name, responseId);
+    if (method === 'generateContent') return { type: 'json', body, delayMs: totalMs };
+    return { type: 'stream', chunks: [body], firstTokenMs, perChunkMs: 0, sse: call.sse };
+  }
+
+  if (method === 'generateContent') {
+    const body: GenerateContentResponse = {
+      candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason, index: 0 }],
+      usageMetadata,
+      modelVersion: model.name,
+      responseId,
+    };
+    return { type: 'json', body, delayMs: totalMs };
+  }
+
+  const pieces = splitAnswer(text);
+  const chunks: GenerateContentResponse[] = pieces.map((piece, index) => ({
+    candidates: [{
+      content: { parts: [{ text: piece }], role: 'model' },
+      ...(index === pieces.length - 1 ? { finishReason } : {}),
+      index: 0,
+    }],
+    usageMetadata: index === pieces.length - 1 ? usageMetadata : { promptTokenCount: promptTokens, totalTokenCount: promptTokens },
+    modelVersion: model.name,
+    responseId,
+  }));
+  const outcome: Outcome = {
+    type: 'stream', chunks, firstTokenMs, perChunkMs: pieces.length > 0 ? (perTokenMs * outputTokens) / pieces.length : 0, sse: call.sse,
+  };
+  if (picked.midStream) {
+    outcome.breakAfter = Math.max(1, Math.min(2, chunks.length - 1));
+    outcome.breakError = bodies.forStatus(picked.midStream.fault.status!, Math.floor(state.variant() * 3));
+  }
+  return outcome;
+}
+
+const SAFETY_CATEGORIES = ['HARM_CATEGORY_HATE_SPEECH', 'HARM_CATEGORY_DANGEROUS_CONTENT', 'HARM_CATEGORY_HARASSMENT', 'HARM_CATEGORY_SEXUALLY_EXPLICIT'];
+
+/** A 200 answer withheld by a filter or cut by the token limit, as a fault asks. */
+function stoppedAnswer(fault: { finishReason?: string; blockReason?: string }, usage: GenerateContentResponse['usageMetadata'], model: string, responseId: string): GenerateContentResponse {
+  const ratings = (blocked: boolean) => SAFETY_CATEGORIES.map((category, index) => ({
+    category, probability: blocked && index === SAFETY_CATEGORIES.length - 1 ? 'HIGH' : 'NEGLIGIBLE',
+    ...(blocked && index === SAFETY_CATEGORIES.length - 1 ? { blocked: true } : {}),
+  }));
+  if (fault.blockReason) {
+    return { promptFeedback: { blockReason: fault.blockReason, safetyRatings: ratings(fault.blockReason === 'SAFETY') }, usageMetadata: { promptTokenCount: usage?.promptTokenCount ?? 0, totalTokenCount: usage?.promptTokenCount ?? 0 }, modelVersion: model, responseId };
+  }
+  const reason = fault.finishReason ?? 'SAFETY';
+  const candidate = reason === 'MAX_TOKENS'
+    ? { content: { role: 'model', parts: [] }, finishReason: reason, index: 0 }
+    : { finishReason: reason, index: 0, ...(reason === 'SAFETY' ? { safetyRatings: ratings(true) } : {}) };
+  const output = reason === 'MAX_TOKENS' ? 0 : 1;
+  return { candidates: [candidate], usageMetadata: { promptTokenCount: usage?.promptTokenCount ?? 0, candidatesTokenCount: output, totalTokenCount: (usage?.promptTokenCount ?? 0) + output }, modelVersion: model, responseId };
+}
+
+/** Writes a stream outcome, pausing between chunks and honouring backpressure; stops if the client goes. */
+export async function writeStream(raw: ServerResponse, outcome: Extract<Outcome, { type: 'stream' }>, sleep: (ms: number) => Promise<void>, onBreak: () => void): Promise<void> {
+  raw.writeHead(200, {
+    'content-type': outcome.sse ? 'text/event-stream' : JSON_TYPE,
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+  });
+  const writer = new JsonArrayStreamWriter();
+  const write = async (text: string) => {
+    if (raw.destroyed) return false;
+    if (!raw.write(text)) await new Promise<void>((resolve) => { raw.once('drain', resolve); raw.once('close', resolve); });
+    return !raw.destroyed;
+  };
+  if (outcome.firstTokenMs > 0) await sleep(outcome.firstTokenMs);
+  for (const [index, chunk] of outcome.chunks.entries()) {
+    if (outcome.breakAfter !== undefined && index === outcome.breakAfter && outcome.breakError) {
+      onBreak();
+      const envelope = JSON.parse(outcome.breakError.body) as ReturnType<typeof errorEnvelope>;
+      await write(outcome.sse ? encodeSseError(envelope) : writer.element(envelope) + writer.close());
+      raw.end();
+      return;
+    }
+    if (index > 0 && outcome.perChunkMs > 0) await sleep(outcome.perChunkMs);
+    if (!(await write(outcome.sse ? encodeSseEvent(chunk) : writer.element(chunk)))) return;
+  }
+  if (!outcome.sse) await write(writer.close());
+  raw.end();
+}
