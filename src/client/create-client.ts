@@ -1,0 +1,195 @@
+// createClient(): the library facade. Every call runs through the pipeline, which applies the
+// remedies; the client only knows how to make one attempt of each kind of call.
+import { classify, GeminiError, inspectResponse, type AttemptRecord } from '../errors/index.js';
+import { estimateRequestTokens } from '../pacing/estimate.js';
+import { unlimitedPacer } from '../pacing/pacer.js';
+import { Engine, type AttemptInput, type CallSpec } from '../pipeline/engine.js';
+import { PipelineEmitter, type PipelineEventName, type PipelineEvents } from '../pipeline/events.js';
+import { KeyPool, resolvePolicy, type CircuitSnapshot } from '../policy/index.js';
+import { realClock } from '../time/index.js';
+import { send, type TransportCall } from '../transport/http-transport.js';
+import {
+  bareModelName, normaliseFieldNames,
+  type CountTokensResponse, type GenerateContentRequest, type GenerateContentResponse, type ListModelsResponse, type ModelInfo,
+} from '../wire/index.js';
+import { CLIENT_DEFAULTS, type CallOptions, type ClientOptions } from './options.js';
+import { GeminiStream } from './stream.js';
+
+export interface GenerateResult {
+  response: GenerateContentResponse;
+  /** The model that answered (a fallback when the requested one failed). */
+  model: string;
+  attempts: AttemptRecord[];
+  /** The answer's text (thoughts excluded). */
+  text: string;
+}
+
+export interface ClientSnapshot {
+  keys: ReturnType<KeyPool['snapshot']>['keys'];
+  pairs: ReturnType<KeyPool['snapshot']>['pairs'];
+  circuits: CircuitSnapshot[];
+  droppedModels: Record<string, string>;
+  retryBudget: ReturnType<Engine['budget']['snapshot']>;
+}
+
+export class GeminiClient {
+  readonly events = new PipelineEmitter();
+  readonly keys: KeyPool;
+  private readonly engine: Engine;
+  private readonly transportBase: Pick<TransportCall, 'baseUrl' | 'version' | 'fetch' | 'clock'>;
+
+  constructor(private readonly options: ClientOptions) {
+    this.keys = new KeyPool(options.keys ?? []);
+    if (this.keys.keys.length === 0) throw new TypeError('createClient needs at least one API key (keys: ["…"])');
+    const clock = options.clock ?? realClock;
+    this.engine = new Engine({
+      keys: this.keys,
+      policy: resolvePolicy(options),
+      rules: options.rules ?? {},
+      clock,
+      pacer: options.pacer ?? unlimitedPacer,
+      events: this.events,
+    });
+    this.transportBase = {
+      baseUrl: options.baseUrl ?? CLIENT_DEFAULTS.baseUrl,
+      version: options.apiVersion ?? CLIENT_DEFAULTS.apiVersion,
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      clock,
+    };
+  }
+
+  on<E extends PipelineEventName>(event: E, handler: (payload: PipelineEvents[E]) => void): () => void {
+    return this.events.on(event, handler);
+  }
+
+  off<E extends PipelineEventName>(event: E, handler: (payload: PipelineEvents[E]) => void): void {
+    this.events.off(event, handler);
+  }
+
+  private fallbacksFor(model: string, options: CallOptions): readonly string[] {
+    return (options.fallbacks ?? this.options.fallbacks?.[model] ?? []).map(bareModelName);
+  }
+
+  private spec<T>(model: string, request: GenerateContentRequest, options: CallOptions, paced: boolean, attempt: CallSpec<T>['attempt']): CallSpec<T> {
+    const shrink = options.shrink ?? this.options.shrink;
+    return {
+      model: bareModelName(model),
+      fallbacks: this.fallbacksFor(bareModelName(model), options),
+      request,
+      attempt,
+      tokens: estimateRequestTokens(request),
+      paced,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+      ...(shrink ? { shrink } : {}),
+    };
+  }
+
+  private call(input: AttemptInput, method: TransportCall['method'], body?: unknown, alt?: 'sse'): ReturnType<typeof send> {
+    return send({
+      ...this.transportBase,
+      model: input.model,
+      ...(method ? { method } : {}),
+      key: input.key.key,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(alt ? { alt } : {}),
+      timeoutMs: input.timeoutMs,
+      serverTimeoutSeconds: input.serverTimeoutSeconds,
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
+  }
+
+  private context(input: AttemptInput) {
+    return { model: input.model, keyHint: input.key.hint, secrets: [input.key.key] };
+  }
+
+  /** generateContent with every remedy: retries, key rotation, model fallback, shrinking, pacing. */
+  async generateContent(model: string, request: GenerateContentRequest, options: CallOptions = {}): Promise<GenerateResult> {
+    const normalised = normaliseFieldNames(request, 'GenerateContentRequest');
+    const expectJson = normalised.generationConfig?.responseMimeType === 'application/json';
+    const result = await this.engine.run(this.spec<GenerateContentResponse>(model, normalised, options, true, async (input) => {
+      const answer = await this.call(input, 'generateContent', input.request);
+      const text = await answer.text();
+      if (!answer.response.ok) throw classify({ status: answer.response.status, headers: answer.response.headers, body: text }, this.context(input));
+      let body: GenerateContentResponse;
+      try {
+        body = JSON.parse(text) as GenerateContentResponse;
+      } catch {
+        throw classify({ status: 200, body: text }, this.context(input));
+      }
+      if (inspectResponse(body, { finalChunk: true, expectJson })) {
+        throw classify({ status: 200, body: text }, { ...this.context(input), expectJson });
+      }
+      return { value: body, ...(body.usageMetadata?.promptTokenCount !== undefined ? { inputTokens: body.usageMetadata.promptTokenCount } : {}) };
+    }));
+    const parts = result.value.candidates?.[0]?.content?.parts ?? [];
+    return { response: result.value, model: result.model, attempts: result.attempts, text: parts.filter((part) => !part.thought).map((part) => part.text ?? '').join('') };
+  }
+
+  /**
+   * streamGenerateContent: retries and fallbacks happen until the first chunk reaches the caller;
+   * after that a failure ends the stream with a GeminiError carrying the partial text.
+   */
+  generateContentStream(model: string, request: GenerateContentRequest, options: CallOptions = {}): GeminiStream {
+    const normalised = normaliseFieldNames(request, 'GenerateContentRequest');
+    return new GeminiStream((attempt) => this.engine.run(this.spec(model, normalised, options, true, attempt)), (input) => this.call(input, 'streamGenerateContent', input.request, 'sse'), (input) => this.context(input));
+  }
+
+  async countTokens(model: string, request: GenerateContentRequest | { contents: GenerateContentRequest['contents'] }, options: CallOptions = {}): Promise<CountTokensResponse> {
+    const body = normaliseFieldNames(request as GenerateContentRequest, 'GenerateContentRequest');
+    const result = await this.engine.run(this.spec<CountTokensResponse>(model, body, { ...options, fallbacks: [] }, false, async (input) => {
+      const countBody = body.generationConfig || body.systemInstruction || body.tools
+        ? { generateContentRequest: { ...body, model: `models/${input.model}` } }
+        : { contents: body.contents };
+      const answer = await this.call(input, 'countTokens', countBody);
+      const text = await answer.text();
+      if (!answer.response.ok) throw classify({ status: answer.response.status, headers: answer.response.headers, body: text }, this.context(input));
+      try {
+        return { value: JSON.parse(text) as CountTokensResponse };
+      } catch {
+        throw classify({ status: 200, body: text }, this.context(input));
+      }
+    }));
+    return result.value;
+  }
+
+  /** The models the first healthy key can see (all pages). */
+  async listModels(options: CallOptions = {}): Promise<ModelInfo[]> {
+    const result = await this.engine.run(this.spec<ModelInfo[]>('(list-models)', { contents: [] }, { ...options, fallbacks: [] }, false, async (input) => {
+      const models: ModelInfo[] = [];
+      let pageToken: string | undefined;
+      do {
+        const answer = await send({
+          ...this.transportBase, key: input.key.key, path: `models?pageSize=1000${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`,
+          timeoutMs: input.timeoutMs, ...(input.signal ? { signal: input.signal } : {}),
+        });
+        const text = await answer.text();
+        if (!answer.response.ok) throw classify({ status: answer.response.status, headers: answer.response.headers, body: text }, { keyHint: input.key.hint, secrets: [input.key.key] });
+        const page = JSON.parse(text) as ListModelsResponse;
+        models.push(...(page.models ?? []));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return { value: models };
+    }));
+    return result.value;
+  }
+
+  /** Keys, parked and cooling projects, circuits: for metrics and the status page. */
+  snapshot(): ClientSnapshot {
+    const now = this.transportBase.clock.now();
+    const pool = this.keys.snapshot(now);
+    return {
+      keys: pool.keys,
+      pairs: pool.pairs,
+      circuits: [...this.engine.breakers.values()].filter((breaker) => breaker.model !== '(list-models)').map((breaker) => breaker.snapshot(now)),
+      droppedModels: Object.fromEntries(this.engine.dropped),
+      retryBudget: this.engine.budget.snapshot(now),
+    };
+  }
+}
+
+export function createClient(options: ClientOptions): GeminiClient {
+  return new GeminiClient(options);
+}
+
+export { GeminiError };

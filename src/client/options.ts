@@ -1,0 +1,41 @@
+// Options of createClient(), with defaults in one place.
+import type { ErrorKind } from '../errors/index.js';
+import type { Pacer } from '../pacing/pacer.js';
+import type { ShrinkHook } from '../pipeline/engine.js';
+import type { KeySpec, PolicyOverrides, Rule } from '../policy/index.js';
+import type { Clock } from '../time/index.js';
+import type { FetchLike } from '../transport/http-transport.js';
+import type { ApiVersion } from '../wire/index.js';
+
+export interface ClientOptions extends PolicyOverrides {
+  /** API keys: strings (each its own project) or { key, project } to group keys of one project. */
+  keys: ReadonlyArray<string | KeySpec>;
+  /** Gemini's base URL, or the emulator's / a proxy's. */
+  baseUrl?: string;
+  apiVersion?: ApiVersion;
+  /** Model → the models to try after it, in order. */
+  fallbacks?: Record<string, readonly string[]>;
+  /** Replace the rule for any kind of failure. */
+  rules?: Partial<Record<ErrorKind, Rule>>;
+  /** Called on a 500 after a retry, or on input_too_large: return a smaller request, or undefined. */
+  shrink?: ShrinkHook;
+  /** Injected for tests and SDK adapters; defaults to the global fetch. */
+  fetch?: FetchLike;
+  clock?: Clock;
+  /** Decides when a (project, model) may send; defaults to no pacing. */
+  pacer?: Pacer;
+}
+
+export const CLIENT_DEFAULTS = {
+  baseUrl: 'https://generativelanguage.googleapis.com',
+  apiVersion: 'v1beta' as ApiVersion,
+};
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Total time for this call, waits included (overrides the client's deadlineMs). */
+  deadlineMs?: number;
+  /** Models to try after this one (overrides the client's fallbacks for this call). */
+  fallbacks?: readonly string[];
+  shrink?: ShrinkHook;
+}

@@ -1,0 +1,42 @@
+// The events the pipeline emits. The library never prints: callers (the CLI, the gateway, the
+// status page) subscribe and decide what to show. No event carries more of a key than its hint.
+import { EventEmitter } from 'node:events';
+import type { ErrorKind } from '../errors/index.js';
+
+export interface PipelineEvents {
+  'attempt-failed': { model: string; keyHint: string; kind: ErrorKind; status?: number; message: string; attempt: number; action: string };
+  'retry-scheduled': { model: string; delayMs: number; kind: ErrorKind; attempt: number };
+  'model-fallback': { from: string; to: string; reason: string };
+  'key-disabled': { keyHint: string; project: string; model?: string; reason: string; kind: ErrorKind };
+  'key-parked': { project: string; model: string; until: number; reason: string };
+  'circuit-opened': { model: string; until: number };
+  'circuit-closed': { model: string };
+  'quota-waited': { project: string; model: string; waitedMs: number };
+  'request-succeeded': { model: string; requestedModel: string; attempts: number; durationMs: number };
+  'request-failed': { requestedModel: string; kind: ErrorKind; attempts: number; durationMs: number };
+}
+
+export type PipelineEventName = keyof PipelineEvents;
+
+export class PipelineEmitter {
+  private readonly emitter = new EventEmitter();
+
+  on<E extends PipelineEventName>(event: E, handler: (payload: PipelineEvents[E]) => void): () => void {
+    this.emitter.on(event, handler);
+    return () => this.emitter.off(event, handler);
+  }
+
+  off<E extends PipelineEventName>(event: E, handler: (payload: PipelineEvents[E]) => void): void {
+    this.emitter.off(event, handler);
+  }
+
+  emit<E extends PipelineEventName>(event: E, payload: PipelineEvents[E]): void {
+    for (const listener of this.emitter.listeners(event)) {
+      try {
+        (listener as (payload: PipelineEvents[E]) => void)(payload);
+      } catch {
+        // A subscriber's bug must not break a request.
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// Every knob of the default policy, with its default in one place.
+
+export interface BackoffOptions {
+  /** First retry waits up to this long (full jitter), doubling each time. */
+  baseMs: number;
+  /** Cap of one backoff delay. */
+  maxMs: number;
+}
+
+export interface BreakerOptions {
+  /** Consecutive failures of a model (across calls) that open its circuit. */
+  failureThreshold: number;
+  /** How long an open circuit skips the model before one probe is let through. */
+  cooldownMs: number;
+}
+
+export interface RetryBudgetOptions {
+  /** Retries allowed as a share of first attempts in the window. */
+  ratio: number;
+  /** Retries always allowed per window, however few requests there were. */
+  minPerWindow: number;
+  windowMs: number;
+}
+
+export interface TimeoutOptions {
+  /** Per-attempt timeout of the first attempt. */
+  initialMs: number;
+  /** The ladder multiplies by this after each timeout or 504. */
+  factor: number;
+  /** No attempt waits longer than this. */
+  maxMs: number;
+  /** Gemini refuses a server timeout under 10 s: X-Server-Timeout is never set below this. */
+  minServerTimeoutMs: number;
+}
+
+export interface PolicyOptions {
+  maxAttempts: number;
+  /** Total time for one call, waits included. */
+  deadlineMs: number;
+  /** Consecutive failures of one model within a call before moving to the next model. */
+  fallbackAfter: number;
+  /** A rate-limit wait longer than this moves to the next model when one can serve at once. */
+  rateLimitFallbackAfterMs: number;
+  /** Retries of a 500 on the same model before shrinking or falling back. */
+  internalRetries: number;
+  /** Retries with a longer timeout on the same model before falling back. */
+  timeoutRetries: number;
+  /** Fall back to the next model when an answer is blocked by a filter. */
+  fallbackOnBlocked: boolean;
+  backoff: BackoffOptions;
+  breaker: BreakerOptions;
+  retryBudget: RetryBudgetOptions | false;
+  timeout: TimeoutOptions;
+}
+
+export const POLICY_DEFAULTS: PolicyOptions = {
+  maxAttempts: 8,
+  deadlineMs: 300_000,
+  fallbackAfter: 2,
+  rateLimitFallbackAfterMs: 5_000,
+  internalRetries: 1,
+  timeoutRetries: 1,
+  fallbackOnBlocked: false,
+  backoff: { baseMs: 500, maxMs: 20_000 },
+  breaker: { failureThreshold: 3, cooldownMs: 30_000 },
+  retryBudget: { ratio: 0.2, minPerWindow: 10, windowMs: 10_000 },
+  timeout: { initialMs: 60_000, factor: 2, maxMs: 600_000, minServerTimeoutMs: 10_000 },
+};
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> | (T[K] extends false ? false : never) : T[K] };
+export type PolicyOverrides = DeepPartial<PolicyOptions>;
+
+/** The defaults with the caller's overrides, one level deep. */
+export function resolvePolicy(overrides: PolicyOverrides = {}): PolicyOptions {
+  const merge = <T extends object>(base: T, extra: unknown): T => (extra && typeof extra === 'object' ? { ...base, ...extra } : base);
+  return {
+    ...POLICY_DEFAULTS,
+    ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined && typeof value !== 'object')),
+    backoff: merge(POLICY_DEFAULTS.backoff, overrides.backoff),
+    breaker: merge(POLICY_DEFAULTS.breaker, overrides.breaker),
+    retryBudget: overrides.retryBudget === false ? false : merge(POLICY_DEFAULTS.retryBudget as RetryBudgetOptions, overrides.retryBudget),
+    timeout: merge(POLICY_DEFAULTS.timeout, overrides.timeout),
+  } as PolicyOptions;
+}
