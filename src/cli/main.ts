@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { emulateCommand, type EmulateOptions } from './emulate-command.js';
 import { explainCommand } from './explain-command.js';
+import { serveCommand, type ServeOptions } from './serve-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -18,6 +19,13 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .argument('[file]', 'file with the error text; "-" or nothing reads standard input')
     .option('--json', 'print one JSON object instead of text')
     .action(async (file: string | undefined, options: { json?: boolean }) => setCode(await explainCommand(file, options)));
+
+  program.command('serve')
+    .description('run the gateway: a Gemini-compatible and OpenAI-compatible endpoint with every remedy built in')
+    .option('--host <host>', 'address to listen on (not loopback: client tokens required)', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '8787')
+    .option('--config <file>', 'gateway config (JSON or YAML): upstream, keys, fallbacks, limits, redis, clients')
+    .action(async (options: ServeOptions) => setCode(await serveCommand(options)));
 
   program.command('emulate')
     .description('run a local Gemini API that reproduces real errors, quotas and faults')

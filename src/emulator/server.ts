@@ -148,7 +148,11 @@ export function createEmulatorApp(config: EmulatorConfig = {}, clock: Clock = re
 
       const gone = new AbortController();
       // The response's close (not the request's, which fires once the body is read) tells a client that left.
-      reply.raw.on('close', () => { if (!reply.raw.writableFinished) gone.abort(); });
+      reply.raw.on('close', () => {
+        if (reply.raw.writableFinished) return;
+        state.counters.clientAborts++;
+        gone.abort();
+      });
       try {
         if (outcome.type === 'stream') {
           reply.hijack();

@@ -12,6 +12,8 @@ export interface EmulatorStats {
   byModel: Record<string, number>;
   byProject: Record<string, number>;
   midStreamErrors: number;
+  /** Requests whose client went away before the answer was complete. */
+  clientAborts: number;
   /** Requests admitted by quota per (project/model) per minute index of the emulated clock. */
   minutes: Record<string, Record<string, number>>;
 }
@@ -25,7 +27,7 @@ export class EmulatorState {
   faults!: FaultPlan;
   ledger: QuotaLedger;
   variant: () => number;
-  counters = { total: 0, byStatus: {} as Record<string, number>, byModel: {} as Record<string, number>, byProject: {} as Record<string, number>, midStreamErrors: 0 };
+  counters = { total: 0, byStatus: {} as Record<string, number>, byModel: {} as Record<string, number>, byProject: {} as Record<string, number>, midStreamErrors: 0, clientAborts: 0 };
 
   constructor(config: EmulatorConfig, readonly clock: Clock) {
     const checked = emulatorConfigSchema.parse(config);
@@ -74,7 +76,7 @@ export class EmulatorState {
   }
 
   reset(): void {
-    this.counters = { total: 0, byStatus: {}, byModel: {}, byProject: {}, midStreamErrors: 0 };
+    this.counters = { total: 0, byStatus: {}, byModel: {}, byProject: {}, midStreamErrors: 0, clientAborts: 0 };
     this.ledger.reset(this.clock.now());
     this.faults = new FaultPlan(this.config.faults ?? [], this.clock.now(), this.config.seed ?? EMULATOR_DEFAULTS.seed);
   }

@@ -146,6 +146,7 @@ export class Engine {
         ticket?.release({ ...(output.inputTokens !== undefined ? { inputTokens: output.inputTokens } : {}) });
         if (breaker.success()) events.emit('circuit-closed', { model });
         attempts.push({ model, keyHint: key.hint, waitedMs, durationMs: clock.now() - attemptStarted });
+        events.emit('attempt-succeeded', { model, keyHint: key.hint, attempt: attempts.length, durationMs: clock.now() - attemptStarted });
         events.emit('request-succeeded', { model, requestedModel: spec.model, attempts: attempts.length, durationMs: clock.now() - started });
         return { value: output.value, model, attempts };
       } catch (thrown) {
@@ -173,7 +174,7 @@ export class Engine {
           timeoutFailures: count.timeouts, retryIndex: attempts.length - 1, canShrink, now: clock.now(),
           random: () => clock.random(), options: policy,
         }, this.options.rules);
-        events.emit('attempt-failed', { model, keyHint: key.hint, kind: error.kind, ...(error.httpStatus !== undefined ? { status: error.httpStatus } : {}), message: error.message, attempt: attempts.length, action: decision.action });
+        events.emit('attempt-failed', { model, keyHint: key.hint, kind: error.kind, ...(error.httpStatus !== undefined ? { status: error.httpStatus } : {}), message: error.message, attempt: attempts.length, action: decision.action, durationMs: attempts[attempts.length - 1]!.durationMs });
         this.applyEffects(decision, error, model, key, breaker);
         if (decision.raiseTimeout) timeoutLevel++;
 

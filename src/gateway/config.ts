@@ -1,0 +1,57 @@
+// The gateway's configuration (JSON or YAML file, plus GEMINI_API_KEY / GEMINI_API_KEYS), with
+// defaults in one place.
+import { z } from 'zod';
+
+const keySchema = z.union([
+  z.string().min(1, 'a key must not be empty'),
+  z.object({ key: z.string().min(1, 'a key must not be empty'), project: z.string().min(1).optional() }).strict(),
+]);
+
+const limitSchema = z.object({
+  rpm: z.number().int().positive().optional(),
+  tpm: z.number().int().positive().optional(),
+  rpd: z.number().int().positive().optional(),
+  concurrency: z.number().int().positive().optional(),
+}).strict();
+
+export const gatewayConfigSchema = z.object({
+  upstream: z.string().url('upstream must be a URL such as https://generativelanguage.googleapis.com').optional(),
+  keys: z.array(keySchema).optional(),
+  fallbacks: z.record(z.string(), z.array(z.string())).optional(),
+  redis: z.string().url('redis must be a URL such as redis://127.0.0.1:6379').optional(),
+  clients: z.array(z.object({ token: z.string().min(8, 'a client token needs at least 8 characters'), name: z.string().min(1) }).strict()).optional(),
+  limits: z.record(z.string(), limitSchema).optional(),
+  clock: z.object({ minuteMs: z.number().positive().optional(), dayMs: z.number().positive().optional() }).strict().optional(),
+  /** Total time one call may take upstream, waits and retries included. */
+  deadlineMs: z.number().int().positive().optional(),
+  maxAttempts: z.number().int().positive().optional(),
+  /** Largest request body accepted, bytes. */
+  bodyLimitBytes: z.number().int().positive().optional(),
+  /** Time allowed for graceful shutdown before open streams are cut. */
+  shutdownGraceMs: z.number().int().nonnegative().optional(),
+  fallbackOnBlocked: z.boolean().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+}).strict();
+
+export type GatewayConfig = z.input<typeof gatewayConfigSchema>;
+export type CheckedGatewayConfig = z.output<typeof gatewayConfigSchema>;
+
+export const GATEWAY_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8787,
+  upstream: 'https://generativelanguage.googleapis.com',
+  bodyLimitBytes: 21 * 1024 * 1024,
+  shutdownGraceMs: 10_000,
+  logLevel: 'info',
+} as const;
+
+/** Keys from the environment: GEMINI_API_KEYS (comma-separated) and GEMINI_API_KEY. */
+export function keysFromEnvironment(env: NodeJS.ProcessEnv): string[] {
+  const many = (env.GEMINI_API_KEYS ?? '').split(',').map((key) => key.trim()).filter(Boolean);
+  const one = (env.GEMINI_API_KEY ?? '').trim();
+  return [...new Set([...many, ...(one ? [one] : [])])];
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
