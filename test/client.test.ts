@@ -48,7 +48,7 @@ describe('client: overload and circuits', () => {
     const proCalls = emu.stats().byModel['gemini-2.5-pro'];
     for (let i = 0; i < 5; i++) expect((await client.generateContent('gemini-2.5-pro', hello)).model).toBe('gemini-2.5-flash');
     expect(emu.stats().byModel['gemini-2.5-pro']).toBe(proCalls);
-    expect(client.snapshot().circuits.find((c) => c.model === 'gemini-2.5-pro')?.state).toBe('open');
+    expect((await client.snapshot()).circuits.find((c) => c.model === 'gemini-2.5-pro')?.state).toBe('open');
   });
 
   it('probes pro again after the cool-down and closes the circuit when it recovers', async () => {
@@ -67,7 +67,7 @@ describe('client: quotas', () => {
   it('never retries a 429 sooner than the server asked', async () => {
     const emu = await start({ models: { 'gemini-2.5-flash': { rpm: 1 } }, clock: { minuteMs: 3000 } });
     const recorder = recordingFetch();
-    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, fetch: recorder.fetch });
+    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, fetch: recorder.fetch, clock: { minuteMs: 3000 } });
     const events = record(client);
     await client.generateContent('gemini-2.5-flash', hello);
     const second = await client.generateContent('gemini-2.5-flash', hello);
@@ -129,7 +129,7 @@ describe('client: keys', () => {
     await client.generateContent('gemini-2.5-flash', hello);
     expect(emu.stats().byStatus['400']).toBe(1);
     expect(events.find(([name]) => name === 'key-disabled')?.[1]).toMatchObject({ keyHint: '…0002', reason: 'API key not valid' });
-    expect(client.snapshot().keys.filter((key) => !key.healthy)).toHaveLength(1);
+    expect((await client.snapshot()).keys.filter((key) => !key.healthy)).toHaveLength(1);
   });
 
   it('fails with the explanation when no key is left', async () => {
@@ -195,7 +195,7 @@ describe('client: 500, 504, 404 and fail-fast kinds', () => {
     const emu = await start({});
     const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, fallbacks: { 'gemini-1.0-pro': ['gemini-2.5-flash'] } });
     expect((await client.generateContent('gemini-1.0-pro', hello)).model).toBe('gemini-2.5-flash');
-    expect(client.snapshot().droppedModels['gemini-1.0-pro']).toMatch(/not found/);
+    expect((await client.snapshot()).droppedModels['gemini-1.0-pro']).toMatch(/not found/);
     const error = await failureOf(client.generateContent('gemini-0-ultra', hello));
     expect(error.kind).toBe('not_found');
     expect(error.attempts).toHaveLength(1);

@@ -215,6 +215,13 @@ describe('gateway: auth, limits, operations', () => {
     gateway = undefined;
   });
 
+  it('paces by the configured limits: a burst through the gateway meets no 429', async () => {
+    const { gw, emu } = await setup({ models: { 'gemini-2.5-flash': { rpm: 4 } }, clock: { minuteMs: 500 } }, { limits: { 'gemini-2.5-flash': { rpm: 4 } }, clock: { minuteMs: 500 } });
+    const results = await Promise.all(Array.from({ length: 10 }, () => post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello)));
+    expect(results.every((result) => result.status === 200 && result.headers.get('x-gemwarden-attempts') === '1')).toBe(true);
+    expect(emu.stats().byStatus['429']).toBeUndefined();
+  });
+
   it('without keys, serves from the built-in emulator and says so', async () => {
     const lines: string[] = [];
     gateway = await startGateway({}, { port: 0, logger: false, env: {}, notice: (line) => lines.push(line) });

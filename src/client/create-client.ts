@@ -2,11 +2,11 @@
 // remedies; the client only knows how to make one attempt of each kind of call.
 import { classify, GeminiError, inspectResponse, type AttemptRecord } from '../errors/index.js';
 import { estimateRequestTokens } from '../pacing/estimate.js';
-import { unlimitedPacer } from '../pacing/pacer.js';
+import { GeminiPacer, type Pacer, type PairSnapshot } from '../pacing/pacer.js';
 import { Engine, type AttemptInput, type CallSpec } from '../pipeline/engine.js';
 import { PipelineEmitter, type PipelineEventName, type PipelineEvents } from '../pipeline/events.js';
 import { KeyPool, resolvePolicy, type CircuitSnapshot } from '../policy/index.js';
-import { realClock } from '../time/index.js';
+import { realClock, type Clock } from '../time/index.js';
 import { send, type TransportCall } from '../transport/http-transport.js';
 import {
   bareModelName, normaliseFieldNames,
@@ -30,24 +30,44 @@ export interface ClientSnapshot {
   circuits: CircuitSnapshot[];
   droppedModels: Record<string, string>;
   retryBudget: ReturnType<Engine['budget']['snapshot']>;
+  pacing: PairSnapshot[];
+  pacingStore: 'memory' | 'redis' | 'custom';
+}
+
+function isClock(value: ClientOptions['clock']): value is Clock {
+  return typeof (value as Clock | undefined)?.now === 'function';
 }
 
 export class GeminiClient {
   readonly events = new PipelineEmitter();
   readonly keys: KeyPool;
   private readonly engine: Engine;
+  readonly pacer: Pacer;
   private readonly transportBase: Pick<TransportCall, 'baseUrl' | 'version' | 'fetch' | 'clock'>;
 
   constructor(private readonly options: ClientOptions) {
     this.keys = new KeyPool(options.keys ?? []);
     if (this.keys.keys.length === 0) throw new TypeError('createClient needs at least one API key (keys: ["…"])');
-    const clock = options.clock ?? realClock;
+    const clock = isClock(options.clock) ? options.clock : realClock;
+    const windows = isClock(options.clock) ? undefined : options.clock;
+    const tiers = Object.fromEntries(this.keys.keys.filter((key) => key.tier).map((key) => [key.project, key.tier!]));
+    this.pacer = options.pacer ?? new GeminiPacer({
+      ...(options.limits ? { limits: options.limits } : {}),
+      tiers,
+      ...(windows ? { clock: windows } : {}),
+      ...(options.redis ? { redis: options.redis } : {}),
+      onEvent: (event) => {
+        if (event.type === 'pacing-degraded') this.events.emit('pacing-degraded', { reason: event.reason });
+        else if (event.type === 'pacing-restored') this.events.emit('pacing-restored', {});
+        else this.events.emit('limit-learned', { project: event.project, model: event.model, window: event.window, limit: event.limit });
+      },
+    });
     this.engine = new Engine({
       keys: this.keys,
       policy: resolvePolicy(options),
       rules: options.rules ?? {},
       clock,
-      pacer: options.pacer ?? unlimitedPacer,
+      pacer: this.pacer,
       events: this.events,
     });
     this.transportBase = {
@@ -56,6 +76,11 @@ export class GeminiClient {
       fetch: options.fetch ?? ((input, init) => fetch(input, init)),
       clock,
     };
+  }
+
+  /** Releases what the client holds (the Redis connection of shared pacing). */
+  async close(): Promise<void> {
+    await this.pacer.close();
   }
 
   on<E extends PipelineEventName>(event: E, handler: (payload: PipelineEvents[E]) => void): () => void {
@@ -174,11 +199,13 @@ export class GeminiClient {
     return result.value;
   }
 
-  /** Keys, parked and cooling projects, circuits: for metrics and the status page. */
-  snapshot(): ClientSnapshot {
+  /** Keys, parked and cooling projects, circuits, pacing: for metrics and the status page. */
+  async snapshot(): Promise<ClientSnapshot> {
     const now = this.transportBase.clock.now();
     const pool = this.keys.snapshot(now);
     return {
+      pacing: await this.pacer.snapshot(now),
+      pacingStore: this.pacer instanceof GeminiPacer ? this.pacer.storeKind : 'custom',
       keys: pool.keys,
       pairs: pool.pairs,
       circuits: [...this.engine.breakers.values()].filter((breaker) => breaker.model !== '(list-models)').map((breaker) => breaker.snapshot(now)),

@@ -1,5 +1,6 @@
 // Options of createClient(), with defaults in one place.
 import type { ErrorKind } from '../errors/index.js';
+import type { Limits } from '../pacing/limits.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { ShrinkHook } from '../pipeline/engine.js';
 import type { KeySpec, PolicyOverrides, Rule } from '../policy/index.js';
@@ -21,8 +22,16 @@ export interface ClientOptions extends PolicyOverrides {
   shrink?: ShrinkHook;
   /** Injected for tests and SDK adapters; defaults to the global fetch. */
   fetch?: FetchLike;
-  clock?: Clock;
-  /** Decides when a (project, model) may send; defaults to no pacing. */
+  /**
+   * Quota windows, compressed for the emulator ({ minuteMs, dayMs }), or a whole Clock (now, sleep,
+   * random) to drive time in tests.
+   */
+  clock?: Clock | { minuteMs?: number; dayMs?: number };
+  /** Client-side limits per model: { "gemini-2.5-pro": { rpm, tpm, rpd, concurrency } }. */
+  limits?: Record<string, Limits>;
+  /** redis://… to share pacing between processes that use the same keys. */
+  redis?: string;
+  /** Replaces the built-in pacer entirely. */
   pacer?: Pacer;
 }
 

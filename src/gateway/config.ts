@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 const keySchema = z.union([
   z.string().min(1, 'a key must not be empty'),
-  z.object({ key: z.string().min(1, 'a key must not be empty'), project: z.string().min(1).optional() }).strict(),
+  z.object({ key: z.string().min(1, 'a key must not be empty'), project: z.string().min(1).optional(), tier: z.enum(['free', 'tier1', 'tier2', 'tier3']).optional() }).strict(),
 ]);
 
 const limitSchema = z.object({

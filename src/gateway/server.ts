@@ -68,6 +68,9 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     ...(config.deadlineMs !== undefined ? { deadlineMs: config.deadlineMs } : {}),
     ...(config.maxAttempts !== undefined ? { maxAttempts: config.maxAttempts } : {}),
     ...(config.fallbackOnBlocked !== undefined ? { fallbackOnBlocked: config.fallbackOnBlocked } : {}),
+    ...(config.limits ? { limits: config.limits } : {}),
+    ...(config.clock ? { clock: config.clock } : {}),
+    ...(config.redis ? { redis: config.redis } : {}),
   });
   const metrics = new GatewayMetrics(client);
   const bodyLimitBytes = config.bodyLimitBytes ?? GATEWAY_DEFAULTS.bodyLimitBytes;
@@ -120,6 +123,9 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
   client.on('model-fallback', (event) => app.log.info({ event: 'model-fallback', ...event }, `fell back from ${event.from} to ${event.to}`));
   client.on('key-disabled', (event) => app.log.warn({ event: 'key-disabled', ...event }, `key ${event.keyHint} taken out: ${event.reason}`));
   client.on('key-parked', (event) => app.log.warn({ event: 'key-parked', ...event, until: Number.isFinite(event.until) ? new Date(event.until).toISOString() : 'process end' }, `${event.project}/${event.model} parked: ${event.reason}`));
+  client.on('pacing-degraded', (event) => app.log.error({ event: 'pacing-degraded' }, event.reason));
+  client.on('pacing-restored', () => app.log.info({ event: 'pacing-restored' }, 'Redis is back: pacing is shared again'));
+  client.on('limit-learned', (event) => app.log.info({ event: 'limit-learned', ...event }, `learned ${event.window} ${event.limit} for ${event.project}/${event.model}`));
   client.on('circuit-opened', (event) => app.log.warn({ event: 'circuit-opened', model: event.model, until: new Date(event.until).toISOString() }, `circuit opened for ${event.model}`));
 
   app.get('/healthz', async () => ({ ok: true }));
@@ -157,6 +163,7 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
       // Nothing in flight (or the grace is over): keep-alive and never-used sockets need not wait.
       app.server.closeAllConnections();
       await closed;
+      await client.close();
       await emulator?.close();
     },
   };

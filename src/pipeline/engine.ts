@@ -2,7 +2,7 @@
 // a model and key (chain order, circuits, parked and cooling projects, pacing), runs the attempt,
 // asks the policy what a failure means, applies the decision, and emits events.
 import { classify, GeminiError, isGeminiError, type AttemptRecord, type ErrorKind } from '../errors/index.js';
-import type { Pacer, PacerTicket } from '../pacing/pacer.js';
+import type { Pacer, Reservation } from '../pacing/pacer.js';
 import {
   attemptTimeout, CircuitBreaker, decide, KeyPool, RetryBudget, serverTimeoutSeconds,
   type Decision, type PolicyOptions, type PooledKey, type Rule,
@@ -123,13 +123,41 @@ export class Engine {
         continue; // the world may have changed while we slept: choose again
       }
 
-      let ticket: PacerTicket | undefined;
+      let ticket: Reservation | undefined;
+      let leave: (() => void) | undefined;
       if (spec.paced) {
-        ticket = await this.options.pacer.tryAcquire(key.project, model, spec.tokens, clock.now());
-        if (!ticket) continue;
+        ticket = await this.options.pacer.reserve(key.project, model, spec.tokens, clock.now());
+        if (ticket.dayFull) {
+          // The pacer knows the day is spent: park the pair as a 429 would have, without asking.
+          keys.park(key.project, model, ticket.at, 'daily request limit reached (paced)');
+          events.emit('key-parked', { project: key.project, model, until: ticket.at, reason: 'daily request limit reached (paced)' });
+          continue;
+        }
+        const slotWait = ticket.at - clock.now();
+        if (slotWait > 0) {
+          if (ticket.at > deadline) {
+            ticket.release({ sent: false });
+            giveUp(withNote(lastError ?? this.quotaWaitError(spec.model, key.project, ticket.at), `the next free slot is at ${new Date(ticket.at).toISOString()}, after the deadline`));
+          }
+          try {
+            await clock.sleep(slotWait, spec.signal);
+          } catch {
+            ticket.release({ sent: false });
+            giveUp(abortError(spec.model));
+          }
+          waitedMs += slotWait;
+          events.emit('quota-waited', { project: key.project, model, waitedMs: slotWait });
+        }
+        try {
+          leave = await this.options.pacer.enter(model, spec.signal);
+        } catch {
+          ticket.release({ sent: false });
+          giveUp(abortError(spec.model));
+        }
       }
       if (attempts.length > 0 && !this.budget.tryRetry(clock.now())) {
-        ticket?.release({ failed: true });
+        ticket?.release({ sent: false });
+        leave?.();
         giveUp(withNote(lastError!, 'retry budget spent: too many retries across recent requests'));
       }
 
@@ -143,7 +171,8 @@ export class Engine {
           model, key, request, timeoutMs, serverTimeoutSeconds: serverTimeoutSeconds(timeoutMs, policy.timeout),
           ...(spec.signal ? { signal: spec.signal } : {}),
         });
-        ticket?.release({ ...(output.inputTokens !== undefined ? { inputTokens: output.inputTokens } : {}) });
+        leave?.();
+        ticket?.release({ sent: true, ...(output.inputTokens !== undefined ? { inputTokens: output.inputTokens } : {}) });
         if (breaker.success()) events.emit('circuit-closed', { model });
         attempts.push({ model, keyHint: key.hint, waitedMs, durationMs: clock.now() - attemptStarted });
         events.emit('attempt-succeeded', { model, keyHint: key.hint, attempt: attempts.length, durationMs: clock.now() - attemptStarted });
@@ -153,7 +182,9 @@ export class Engine {
         const error = isGeminiError(thrown) ? thrown : classify(thrown, { model, keyHint: key.hint, secrets: [key.key] });
         error.model ??= model;
         error.keyHint ??= key.hint;
-        ticket?.release({ failed: true });
+        leave?.();
+        // A request that never reached Gemini gives its slot back; one that did was counted.
+        ticket?.release({ sent: error.kind !== 'network' && error.kind !== 'cancelled' });
         lastError = error;
         attempts.push({ model, keyHint: key.hint, kind: error.kind, ...(error.httpStatus !== undefined ? { status: error.httpStatus } : {}), waitedMs, durationMs: clock.now() - attemptStarted });
         waitedMs = 0;
@@ -253,7 +284,7 @@ export class Engine {
       for (const key of keys.byFairness(keys.usable(model))) {
         let quotaReady = keys.readyAt(key, model, now);
         if (quotaReady === Number.POSITIVE_INFINITY) continue;
-        if (spec.paced && quotaReady <= now) quotaReady = now + await pacer.waitMs(key.project, model, spec.tokens, now);
+        if (spec.paced && quotaReady <= now) quotaReady = pacer.peek(key.project, model, spec.tokens, now);
         const readyAt = Math.max(quotaReady, callDelay);
         const waitReason = readyAt <= now ? 'none' : quotaReady >= callDelay ? 'quota' : 'backoff';
         if (!best || readyAt < best.readyAt) best = { model, index, key, readyAt, waitReason };
@@ -276,6 +307,15 @@ export class Engine {
     if (first.readyAt - now > policy.rateLimitFallbackAfterMs && sooner) return sooner;
     if (first.readyAt - now <= policy.rateLimitFallbackAfterMs) return first;
     return options.reduce((a, b) => (b.readyAt < a.readyAt ? b : a));
+  }
+
+  private quotaWaitError(model: string, project: string, at: number): GeminiError {
+    const now = this.options.clock.now();
+    return new GeminiError({
+      kind: 'rate_limited', retryable: true, source: 'text', model,
+      message: `Pacing: ${project}/${model} has no free slot before ${new Date(at).toISOString()}.`,
+      quota: [], helpLinks: [], fieldViolations: [], details: [], retryAfterMs: Math.max(0, at - now),
+    });
   }
 
   private skipReason(model: string, now: number): string {

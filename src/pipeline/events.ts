@@ -15,6 +15,9 @@ export interface PipelineEvents {
   'quota-waited': { project: string; model: string; waitedMs: number };
   'request-succeeded': { model: string; requestedModel: string; attempts: number; durationMs: number };
   'request-failed': { requestedModel: string; kind: ErrorKind; attempts: number; durationMs: number };
+  'pacing-degraded': { reason: string };
+  'pacing-restored': Record<string, never>;
+  'limit-learned': { project: string; model: string; window: 'rpm' | 'tpm' | 'rpd'; limit: number };
 }
 
 export type PipelineEventName = keyof PipelineEvents;

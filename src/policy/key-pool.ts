@@ -3,12 +3,13 @@
 // rate limit, and which are parked until a quota resets. Time comes in as `now`.
 import { keyHint } from '../errors/index.js';
 
-export interface KeySpec { key: string; project?: string }
+export interface KeySpec { key: string; project?: string; tier?: 'free' | 'tier1' | 'tier2' | 'tier3' }
 
 export interface PooledKey {
   key: string;
   hint: string;
   project: string;
+  tier?: KeySpec['tier'];
   /** Why the key is out for every model, if it is. */
   disabled?: string;
   /** Models this key may not call, with the reason. */
@@ -31,13 +32,13 @@ export class KeyPool {
     const seen = new Set<string>();
     this.keys = [];
     for (const spec of specs) {
-      const { key, project } = typeof spec === 'string' ? { key: spec, project: undefined } : spec;
+      const { key, project, tier } = typeof spec === 'string' ? { key: spec, project: undefined, tier: undefined } : spec;
       const trimmed = key.trim();
       if (!trimmed || seen.has(trimmed)) continue;
       seen.add(trimmed);
       const hint = keyHint(trimmed);
       // A key of unknown project is assumed to be its own project.
-      this.keys.push({ key: trimmed, hint, project: project ?? `key${hint}#${this.keys.length + 1}`, disabledModels: new Map() });
+      this.keys.push({ key: trimmed, hint, project: project ?? `key${hint}#${this.keys.length + 1}`, ...(tier ? { tier } : {}), disabledModels: new Map() });
     }
   }
 

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { classify } from '../errors/index.js';
+import { resolveLimits, tightest } from './limits.js';
+import { MemoryPacingStore } from './memory-store.js';
+import { GeminiPacer } from './pacer.js';
+import { earliestSlot, type Booking } from './sliding-log.js';
+
+const log = (...times: Array<[number, number]>): Booking[] => times.map(([at, tokens], index) => ({ at, tokens, id: String(index) }));
+
+describe('earliestSlot', () => {
+  const table: Array<[string, Booking[], number, Parameters<typeof earliestSlot>[2], number, number]> = [
+    ['empty log: now', [], 10, { rpm: 2 }, 100, 100],
+    ['under the rpm: now', log([90, 1]), 10, { rpm: 2 }, 100, 100],
+    ['at the rpm: when the oldest of the last rpm leaves', log([50, 1], [90, 1]), 10, { rpm: 2 }, 100, 1050],
+    ['FIFO: never before the last booking', log([500, 1]), 10, { rpm: 5 }, 100, 500],
+    ['tpm: waits until enough tokens leave the window', log([10, 60], [20, 30]), 20, { tpm: 100 }, 100, 1010],
+    ['tpm: fits', log([10, 60], [20, 20]), 20, { tpm: 100 }, 100, 100],
+    ['a request over the whole tpm waits for an empty window', log([10, 5]), 500, { tpm: 100 }, 100, 1010],
+  ];
+  for (const [name, entries, tokens, limits, now, expected] of table) {
+    it(name, () => expect(earliestSlot(entries, tokens, limits, now, 1000)).toBe(expected));
+  }
+});
+
+describe('limits', () => {
+  it('configured limits win over tier defaults; learned limits only lower them', () => {
+    expect(resolveLimits('gemini-2.5-pro', { tier: 'free' })).toEqual({ rpm: 5, tpm: 250_000, rpd: 100 });
+    expect(resolveLimits('gemini-2.5-pro', { tier: 'free', configured: { rpm: 50 } })).toEqual({ rpm: 50 });
+    expect(resolveLimits('gemini-2.5-pro', { configured: { rpm: 50 }, learned: { rpm: 20, tpm: 10 } })).toEqual({ rpm: 20, tpm: 10 });
+    expect(resolveLimits('unknown-model', {})).toEqual({});
+    expect(tightest({ rpm: 3 }, undefined, { rpm: 2, rpd: 9 })).toEqual({ rpm: 2, rpd: 9 });
+  });
+});
+
+describe('memory store', () => {
+  const windows = { minuteMs: 1000, dayMs: 10_000, marginMs: 0 };
+
+  it('books FIFO slots that respect the rpm', async () => {
+    const store = new MemoryPacingStore(windows);
+    const slots = [];
+    for (let i = 0; i < 5; i++) slots.push((await store.reserve('p/m', 1, { rpm: 2 }, 0)).at);
+    expect(slots).toEqual([0, 0, 1000, 1000, 2000]);
+  });
+
+  it('a cancelled booking gives its slot back', async () => {
+    const store = new MemoryPacingStore(windows);
+    await store.reserve('p/m', 1, { rpm: 1 }, 0);
+    const second = await store.reserve('p/m', 1, { rpm: 1 }, 0);
+    await store.cancel('p/m', second.id);
+    expect((await store.reserve('p/m', 1, { rpm: 1 }, 0)).at).toBe(1000);
+  });
+
+  it('a spent day books nothing and says when it has room', async () => {
+    const store = new MemoryPacingStore(windows);
+    await store.reserve('p/m', 1, { rpd: 2 }, 0);
+    await store.reserve('p/m', 1, { rpd: 2 }, 100);
+    expect(await store.reserve('p/m', 1, { rpd: 2 }, 200)).toMatchObject({ dayFull: true, at: 10_000 });
+    expect((await store.reserve('p/m', 1, { rpd: 2 }, 10_000)).dayFull).toBe(false);
+    expect((await store.usage('p/m', 10_000)).dayRequests).toBe(2);
+  });
+
+  it('corrects token estimates', async () => {
+    const store = new MemoryPacingStore(windows);
+    const booked = await store.reserve('p/m', 500, { tpm: 1000 }, 0);
+    await store.correct('p/m', booked.id, 100);
+    expect((await store.reserve('p/m', 800, { tpm: 1000 }, 1)).at).toBe(1);
+  });
+});
+
+describe('pacer', () => {
+  it('learns the limit from a 429 QuotaFailure, per window', async () => {
+    const learned: unknown[] = [];
+    const pacer = new GeminiPacer({ clock: { minuteMs: 1000 }, onEvent: (event) => learned.push(event) });
+    const error = classify({ status: 429, body: JSON.stringify({ error: { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'x', details: [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [
+      { quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', quotaValue: '3' },
+      { quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count', quotaId: 'GenerateContentInputTokensPerModelPerMinute-FreeTier', quotaValue: '1000' },
+    ] }] } }) });
+    pacer.learn('p', 'm', error);
+    expect(pacer.limitsFor('p', 'm')).toEqual({ rpm: 3, tpm: 1000 });
+    expect(learned).toHaveLength(2);
+  });
+
+  it('uses tier defaults for a project whose tier is known', () => {
+    const pacer = new GeminiPacer({ tiers: { p: 'free' } });
+    expect(pacer.limitsFor('p', 'gemini-2.5-flash').rpm).toBe(10);
+    expect(pacer.limitsFor('other', 'gemini-2.5-flash')).toEqual({});
+  });
+
+  it('caps concurrency per model, first come first served', async () => {
+    const pacer = new GeminiPacer({ limits: { m: { concurrency: 1 } } });
+    const order: number[] = [];
+    const first = await pacer.enter('m');
+    const second = pacer.enter('m').then((leave) => { order.push(2); return leave; });
+    const third = pacer.enter('m').then((leave) => { order.push(3); return leave; });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(order).toEqual([]);
+    first();
+    (await second)();
+    (await third)();
+    expect(order).toEqual([2, 3]);
+  });
+});
