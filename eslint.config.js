@@ -24,6 +24,7 @@ export default tseslint.config(
   layer(['src/policy/**', 'src/pacing/**'], ['pipeline', 'transport', 'client', 'gateway', 'emulator', 'cli'], 'policy/ and pacing/ are below the pipeline.'),
   layer(['src/pipeline/**', 'src/transport/**'], ['client', 'gateway', 'emulator', 'cli'], 'the pipeline is below client/ and gateway/.'),
   layer(['src/client/**'], ['gateway', 'emulator', 'cli'], 'client/ does not know the gateway, the emulator or the CLI.'),
-  layer(['src/gateway/**'], ['cli'], 'nothing imports cli/.'),
+  layer(['src/gateway/**'], ['cli', 'doctor'], 'nothing imports cli/.'),
+  layer(['src/doctor/**'], ['client', 'gateway', 'emulator', 'cli', 'pipeline', 'policy', 'pacing'], 'doctor/ makes single raw calls: errors, transport and wire only.'),
   layer(['src/emulator/**'], ['errors', 'policy', 'pacing', 'pipeline', 'transport', 'client', 'gateway', 'cli'], 'the emulator is a test oracle: it imports only wire/, time/ and config helpers of its own.'),
 );

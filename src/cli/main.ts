@@ -1,5 +1,6 @@
 // argv → command. Each command lives in its own file and returns an exit code; only the CLI prints.
 import { Command, CommanderError } from 'commander';
+import { doctorCommand, type DoctorCliOptions } from './doctor-command.js';
 import { emulateCommand, type EmulateOptions } from './emulate-command.js';
 import { explainCommand } from './explain-command.js';
 import { serveCommand, type ServeOptions } from './serve-command.js';
@@ -33,6 +34,15 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8788')
     .option('--config <file>', 'emulator config (JSON or YAML): keys, models, quotas, clock, latency, faults')
     .action(async (options: EmulateOptions) => setCode(await emulateCommand(options)));
+
+  program.command('doctor')
+    .description('check each key and model with the smallest calls possible, and say what is wrong and how to fix it')
+    .option('--config <file>', 'gateway config (keys, upstream, fallbacks); else GEMINI_API_KEY(S)')
+    .option('--upstream <url>', 'the API to check against (e.g. the emulator)')
+    .option('--model <model>', 'a model to check (repeatable); default: the config\'s fallback models, else gemini-2.5-flash and gemini-2.5-pro', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--no-generate', 'skip the one-token generateContent (list models and countTokens only)')
+    .option('--json', 'print the report as JSON')
+    .action(async (options: DoctorCliOptions) => setCode(await doctorCommand(options)));
 
   return program;
 }

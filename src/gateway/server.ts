@@ -9,6 +9,8 @@ import { authenticate, presentedToken } from './auth.js';
 import { GATEWAY_DEFAULTS, isLoopback, keysFromEnvironment, type CheckedGatewayConfig } from './config.js';
 import { registerGeminiRoutes } from './gemini-routes.js';
 import { GatewayMetrics } from './metrics.js';
+import { STATUS_PAGE } from './status-page.js';
+import { StatusCollector } from './status.js';
 import { registerOpenAiRoutes } from './openai-routes.js';
 import { isOpenAiPath, OPEN_PATHS, rejectRequest, type GatewayContext } from './context.js';
 
@@ -73,6 +75,7 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     ...(config.redis ? { redis: config.redis } : {}),
   });
   const metrics = new GatewayMetrics(client);
+  const status = new StatusCollector(client, emulator ? `built-in emulator (${upstream})` : upstream);
   const bodyLimitBytes = config.bodyLimitBytes ?? GATEWAY_DEFAULTS.bodyLimitBytes;
   const secrets = keys.map((key) => (typeof key === 'string' ? key : key.key));
 
@@ -133,6 +136,8 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     const usable = client.keys.keys.filter((key) => !key.disabled).length;
     return reply.code(usable > 0 ? 200 : 503).send({ ready: usable > 0, usableKeys: usable, upstream: emulator ? 'built-in emulator' : upstream });
   });
+  app.get('/status', async (_request, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(STATUS_PAGE));
+  app.get('/status.json', async (_request, reply) => reply.header('cache-control', 'no-store').send(await status.json()));
   app.get('/metrics', async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   const context: GatewayContext = { client, metrics, tokens, bodyLimitBytes };

@@ -322,8 +322,10 @@ export class Engine {
     if (this.dropped.has(model)) return `${model} not found`;
     const breaker = this.breakers.get(model);
     if (breaker && !breaker.allows(now)) return `${model} circuit open`;
-    if (this.options.keys.usable(model).length === 0) return `no usable key for ${model}`;
-    return `${model} failing or out of quota`;
+    const usable = this.options.keys.usable(model);
+    if (usable.length === 0) return `no usable key for ${model}`;
+    if (usable.every((key) => this.options.keys.isParked(key.project, model, now))) return `every project's quota for ${model} is spent`;
+    return `${model} must wait for quota`;
   }
 
   /** The error when nothing could even be tried: every model dropped, circuit-open, keyless or parked. */

@@ -1,0 +1,136 @@
+// What the status page shows: recent errors and what gemwarden did about them, activity over the
+// last minutes, and the client's live state (keys, circuits, parked pairs, pacing). Key hints only.
+import type { GeminiClient } from '../client/index.js';
+import { CATALOGUE, type ErrorKind } from '../errors/index.js';
+
+export interface RecentError {
+  at: number;
+  model: string;
+  keyHint: string;
+  kind: ErrorKind;
+  status: number | null;
+  message: string;
+  title: string;
+  explanation: string;
+  action: string;
+}
+
+export interface ActivityEntry { at: number; text: string }
+
+interface Bucket { t: number; requests: number; retries: number; fallbacks: number; failures: number }
+
+const BUCKET_MS = 10_000;
+const BUCKETS = 60; // ten minutes
+const MAX_ERRORS = 50;
+const MAX_ACTIVITY = 50;
+
+const ACTIONS: Record<string, string> = { retry: 'retried', fallback: 'fell back to the next model', shrink: 'shrank the request', fail: 'gave up (nothing can fix this by retrying)' };
+
+/** What a retry decision meant for each kind, in words. */
+const RETRY_WORDS: Partial<Record<ErrorKind, string>> = {
+  quota_exhausted: 'parked this project and model until the quota resets; went on elsewhere',
+  rate_limited: 'rested this project and model for the server\'s delay; went on elsewhere or waited',
+  api_key_invalid: 'took the key out of the pool; went on with the others',
+  permission_denied: 'took the key out; went on with the others',
+  deadline_exceeded: 'retried with a longer timeout',
+  timeout: 'retried with a longer timeout',
+};
+
+function actionWords(kind: ErrorKind, action: string): string {
+  return (action === 'retry' ? RETRY_WORDS[kind] : undefined) ?? ACTIONS[action] ?? action;
+}
+
+export class StatusCollector {
+  readonly recentErrors: RecentError[] = [];
+  readonly activity: ActivityEntry[] = [];
+  private buckets: Bucket[] = [];
+
+  constructor(private readonly client: GeminiClient, private readonly upstream: string, private readonly now: () => number = Date.now) {
+    client.on('attempt-failed', (event) => {
+      const entry = CATALOGUE[event.kind];
+      this.push(this.recentErrors, {
+        at: this.now(), model: event.model, keyHint: event.keyHint, kind: event.kind, status: event.status ?? null,
+        message: event.message.slice(0, 300), title: entry.title, explanation: entry.meaning, action: actionWords(event.kind, event.action),
+      }, MAX_ERRORS);
+      if (event.action === 'retry') this.bucket().retries++;
+    });
+    client.on('model-fallback', (event) => {
+      this.bucket().fallbacks++;
+      this.note(`fell back from ${event.from} to ${event.to}: ${event.reason}`);
+    });
+    client.on('request-succeeded', () => { this.bucket().requests++; });
+    client.on('request-failed', () => {
+      const bucket = this.bucket();
+      bucket.requests++;
+      bucket.failures++;
+    });
+    client.on('key-parked', (event) => this.note(`parked ${event.project}/${event.model} until ${Number.isFinite(event.until) ? new Date(event.until).toISOString() : 'restart'}: ${event.reason}`));
+    client.on('key-disabled', (event) => this.note(`took key ${event.keyHint} out${event.model ? ` for ${event.model}` : ''}: ${event.reason}`));
+    client.on('circuit-opened', (event) => this.note(`opened the circuit of ${event.model} until ${new Date(event.until).toISOString()}`));
+    client.on('circuit-closed', (event) => this.note(`closed the circuit of ${event.model}: it answers again`));
+    client.on('pacing-degraded', (event) => this.note(event.reason));
+    client.on('pacing-restored', () => this.note('Redis is back: pacing is shared again'));
+    client.on('limit-learned', (event) => this.note(`learned ${event.window} = ${event.limit} for ${event.project}/${event.model} from a 429`));
+  }
+
+  private push<T>(list: T[], item: T, max: number): void {
+    list.unshift(item);
+    if (list.length > max) list.length = max;
+  }
+
+  private note(text: string): void {
+    this.push(this.activity, { at: this.now(), text }, MAX_ACTIVITY);
+  }
+
+  private bucket(): Bucket {
+    const t = Math.floor(this.now() / BUCKET_MS) * BUCKET_MS;
+    let last = this.buckets[this.buckets.length - 1];
+    if (!last || last.t !== t) {
+      last = { t, requests: 0, retries: 0, fallbacks: 0, failures: 0 };
+      this.buckets.push(last);
+      while (this.buckets.length > BUCKETS) this.buckets.shift();
+    }
+    return last;
+  }
+
+  private series(): Bucket[] {
+    const end = Math.floor(this.now() / BUCKET_MS) * BUCKET_MS;
+    const byTime = new Map(this.buckets.map((bucket) => [bucket.t, bucket]));
+    return Array.from({ length: BUCKETS }, (_, index) => {
+      const t = end - (BUCKETS - 1 - index) * BUCKET_MS;
+      return byTime.get(t) ?? { t, requests: 0, retries: 0, fallbacks: 0, failures: 0 };
+    });
+  }
+
+  async json(): Promise<Record<string, unknown>> {
+    const snapshot = await this.client.snapshot();
+    const now = this.now();
+    const circuits = Object.fromEntries(snapshot.circuits.map((circuit) => [circuit.model, circuit]));
+    const pairs = new Map<string, Record<string, unknown>>();
+    const rowFor = (project: string, model: string) => {
+      const id = `${project}/${model}`;
+      const row = pairs.get(id) ?? { project, model, circuit: circuits[model]?.state ?? 'closed', minute: null, day: null, parkedUntil: null, coolingUntil: null, parkedReason: null, waiting: 0 };
+      pairs.set(id, row);
+      return row;
+    };
+    for (const pacing of snapshot.pacing) Object.assign(rowFor(pacing.project, pacing.model), { minute: pacing.minute, day: pacing.day, waiting: pacing.waiting, ...(pacing.parkedUntil ? { parkedUntil: pacing.parkedUntil, parkedReason: 'daily limit reached (paced)' } : {}) });
+    for (const pair of snapshot.pairs) {
+      const row = rowFor(pair.project, pair.model);
+      if (pair.parkedUntil !== undefined) Object.assign(row, { parkedUntil: Number.isFinite(pair.parkedUntil) ? pair.parkedUntil : 'restart', parkedReason: pair.parkedReason ?? null });
+      if (pair.coolingUntil !== undefined) row.coolingUntil = pair.coolingUntil;
+    }
+    return {
+      generatedAt: now,
+      upstream: this.upstream,
+      pacingStore: snapshot.pacingStore,
+      keys: snapshot.keys,
+      circuits: snapshot.circuits,
+      pairs: [...pairs.values()],
+      droppedModels: snapshot.droppedModels,
+      retryBudget: snapshot.retryBudget,
+      recentErrors: this.recentErrors,
+      activity: this.activity,
+      series: { bucketMs: BUCKET_MS, buckets: this.series() },
+    };
+  }
+}
