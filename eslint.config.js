@@ -25,6 +25,7 @@ export default tseslint.config(
   layer(['src/pipeline/**', 'src/transport/**'], ['client', 'gateway', 'emulator', 'cli'], 'the pipeline is below client/ and gateway/.'),
   layer(['src/client/**'], ['gateway', 'emulator', 'cli'], 'client/ does not know the gateway, the emulator or the CLI.'),
   layer(['src/gateway/**'], ['cli', 'doctor'], 'nothing imports cli/.'),
+  layer(['src/translate/**'], ['gateway', 'emulator', 'cli', 'pipeline', 'policy', 'pacing', 'doctor'], 'translate/ works through client/.'),
   layer(['src/doctor/**'], ['client', 'gateway', 'emulator', 'cli', 'pipeline', 'policy', 'pacing'], 'doctor/ makes single raw calls: errors, transport and wire only.'),
   layer(['src/emulator/**'], ['errors', 'policy', 'pacing', 'pipeline', 'transport', 'client', 'gateway', 'cli'], 'the emulator is a test oracle: it imports only wire/, time/ and config helpers of its own.'),
 );

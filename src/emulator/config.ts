@@ -33,6 +33,8 @@ const faultSchema = z.object({
   model: z.string().optional(),
   key: z.string().optional(),
   project: z.string().optional(),
+  /** Only requests whose prompt text contains this string. */
+  promptContains: z.string().min(1).optional(),
   status: z.union(FAULT_STATUSES.map((status) => z.literal(status)) as unknown as [z.ZodLiteral<429>, z.ZodLiteral<500>, ...z.ZodLiteral<number>[]]).optional(),
   rate: z.number().min(0).max(1).optional(),
   every: z.number().int().positive().optional(),
@@ -57,6 +59,8 @@ export const emulatorConfigSchema = z.object({
   latency: z.object({ firstTokenMs: z.number().nonnegative().optional(), perTokenMs: z.number().nonnegative().optional() }).strict().optional(),
   faults: z.array(faultSchema).optional(),
   seed: z.number().int().optional(),
+  /** Keep the last N generate requests (model, key hint, prompt text) for GET /_emulator/requests. */
+  recordRequests: z.number().int().nonnegative().optional(),
   /** Largest request body accepted, in bytes (Gemini's is 20 MB). */
   maxBodyBytes: z.number().int().positive().optional(),
 }).strict();

@@ -4,7 +4,7 @@
 import { seededRandom } from '../time/index.js';
 import type { Fault } from './config.js';
 
-export interface FaultTarget { model: string; key: string; project: string }
+export interface FaultTarget { model: string; key: string; project: string; prompt?: string }
 
 export interface FaultHit { fault: Fault; index: number }
 
@@ -27,6 +27,7 @@ export class FaultPlan {
       if (fault.model !== undefined && fault.model !== target.model) return;
       if (fault.key !== undefined && fault.key !== target.key) return;
       if (fault.project !== undefined && fault.project !== target.project) return;
+      if (fault.promptContains !== undefined && !(target.prompt ?? '').includes(fault.promptContains)) return;
       const elapsed = now - this.startedAt;
       if (fault.afterMs !== undefined && elapsed < fault.afterMs) return;
       if (fault.forMs !== undefined && elapsed >= (fault.afterMs ?? 0) + fault.forMs) return;

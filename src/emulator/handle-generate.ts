@@ -5,7 +5,7 @@ import {
   encodeSseError, encodeSseEvent, errorEnvelope, JsonArrayStreamWriter, normaliseFieldNames, validateRequestShape,
   type ApiVersion, type CountTokensRequest, type GenerateContentRequest, type GenerateContentResponse,
 } from '../wire/index.js';
-import { answerText, hashText } from './answers.js';
+import { answerText, hashText, promptText } from './answers.js';
 import { bodies, JSON_TYPE, type EmulatedError } from './bodies.js';
 import type { EmulatedModel } from './models.js';
 import type { EmulatorState, KeyRecord } from './state.js';
@@ -89,11 +89,12 @@ export function handleMethod(call: MethodCall): Outcome {
   const request = normaliseFieldNames(parsed.value as GenerateContentRequest, 'GenerateContentRequest');
   const problem = checkContents(request, 'GenerateContentRequest');
   if (problem) return { type: 'error', error: problem };
+  state.record({ at: state.clock.now(), model: model.name, project: key.project, prompt: promptText(request).slice(0, 20_000) });
   const promptTokens = countRequestTokens(request);
   if (promptTokens > model.inputTokenLimit) return { type: 'error', error: bodies.inputTooLarge(promptTokens, model.inputTokenLimit) };
 
   const now = state.clock.now();
-  const picked = state.faults.select({ model: model.name, key: key.key, project: key.project }, now);
+  const picked = state.faults.select({ model: model.name, key: key.key, project: key.project, prompt: promptText(request) }, now);
   if (picked.before) {
     return { type: 'error', error: bodies.forStatus(picked.before.fault.status!, Math.floor(state.variant() * 3)), delayMs: picked.latencyMs };
   }

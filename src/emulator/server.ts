@@ -82,6 +82,7 @@ export function createEmulatorApp(config: EmulatorConfig = {}, clock: Clock = re
 
   // ---- admin ----
   app.get('/_emulator/stats', async (_request, reply) => sendJson(reply, state.stats()));
+  app.get('/_emulator/requests', async (_request, reply) => sendJson(reply, { requests: state.requests }));
   app.post('/_emulator/reset', async (_request, reply) => {
     state.reset();
     return sendJson(reply, { ok: true });

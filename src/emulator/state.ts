@@ -27,6 +27,16 @@ export class EmulatorState {
   faults!: FaultPlan;
   ledger: QuotaLedger;
   variant: () => number;
+  /** The last generate requests, when config.recordRequests asks for them. */
+  requests: Array<{ at: number; model: string; project: string; status?: number; prompt: string }> = [];
+
+  record(entry: { at: number; model: string; project: string; prompt: string }): void {
+    const limit = this.config.recordRequests ?? 0;
+    if (limit <= 0) return;
+    this.requests.push(entry);
+    if (this.requests.length > limit) this.requests.splice(0, this.requests.length - limit);
+  }
+
   counters = { total: 0, byStatus: {} as Record<string, number>, byModel: {} as Record<string, number>, byProject: {} as Record<string, number>, midStreamErrors: 0, clientAborts: 0 };
 
   constructor(config: EmulatorConfig, readonly clock: Clock) {
@@ -76,6 +86,7 @@ export class EmulatorState {
   }
 
   reset(): void {
+    this.requests = [];
     this.counters = { total: 0, byStatus: {}, byModel: {}, byProject: {}, midStreamErrors: 0, clientAborts: 0 };
     this.ledger.reset(this.clock.now());
     this.faults = new FaultPlan(this.config.faults ?? [], this.clock.now(), this.config.seed ?? EMULATOR_DEFAULTS.seed);

@@ -113,6 +113,7 @@ export class Engine {
           const error = lastError ?? this.nothingToTry(chain, spec.model, now);
           giveUp(withNote(error, `the next try would be at ${new Date(now + waitMs).toISOString()}, after the deadline`));
         }
+        events.emit('wait-started', { project: key.project, model, until: now + waitMs, reason: choice!.waitReason === 'quota' ? 'quota' : 'backoff' });
         try {
           await clock.sleep(waitMs, spec.signal);
         } catch {
@@ -139,6 +140,7 @@ export class Engine {
             ticket.release({ sent: false });
             giveUp(withNote(lastError ?? this.quotaWaitError(spec.model, key.project, ticket.at), `the next free slot is at ${new Date(ticket.at).toISOString()}, after the deadline`));
           }
+          events.emit('wait-started', { project: key.project, model, until: ticket.at, reason: 'quota' });
           try {
             await clock.sleep(slotWait, spec.signal);
           } catch {
@@ -342,7 +344,8 @@ export class Engine {
       }
       return `${model}: every project is parked until its quota resets`;
     });
-    const retryAt = Math.min(...chain.map((model) => this.breakers.get(model)?.retryAt() ?? Number.POSITIVE_INFINITY));
+    const parkedUntil = chain.flatMap((model) => keys.usable(model).map((key) => keys.readyAt(key, model, now))).filter((at) => at > now);
+    const retryAt = Math.min(...chain.map((model) => this.breakers.get(model)?.retryAt() ?? Number.POSITIVE_INFINITY), ...parkedUntil);
     const allKeysOut = chain.every((model) => keys.usable(model).length === 0);
     const allParked = chain.every((model) => !this.dropped.has(model) && keys.usable(model).length > 0 && keys.usable(model).every((key) => keys.isParked(key.project, model, now)));
     const kind: ErrorKind = allKeysOut ? 'permission_denied' : allParked ? 'quota_exhausted' : chain.every((model) => this.dropped.has(model)) ? 'not_found' : 'unavailable';
@@ -351,6 +354,7 @@ export class Engine {
       message: `Nothing left to try for ${requested}: ${reasons.join('; ')}.`,
       quota: [], helpLinks: [], fieldViolations: [], details: [],
       ...(Number.isFinite(retryAt) ? { retryAfterMs: Math.max(0, retryAt - now) } : {}),
+      ...(kind === 'quota_exhausted' && Number.isFinite(retryAt) ? { resetAt: retryAt } : {}),
     });
   }
 }

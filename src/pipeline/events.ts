@@ -13,6 +13,7 @@ export interface PipelineEvents {
   'circuit-opened': { model: string; until: number };
   'circuit-closed': { model: string };
   'quota-waited': { project: string; model: string; waitedMs: number };
+  'wait-started': { project: string; model: string; until: number; reason: 'quota' | 'backoff' };
   'request-succeeded': { model: string; requestedModel: string; attempts: number; durationMs: number };
   'request-failed': { requestedModel: string; kind: ErrorKind; attempts: number; durationMs: number };
   'pacing-degraded': { reason: string };
