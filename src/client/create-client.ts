@@ -73,7 +73,7 @@ export class GeminiClient {
     this.transportBase = {
       baseUrl: options.baseUrl ?? CLIENT_DEFAULTS.baseUrl,
       version: options.apiVersion ?? CLIENT_DEFAULTS.apiVersion,
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
       clock,
     };
   }

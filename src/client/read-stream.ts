@@ -22,7 +22,7 @@ export async function* readFrames(body: ReadableStream<Uint8Array> | null, forma
   }
 }
 
-export function streamFormatOf(response: Response, requested: StreamFormat): StreamFormat {
+export function streamFormatOf(response: { headers: Headers }, requested: StreamFormat): StreamFormat {
   const type = response.headers.get('content-type') ?? '';
   if (type.includes('text/event-stream')) return 'sse';
   if (type.includes('json')) return 'json-array';

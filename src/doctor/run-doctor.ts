@@ -74,11 +74,10 @@ function projectFrom(error: GeminiError): string | undefined {
 
 export async function runDoctor(options: DoctorOptions, onProgress?: (line: string) => void): Promise<DoctorReport> {
   let calls = 0;
-  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const call = async (key: string, model: string | undefined, method: 'countTokens' | 'generateContent' | undefined, body?: unknown) => {
     calls++;
     const answer = await send({
-      baseUrl: options.upstream, version: 'v1beta', key, clock: realClock, fetch: fetchImpl, timeoutMs: options.timeoutMs ?? 30_000,
+      baseUrl: options.upstream, version: 'v1beta', key, clock: realClock, ...(options.fetch ? { fetch: options.fetch } : {}), timeoutMs: options.timeoutMs ?? 30_000,
       ...(model && method ? { model, method, body: JSON.stringify(body) } : { path: 'models?pageSize=1000' }),
     });
     const text = await answer.text();

@@ -30,6 +30,8 @@ export const gatewayConfigSchema = z.object({
   /** Time allowed for graceful shutdown before open streams are cut. */
   shutdownGraceMs: z.number().int().nonnegative().optional(),
   fallbackOnBlocked: z.boolean().optional(),
+  /** A quota wait longer than this moves to the next model that can send at once (scale it with a compressed clock). */
+  rateLimitFallbackAfterMs: z.number().int().nonnegative().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 }).strict();
 

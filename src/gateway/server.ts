@@ -70,6 +70,7 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     ...(config.deadlineMs !== undefined ? { deadlineMs: config.deadlineMs } : {}),
     ...(config.maxAttempts !== undefined ? { maxAttempts: config.maxAttempts } : {}),
     ...(config.fallbackOnBlocked !== undefined ? { fallbackOnBlocked: config.fallbackOnBlocked } : {}),
+    ...(config.rateLimitFallbackAfterMs !== undefined ? { rateLimitFallbackAfterMs: config.rateLimitFallbackAfterMs } : {}),
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.clock ? { clock: config.clock } : {}),
     ...(config.redis ? { redis: config.redis } : {}),

@@ -2,11 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import { nextPacificMidnight } from '../time/index.js';
 import type { Limits } from './limits.js';
-import { earliestSlot, prune, type Booking } from './sliding-log.js';
+import { earliestSlot, type Booking } from './sliding-log.js';
 import { REAL_DAY_MS, type Booked, type PacingStore, type PairUsage, type Windows } from './store.js';
 
 interface PairState {
   log: Booking[];
+  /** The same bookings by id, so corrections and cancellations need no search. */
+  byId: Map<string, Booking>;
   /** Real days: requests booked per day (keyed by the day's end). Compressed days: a rolling log. */
   days: Map<number, number>;
   dayLog: number[];
@@ -21,7 +23,7 @@ export class MemoryPacingStore implements PacingStore {
   private state(pair: string): PairState {
     let state = this.pairs.get(pair);
     if (!state) {
-      state = { log: [], days: new Map(), dayLog: [] };
+      state = { log: [], byId: new Map(), days: new Map(), dayLog: [] };
       this.pairs.set(pair, state);
     }
     return state;
@@ -52,7 +54,7 @@ export class MemoryPacingStore implements PacingStore {
 
   async reserve(pair: string, tokens: number, limits: Limits, now: number): Promise<Booked> {
     const state = this.state(pair);
-    prune(state.log, now, this.window());
+    this.prune(state, now);
     if (this.windows.dayMs !== REAL_DAY_MS) {
       while (state.dayLog.length > 0 && state.dayLog[0]! + this.windows.dayMs <= now) state.dayLog.shift();
     }
@@ -61,7 +63,9 @@ export class MemoryPacingStore implements PacingStore {
     const day = this.dayRoom(state, now, limits.rpd);
     if (day.full) return { at: day.at, id: '', dayFull: true };
     const id = randomUUID();
-    state.log.push({ at, tokens, id });
+    const booking = { at, tokens, id };
+    state.log.push(booking);
+    state.byId.set(id, booking);
     if (this.windows.dayMs === REAL_DAY_MS) {
       const dayKey = nextPacificMidnight(at);
       state.days.set(dayKey, (state.days.get(dayKey) ?? 0) + 1);
@@ -84,15 +88,24 @@ export class MemoryPacingStore implements PacingStore {
   /** Records a booking made elsewhere (in Redis), so peek() sees this process's own queue. */
   mirror(pair: string, booking: { at: number; tokens: number; id: string }): void {
     const state = this.state(pair);
-    prune(state.log, booking.at - this.window(), this.window());
+    this.prune(state, booking.at - this.window());
     state.log.push(booking);
-    state.log.sort((a, b) => a.at - b.at);
+    state.byId.set(booking.id, booking);
+    if (state.log.length > 1 && state.log[state.log.length - 2]!.at > booking.at) state.log.sort((a, b) => a.at - b.at);
+  }
+
+  private prune(state: PairState, now: number): void {
+    let drop = 0;
+    while (drop < state.log.length && state.log[drop]!.at + this.window() <= now) state.byId.delete(state.log[drop++]!.id);
+    if (drop > 0) state.log.splice(0, drop);
   }
 
   async cancel(pair: string, id: string): Promise<void> {
     const state = this.pairs.get(pair);
-    if (!state || !id) return;
-    const index = state.log.findIndex((booking) => booking.id === id);
+    const found = state?.byId.get(id);
+    if (!state || !found) return;
+    state.byId.delete(id);
+    const index = state.log.lastIndexOf(found);
     if (index < 0) return;
     const [booking] = state.log.splice(index, 1);
     if (this.windows.dayMs === REAL_DAY_MS) {
@@ -105,7 +118,7 @@ export class MemoryPacingStore implements PacingStore {
   }
 
   async correct(pair: string, id: string, tokens: number): Promise<void> {
-    const booking = this.pairs.get(pair)?.log.find((entry) => entry.id === id);
+    const booking = this.pairs.get(pair)?.byId.get(id);
     if (booking) booking.tokens = tokens;
   }
 

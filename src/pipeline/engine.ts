@@ -157,7 +157,10 @@ export class Engine {
           giveUp(abortError(spec.model));
         }
       }
-      if (attempts.length > 0 && !this.budget.tryRetry(clock.now())) {
+      // The budget guards against amplifying load on a failing upstream; a retry after a quota
+      // refusal waits for the server's delay or goes to another project, so it does not count.
+      const quotaRetry = lastError?.kind === 'rate_limited' || lastError?.kind === 'quota_exhausted';
+      if (attempts.length > 0 && !quotaRetry && !this.budget.tryRetry(clock.now())) {
         ticket?.release({ sent: false });
         leave?.();
         giveUp(withNote(lastError!, 'retry budget spent: too many retries across recent requests'));

@@ -6,6 +6,8 @@ export interface Clock {
   /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   random(): number;
+  /** Calls `callback` after `ms` unless the returned cancel function is called first. */
+  timer(ms: number, callback: () => void): () => void;
 }
 
 export function abortReason(signal: AbortSignal): unknown {
@@ -15,6 +17,10 @@ export function abortReason(signal: AbortSignal): unknown {
 export const realClock: Clock = {
   now: () => Date.now(),
   random: () => Math.random(),
+  timer(ms, callback) {
+    const handle = setTimeout(callback, Math.max(0, ms));
+    return () => clearTimeout(handle);
+  },
   sleep(ms, signal) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
@@ -65,6 +71,12 @@ export class FakeClock implements Clock {
 
   random(): number {
     return this.rng();
+  }
+
+  timer(ms: number, callback: () => void): () => void {
+    const sleeper: Sleeper = { at: this.current + Math.max(0, ms), resolve: callback };
+    this.sleepers.push(sleeper);
+    return () => { this.sleepers = this.sleepers.filter((s) => s !== sleeper); };
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

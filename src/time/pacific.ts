@@ -22,8 +22,19 @@ function pacificOffsetMs(ms: number): number {
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
+// Formatting dates in a time zone is slow, and this is asked on every paced request: remember the
+// last answer, which stays right for every instant from the one it was computed for until it.
+let cached = { from: Number.NaN, to: Number.NaN };
+
 /** The instant of the next midnight in Pacific time strictly after `now`. */
 export function nextPacificMidnight(now: number): number {
+  if (now >= cached.from && now < cached.to) return cached.to;
+  const next = computeNextPacificMidnight(now);
+  cached = { from: now, to: next };
+  return next;
+}
+
+function computeNextPacificMidnight(now: number): number {
   const p = pacificParts(now);
   // Midnight of the next Pacific calendar day, first guessed with today's offset, then corrected
   // with the offset in force at that instant (DST changes happen at 2 a.m., never at midnight).

@@ -1,0 +1,88 @@
+// The failure scenarios, each against a fresh emulator with a compressed clock. A scenario says
+// what the emulator does, which keys and models a contender may use, and the workload.
+import { post } from './http.mjs';
+
+const K1 = { key: 'bench-key-p1-0001', project: 'p1' };
+const K2 = { key: 'bench-key-p2-0002', project: 'p2' };
+
+/** Sends `count` requests evenly over `spanMs`, or all at once when spanMs is 0. */
+async function schedule(count, spanMs, send) {
+  const tasks = [];
+  for (let index = 0; index < count; index++) {
+    const at = spanMs > 0 ? (index * spanMs) / count : 0;
+    tasks.push(new Promise((resolve) => setTimeout(resolve, at)).then(send));
+  }
+  return Promise.all(tasks);
+}
+
+/** Runs at most `concurrency` at a time. */
+async function pool(count, concurrency, send) {
+  const results = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) {
+      next++;
+      results.push(await send());
+    }
+  }));
+  return results;
+}
+
+export function scenarios(quick) {
+  const scale = quick ? 0.5 : 1;
+  return [
+    {
+      name: 'overload',
+      title: `1. Overload: gemini-2.5-pro answers 503 for ${10 * scale} s, then recovers`,
+      emulator: { faults: [{ model: 'gemini-2.5-pro', status: 503, forMs: 10_000 * scale }] },
+      keys: [K1],
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+      optimumMs: 10_000 * scale,
+      run: (driver, timed) => schedule(200 * scale, 10_000 * scale, () => timed(() => driver.call('gemini-2.5-pro'))),
+    },
+    {
+      name: 'rate-limit',
+      title: '2. Rate limit with RetryInfo: 60 requests at once against 20 per minute (minute = 2 s)',
+      emulator: { models: { 'gemini-2.5-flash': { rpm: 20 } }, clock: { minuteMs: 2000 } },
+      keys: [K1],
+      fallbacks: {},
+      clock: { minuteMs: 2000 },
+      optimumMs: 2 * 2000,
+      run: (driver, timed) => schedule(60, 0, () => timed(() => driver.call('gemini-2.5-flash'))),
+    },
+    {
+      name: 'daily-quota',
+      title: '3. Daily quota spent on project p1; project p2 healthy',
+      emulator: { keys: [K1, K2], models: { 'gemini-2.5-flash': { rpd: 30 } } },
+      prepare: async (url) => {
+        for (let index = 0; index < 30; index++) await post(url, '/v1beta/models/gemini-2.5-flash:generateContent', { contents: [{ parts: [{ text: 'spend' }] }] }, { 'x-goog-api-key': K1.key });
+      },
+      keys: [K1, K2],
+      fallbacks: {},
+      optimumMs: null,
+      run: (driver, timed) => schedule(30, 0, () => timed(() => driver.call('gemini-2.5-flash'))),
+    },
+    {
+      name: 'quota-batch',
+      title: '4. Quota-bound batch: 400 requests, 2 projects × 2 models at 50 RPM each (minute = 2 s)',
+      emulator: { keys: [K1, K2], models: { 'gemini-2.5-pro': { rpm: 50 }, 'gemini-2.5-flash': { rpm: 50 } }, clock: { minuteMs: 2000 } },
+      keys: [K1, K2],
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+      limits: { 'gemini-2.5-pro': { rpm: 50 }, 'gemini-2.5-flash': { rpm: 50 } },
+      clock: { minuteMs: 2000 },
+      // 200 fit in each window: the last requests can go when the ceil(n/200)-th window opens.
+      optimumMs: (Math.ceil(400 / 200) - 1) * 2000,
+      run: (driver, timed) => schedule(400, 0, () => timed(() => driver.call('gemini-2.5-pro'))),
+    },
+    {
+      name: 'mid-stream',
+      title: '5. Mid-stream failure: 20% of streams break after the first chunks',
+      emulator: { faults: [{ status: 503, rate: 0.2, midStream: true }], latency: { perTokenMs: 1 } },
+      keys: [K1],
+      fallbacks: { 'gemini-2.5-flash': ['gemini-2.5-flash-lite'] },
+      optimumMs: null,
+      // A stream counts only when the whole answer arrived (the emulator's answers end with a full stop).
+      run: (driver, timed) => pool(100 * scale, 10, () => timed(() => driver.stream('gemini-2.5-flash'))),
+    },
+  ];
+}
