@@ -57,11 +57,12 @@ export function writeReport(results, { quick }) {
       lines.push('| measure | value | goal |', '|---|---|---|');
       for (const row of scenario.results) lines.push(`| ${row.contender} | ${row.value} | ${row.goal ?? ''} |`);
     } else {
-      lines.push('| contender | success | upstream calls per success | 429s received | p50 ms | p95 ms | total s | total ÷ optimum |', '|---|---|---|---|---|---|---|---|');
+      lines.push('| contender | success | upstream calls per success | 429s received | p50 ms | p95 ms | total s | total ÷ optimum | most common failure |', '|---|---|---|---|---|---|---|---|---|');
       for (const row of scenario.results) {
         const perSuccess = row.successRate > 0 ? row.upstreamCalls / (row.successRate * row.requests) : null;
         const ratio = row.optimumMs ? row.totalMs / row.optimumMs : null;
-        lines.push(`| ${row.contender} | ${format(row.successRate * 100, 1)}% | ${format(perSuccess, 2)} | ${row.http429} | ${format(row.p50Ms)} | ${format(row.p95Ms)} | ${format(row.totalMs / 1000, 2)} | ${format(ratio, 2)} |`);
+        const failure = row.commonError ? row.commonError.replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 70) : '';
+        lines.push(`| ${row.contender} | ${format(row.successRate * 100, 1)}% | ${format(perSuccess, 2)} | ${row.http429} | ${format(row.p50Ms)} | ${format(row.p95Ms)} | ${format(row.totalMs / 1000, 2)} | ${format(ratio, 2)} | ${failure} |`);
       }
     }
     if (scenario.notes) lines.push('', ...scenario.notes.map((note) => `- ${note}`));

@@ -19,7 +19,7 @@ const outIndex = args.indexOf('--out');
 const out = outIndex >= 0 ? args[outIndex + 1] : undefined;
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? args[onlyIndex + 1].split(',') : undefined;
-const REQUEST_CAP_MS = quick ? 15_000 : 30_000;
+const REQUEST_CAP_MS = quick ? 10_000 : 30_000;
 
 const log = (line) => process.stderr.write(`${line}\n`);
 const children = [];
@@ -97,11 +97,11 @@ async function failureScenario(scenario, portkeyUrl) {
     results.push(row);
     log(`  ${contender.name.padEnd(40)} success ${(row.successRate * 100).toFixed(0).padStart(3)}%  calls ${String(row.upstreamCalls).padStart(5)}  429s ${String(row.http429).padStart(4)}  total ${(totalMs / 1000).toFixed(1)} s${row.commonError ? `  (${row.commonError.slice(0, 60)})` : ''}`);
   }
-  return { name: scenario.name, title: scenario.title, results };
+  return { name: scenario.name, title: scenario.title, results, ...(scenario.notes ? { notes: scenario.notes } : {}) };
 }
 
 async function overheadScenario(portkeyUrl) {
-  const durationMs = quick ? 2500 : 5000;
+  const durationMs = quick ? 1500 : 5000;
   const emulator = await startProcess(process.execPath, ['bin/gemwarden.js', 'emulate', '--port', '0']);
   const proxy = await startProcess(process.execPath, [join(here, 'proxy.mjs'), emulator.url]);
   const configPath = join(root, 'bench', '.gateway-bench.json');

@@ -38,6 +38,7 @@ export function scenarios(quick) {
       keys: [K1],
       fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
       optimumMs: 10_000 * scale,
+      notes: ['The optimum is the arrival schedule itself: every request answered as it arrives.'],
       run: (driver, timed) => schedule(200 * scale, 10_000 * scale, () => timed(() => driver.call('gemini-2.5-pro'))),
     },
     {
@@ -48,6 +49,7 @@ export function scenarios(quick) {
       fallbacks: {},
       clock: { minuteMs: 2000 },
       optimumMs: 2 * 2000,
+      notes: ['Limits are not told to anyone: gemwarden learns them from the first 429s (all 60 requests leave at once, so the first window\'s refusals cannot be avoided) and paces the rest.'],
       run: (driver, timed) => schedule(60, 0, () => timed(() => driver.call('gemini-2.5-flash'))),
     },
     {
@@ -60,6 +62,7 @@ export function scenarios(quick) {
       keys: [K1, K2],
       fallbacks: {},
       optimumMs: null,
+      notes: ['SDK contenders take one key (the spent one): they have no key pool. Portkey is given both keys as fallback targets.'],
       run: (driver, timed) => schedule(30, 0, () => timed(() => driver.call('gemini-2.5-flash'))),
     },
     {
@@ -72,6 +75,7 @@ export function scenarios(quick) {
       clock: { minuteMs: 2000 },
       // 200 fit in each window: the last requests can go when the ceil(n/200)-th window opens.
       optimumMs: (Math.ceil(400 / 200) - 1) * 2000,
+      notes: ['gemwarden is told the limits (limits config); the SDKs can use one key and one model; Portkey is given all four (key, model) targets as fallbacks.'],
       run: (driver, timed) => schedule(400, 0, () => timed(() => driver.call('gemini-2.5-pro'))),
     },
     {
@@ -81,6 +85,10 @@ export function scenarios(quick) {
       keys: [K1],
       fallbacks: { 'gemini-2.5-flash': ['gemini-2.5-flash-lite'] },
       optimumMs: null,
+      notes: [
+        'A stream counts only when the whole answer arrived. Some contenders end a broken stream without any error ("incomplete answer reported as success"): the caller silently gets half an answer.',
+        'No contender can repair a stream once its first chunk reached the caller; gemwarden ends it with a typed error (kind unavailable) carrying the partial text.',
+      ],
       // A stream counts only when the whole answer arrived (the emulator's answers end with a full stop).
       run: (driver, timed) => pool(100 * scale, 10, () => timed(() => driver.stream('gemini-2.5-flash'))),
     },

@@ -1,8 +1,9 @@
 // `gemwarden doctor`: prints a table of keys × models with a verdict each, and for every problem the
 // explanation and the remedy. Exit 0 when every key can serve at least one model, 1 otherwise.
 import pc from 'picocolors';
-import { checkConfig, ConfigError, readConfigFile } from '../config/load-file.js';
+import { checkConfig, readConfigFile } from '../config/load-file.js';
 import { runDoctor, type DoctorKey, type DoctorReport } from '../doctor/run-doctor.js';
+import { checkOptions } from './process-helpers.js';
 import { GATEWAY_DEFAULTS, gatewayConfigSchema, keysFromEnvironment, type CheckedGatewayConfig } from '../gateway/index.js';
 
 export interface DoctorCliOptions { config?: string; json?: boolean; upstream?: string; model?: string[]; generate?: boolean }
@@ -50,16 +51,9 @@ export function formatReport(report: DoctorReport, colour: boolean): string {
 }
 
 export async function doctorCommand(options: DoctorCliOptions): Promise<number> {
-  let config: CheckedGatewayConfig = {};
-  try {
-    if (options.config) config = checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`gemwarden doctor: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const checked = checkOptions('doctor', () => (options.config ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config) : {}) as CheckedGatewayConfig);
+  if ('exitCode' in checked) return checked.exitCode;
+  const config = checked.value;
   const keys: DoctorKey[] = (config.keys && config.keys.length > 0 ? config.keys : keysFromEnvironment(process.env))
     .map((key) => (typeof key === 'string' ? { key } : { key: key.key, ...(key.project ? { project: key.project } : {}) }));
   if (keys.length === 0) {

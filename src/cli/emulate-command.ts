@@ -1,23 +1,17 @@
 // `gemwarden emulate`: runs the emulator until interrupted.
-import { checkConfig, ConfigError, readConfigFile } from '../config/load-file.js';
+import { checkConfig, readConfigFile } from '../config/load-file.js';
 import { EMULATOR_DEFAULTS, emulatorConfigSchema, startEmulator, type EmulatorConfig } from '../emulator/index.js';
-import { parsePort, waitForShutdown } from './process-helpers.js';
+import { checkOptions, parsePort, waitForShutdown } from './process-helpers.js';
 
 export interface EmulateOptions { host?: string; port?: string; config?: string }
 
 export async function emulateCommand(options: EmulateOptions): Promise<number> {
-  let config: EmulatorConfig = {};
-  let port: number;
-  try {
-    if (options.config) config = checkConfig(emulatorConfigSchema, readConfigFile(options.config), options.config);
-    port = parsePort(options.port, EMULATOR_DEFAULTS.port);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`gemwarden emulate: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const checked = checkOptions('emulate', () => ({
+    config: (options.config ? checkConfig(emulatorConfigSchema, readConfigFile(options.config), options.config) : {}) as EmulatorConfig,
+    port: parsePort(options.port, EMULATOR_DEFAULTS.port),
+  }));
+  if ('exitCode' in checked) return checked.exitCode;
+  const { config, port } = checked.value;
   const host = options.host ?? EMULATOR_DEFAULTS.host;
   let emulator;
   try {

@@ -20,3 +20,24 @@ export function waitForShutdown(): Promise<NodeJS.Signals> {
     process.on('SIGTERM', done);
   });
 }
+
+/** A usage problem: the command prints it after its name and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/**
+ * Runs a command's option checks; config and usage problems become "gemwarden CMD: message" on
+ * stderr and exit code 2, anything else propagates.
+ */
+export function checkOptions<T>(command: string, read: () => T): { value: T } | { exitCode: number } {
+  try {
+    return { value: read() };
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`gemwarden ${command}: ${error.message}\n`);
+      return { exitCode: 2 };
+    }
+    throw error;
+  }
+}

@@ -1,23 +1,17 @@
 // `gemwarden serve`: runs the gateway until interrupted, then drains in-flight requests.
-import { checkConfig, ConfigError, readConfigFile } from '../config/load-file.js';
+import { checkConfig, readConfigFile } from '../config/load-file.js';
 import { GATEWAY_DEFAULTS, GatewayConfigError, gatewayConfigSchema, startGateway, type CheckedGatewayConfig } from '../gateway/index.js';
-import { parsePort, waitForShutdown } from './process-helpers.js';
+import { checkOptions, parsePort, waitForShutdown } from './process-helpers.js';
 
 export interface ServeOptions { host?: string; port?: string; config?: string }
 
 export async function serveCommand(options: ServeOptions): Promise<number> {
-  let config: CheckedGatewayConfig = {};
-  let port: number;
-  try {
-    if (options.config) config = checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config);
-    port = parsePort(options.port, GATEWAY_DEFAULTS.port);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`gemwarden serve: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const checked = checkOptions('serve', () => ({
+    config: (options.config ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config) : {}) as CheckedGatewayConfig,
+    port: parsePort(options.port, GATEWAY_DEFAULTS.port),
+  }));
+  if ('exitCode' in checked) return checked.exitCode;
+  const { config, port } = checked.value;
   const host = options.host ?? GATEWAY_DEFAULTS.host;
   let gateway;
   try {
