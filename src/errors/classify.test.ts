@@ -185,6 +185,15 @@ describe('classify: input forms', () => {
     ['MAX_TOKENS with no text', { status: 200, body: '{"candidates":[{"content":{"role":"model"},"finishReason":"MAX_TOKENS"}],"usageMetadata":{"thoughtsTokenCount":1000}}' }, 'truncated'],
     ['200 not JSON', { status: 200, body: '<html>oops' }, 'malformed_response'],
     ['AI SDK APICallError-like object', Object.assign(new Error('Resource has been exhausted (e.g. check quota).'), { name: 'AI_APICallError', statusCode: 429, responseBody: '{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"x"}}' }), 'rate_limited'],
+    ['undici terminated', 'TypeError: terminated', 'network'],
+    ['api_core text proto key', 'google.api_core.exceptions.InvalidArgument: 400 API key not valid. Please pass a valid API key. [reason: "API_KEY_INVALID"\ndomain: "googleapis.com"\n]', 'api_key_invalid'],
+    ['api_core FailedPrecondition', 'google.api_core.exceptions.FailedPrecondition: 400 User location is not supported for the API use.', 'location_unsupported'],
+    ['httpx timeout', 'httpx.ReadTimeout: The read operation timed out', 'timeout'],
+    ['gemini-cli per-day text', "Quota exceeded for quota metric 'Gemini 2.5 Pro Requests' and limit 'Gemini 2.5 Pro Requests per day per user per tier'", 'quota_exhausted'],
+    ['ErrorInfo quota_limit per day', '{"error":{"code":429,"message":"You exceeded your current quota","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","domain":"googleapis.com","metadata":{"quota_limit":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}}]}}', 'quota_exhausted'],
+    ['OpenAI-style content filter', 'AI_NoObjectGeneratedError: No object generated: the model stopped with finish reason content-filter', 'blocked'],
+    ['OpenAI-style length', 'finish_reason: length', 'truncated'],
+    ['401 OAuth', '{"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}}', 'api_key_invalid'],
     ['nonsense', 'hello world', 'unknown'],
   ];
   for (const [name, input, kind] of cases) {

@@ -303,8 +303,8 @@ const OVERLOADED = /overloaded|high demand|Service Unavailable|currently unavail
 const INTERNAL = /An internal error has occurred|Internal Server Error|\bINTERNAL\b|internal error/i;
 const DEADLINE = /DEADLINE_EXCEEDED|Deadline expired|Deadline Exceeded|Gateway Timeout/i;
 const INVALID = /INVALID_ARGUMENT|Invalid JSON payload|Please use a valid role|Bad Request|invalid argument|Unknown name|must be|is not valid|required field|contents is not specified|contents are required/i;
-const BLOCKED = /blocked due to|Response was blocked|was blocked|blockReason|PROHIBITED_CONTENT|finish_?reason\]?(?:\([^)]*\))?(?: is|:|=)?\s*(?:3|4|5|SAFETY|RECITATION|OTHER|BLOCKLIST|SPII)\b|\bSAFETY\b|\bRECITATION\b/i;
-const TRUNCATED = /MAX_TOKENS|finish_?reason\]?(?:\([^)]*\))?(?: is|:|=)?\s*2\b/i;
+const BLOCKED = /content[-_ ]filter|blocked due to|Response was blocked|was blocked|blockReason|PROHIBITED_CONTENT|finish_?reason\]?(?:\([^)]*\))?(?: is|:|=)?\s*(?:3|4|5|SAFETY|RECITATION|OTHER|BLOCKLIST|SPII)\b|\bSAFETY\b|\bRECITATION\b/i;
+const TRUNCATED = /finish[_ ]?reason["']?\s*[:=]?\s*["']?length\b|MAX_TOKENS|finish_?reason\]?(?:\([^)]*\))?(?: is|:|=)?\s*2\b/i;
 const MALFORMED = /Incomplete JSON segment|Unexpected end of JSON|is not valid JSON|Failed to parse|malformed response|Unexpected token .* in JSON|Invalid response|empty response/i;
 
 function decideKind(evidence: Evidence, quota: QuotaViolation[], reason: string | undefined): ErrorKind {
