@@ -192,7 +192,9 @@ export function replacementModel(model: string | undefined): string | undefined 
 function formatSeconds(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   const seconds = ms / 1000;
-  return seconds < 120 ? `${Number(seconds.toFixed(seconds < 10 ? 2 : 0))} s` : `${Math.round(seconds / 60)} min`;
+  if (seconds < 120) return `${Number(seconds.toFixed(seconds < 10 ? 2 : 0))} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 120 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 function describeQuota(error: GeminiError): string | undefined {
@@ -212,7 +214,13 @@ export function specifics(error: GeminiError): string[] {
   const quota = describeQuota(error);
   if (quota) lines.push(`Quota hit: ${quota}.`);
   if (error.kind === 'quota_exhausted') {
-    if (error.resetAt !== undefined) lines.push(`It resets at ${formatPacificTime(error.resetAt)} (midnight Pacific time).`);
+    if (error.resetAt !== undefined) {
+      const inMs = error.retryAfterMs;
+      lines.push(`It resets at ${formatPacificTime(error.resetAt)} (midnight Pacific time${inMs !== undefined ? `, in ${formatSeconds(inMs)}` : ''}).`);
+      if (error.serverRetryDelayMs !== undefined && error.serverRetryDelayMs < 3_600_000) {
+        lines.push(`The server's "retry in ${formatSeconds(error.serverRetryDelayMs)}" does not apply: a per-day quota is not freed by waiting seconds.`);
+      }
+    }
     else if (error.quota.some((violation) => violation.limit === 0)) lines.push('The limit is 0: this model has no quota on this project\'s tier; waiting will not help.');
   } else if (error.retryAfterMs !== undefined) {
     lines.push(`The server asks to retry after ${formatSeconds(error.retryAfterMs)}.`);
