@@ -114,6 +114,35 @@ describe('gateway with the OpenAI SDK', () => {
     expect(Number.isInteger(value.age)).toBe(true);
   });
 
+  it('tools: function calls both ways, with and without stream', async () => {
+    const { gw } = await setup({});
+    const openai = new OpenAI({ apiKey: 'anything', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+    const first = await openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'What is the weather in Paris? Use get_weather.' }], tools });
+    const call = first.choices[0]!.message.tool_calls?.[0];
+    expect(first.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(call?.type === 'function' && call.function.name).toBe('get_weather');
+    const args = JSON.parse(call?.type === 'function' ? call.function.arguments : '{}') as { city: string };
+    expect(typeof args.city).toBe('string');
+    const second = await openai.chat.completions.create({
+      model: 'gemini-2.5-flash', tools,
+      messages: [
+        { role: 'user', content: 'What is the weather in Paris? Use get_weather.' },
+        { role: 'assistant', content: null, tool_calls: [call!] },
+        { role: 'tool', tool_call_id: call!.id, content: '{"temperature": 21}' },
+      ],
+    });
+    expect(second.choices[0]!.message.content!.length).toBeGreaterThan(5);
+    expect(second.choices[0]!.finish_reason).toBe('stop');
+    const forced = await openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hello' }], tools, tool_choice: 'required', stream: true });
+    const names: string[] = [];
+    for await (const chunk of forced) for (const delta of chunk.choices[0]?.delta?.tool_calls ?? []) if (delta.function?.name) names.push(delta.function.name);
+    expect(names).toEqual(['get_weather']);
+    const orphan = await post(gw.url, '/v1/chat/completions', { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'nope', content: '1' }] });
+    expect(orphan.status).toBe(400);
+    expect((orphan.json as { error: { param: string } }).error.param).toBe('messages[1].tool_call_id');
+  });
+
   it('models list serves both SDKs', async () => {
     const { gw } = await setup({});
     const openai = new OpenAI({ apiKey: 'anything', baseURL: `${gw.url}/v1`, maxRetries: 0 });

@@ -122,3 +122,26 @@ export function answerText(request: GenerateContentRequest, options: AnswerOptio
   if (options.echo) return lastUserText(request);
   return generatedWords(seedText, options.seed, 12);
 }
+
+interface Declaration { name: string; parameters?: Schema; parametersJsonSchema?: unknown }
+
+/**
+ * The function the model calls, if any: with mode ANY always (the first allowed), with AUTO when
+ * the last user turn names a declared function and is not itself a function response.
+ */
+export function functionCallFor(request: GenerateContentRequest, seed: number): { name: string; args: Record<string, unknown> } | undefined {
+  const declarations = (request.tools ?? []).flatMap((tool) => (tool.functionDeclarations ?? []) as Declaration[]);
+  if (declarations.length === 0) return undefined;
+  const config = (request.toolConfig as { functionCallingConfig?: { mode?: string; allowedFunctionNames?: string[] } } | undefined)?.functionCallingConfig;
+  const mode = String(config?.mode ?? 'AUTO').toUpperCase();
+  if (mode === 'NONE') return undefined;
+  const allowed = declarations.filter((declaration) => !config?.allowedFunctionNames || config.allowedFunctionNames.includes(declaration.name));
+  const last = request.contents?.[request.contents.length - 1];
+  if (last?.parts?.some((part) => part.functionResponse)) return undefined;
+  const text = lastUserText(request);
+  const chosen = mode === 'ANY' ? allowed[0] : allowed.find((declaration) => text.includes(declaration.name));
+  if (!chosen) return undefined;
+  const schema = chosen.parameters ?? fromJsonSchema(chosen.parametersJsonSchema) ?? { type: 'OBJECT', properties: {} };
+  const args = valueForSchema(schema, `${chosen.name}\n${text}`, seed, 0);
+  return { name: chosen.name, args: typeof args === 'object' && args !== null && !Array.isArray(args) ? args as Record<string, unknown> : {} };
+}

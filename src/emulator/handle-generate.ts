@@ -5,7 +5,7 @@ import {
   encodeSseError, encodeSseEvent, errorEnvelope, JsonArrayStreamWriter, normaliseFieldNames, validateRequestShape,
   type ApiVersion, type CountTokensRequest, type GenerateContentRequest, type GenerateContentResponse,
 } from '../wire/index.js';
-import { answerText, hashText, promptText } from './answers.js';
+import { answerText, functionCallFor, hashText, promptText } from './answers.js';
 import { bodies, JSON_TYPE, type EmulatedError } from './bodies.js';
 import type { EmulatedModel } from './models.js';
 import type { EmulatorState, KeyRecord } from './state.js';
@@ -130,6 +130,16 @@ export function handleMethod(call: MethodCall): Outcome {
 
   if (picked.answer) {
     const body = stoppedAnswer(picked.answer.fault, usageMetadata, model.name, responseId);
+    if (method === 'generateContent') return { type: 'json', body, delayMs: totalMs };
+    return { type: 'stream', chunks: [body], firstTokenMs, perChunkMs: 0, sse: call.sse };
+  }
+
+  const functionCall = functionCallFor(request, seed);
+  if (functionCall) {
+    const body: GenerateContentResponse = {
+      candidates: [{ content: { parts: [{ functionCall: { id: `call_${responseId}`, name: functionCall.name, args: functionCall.args } }], role: 'model' }, finishReason: 'STOP', index: 0 }],
+      usageMetadata, modelVersion: model.name, responseId,
+    };
     if (method === 'generateContent') return { type: 'json', body, delayMs: totalMs };
     return { type: 'stream', chunks: [body], firstTokenMs, perChunkMs: 0, sse: call.sse };
   }

@@ -8,11 +8,29 @@ const contentPart = z.union([
   z.object({ type: z.string() }).passthrough(),
 ]);
 
+const toolCall = z.object({
+  id: z.string(),
+  type: z.literal('function').optional(),
+  function: z.object({ name: z.string().min(1), arguments: z.string().optional() }).passthrough(),
+}).passthrough();
+
 const message = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
   content: z.union([z.string(), z.array(contentPart), z.null()]).optional(),
   name: z.string().optional(),
+  tool_calls: z.array(toolCall).optional(),
+  tool_call_id: z.string().optional(),
 }).passthrough();
+
+const tool = z.object({
+  type: z.literal('function'),
+  function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }).passthrough(),
+}).passthrough();
+
+const toolChoice = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }).passthrough(),
+]);
 
 export const chatRequestSchema = z.object({
   model: z.string().min(1, 'model is required'),
@@ -33,7 +51,8 @@ export const chatRequestSchema = z.object({
     z.object({ type: z.literal('json_object') }),
     z.object({ type: z.literal('json_schema'), json_schema: z.object({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() }).passthrough() }),
   ]).nullish(),
-  tools: z.array(z.unknown()).nullish(),
+  tools: z.array(tool).nullish(),
+  tool_choice: toolChoice.nullish(),
 }).passthrough();
 
 export type ChatRequest = z.output<typeof chatRequestSchema>;
@@ -65,23 +84,56 @@ function partsOf(content: z.output<typeof message>['content'], index: number): P
   });
 }
 
+function parseArguments(text: string | undefined, where: string): Record<string, unknown> {
+  if (!text) return {};
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : { value };
+  } catch {
+    throw new TranslationError(`${where}: function arguments are not valid JSON`, where);
+  }
+}
+
+function toolResult(content: z.output<typeof message>['content']): Record<string, unknown> {
+  const text = typeof content === 'string' ? content : (content ?? []).map((part) => (part as { text?: string }).text ?? '').join('');
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : { result: value };
+  } catch {
+    return { result: text };
+  }
+}
+
 export function toGeminiRequest(chat: ChatRequest): GenerateContentRequest {
-  if (chat.tools && chat.tools.length > 0) throw new TranslationError('tools are not supported on the OpenAI-compatible route yet; use the Gemini-native route for function calling', 'tools');
   const system: Part[] = [];
   const contents: Content[] = [];
-  chat.messages.forEach((entry, index) => {
-    const parts = partsOf(entry.content, index);
-    if (entry.role === 'system' || entry.role === 'developer') {
-      system.push(...parts);
-      return;
-    }
-    if (entry.role === 'tool' || entry.role === 'function') throw new TranslationError(`messages[${index}]: role "${entry.role}" needs tools, which this route does not support yet`, `messages[${index}].role`);
-    const role = entry.role === 'assistant' ? 'model' : 'user';
-    if (parts.length === 0) parts.push({ text: '' });
+  const callNames = new Map<string, string>();
+  const push = (role: 'user' | 'model', parts: Part[]) => {
     const previous = contents[contents.length - 1];
     // Gemini wants turns to alternate; consecutive messages of one role become one turn.
     if (previous && previous.role === role) previous.parts.push(...parts);
     else contents.push({ role, parts });
+  };
+  chat.messages.forEach((entry, index) => {
+    if (entry.role === 'system' || entry.role === 'developer') {
+      system.push(...partsOf(entry.content, index));
+      return;
+    }
+    if (entry.role === 'tool' || entry.role === 'function') {
+      const name = entry.role === 'function' ? entry.name : callNames.get(entry.tool_call_id ?? '');
+      if (!name) throw new TranslationError(`messages[${index}]: tool_call_id ${JSON.stringify(entry.tool_call_id ?? null)} does not match an earlier assistant tool call`, `messages[${index}].tool_call_id`);
+      push('user', [{ functionResponse: { name, response: toolResult(entry.content), ...(entry.tool_call_id ? { id: entry.tool_call_id } : {}) } }]);
+      return;
+    }
+    const parts = partsOf(entry.content, index);
+    if (entry.role === 'assistant') {
+      for (const [callIndex, call] of (entry.tool_calls ?? []).entries()) {
+        callNames.set(call.id, call.function.name);
+        parts.push({ functionCall: { id: call.id, name: call.function.name, args: parseArguments(call.function.arguments, `messages[${index}].tool_calls[${callIndex}]`) } });
+      }
+    }
+    if (parts.length === 0) parts.push({ text: '' });
+    push(entry.role === 'assistant' ? 'model' : 'user', parts);
   });
   if (contents.length === 0) throw new TranslationError('messages must include at least one user or assistant message', 'messages');
   const stop = typeof chat.stop === 'string' ? [chat.stop] : chat.stop ?? undefined;
@@ -99,10 +151,24 @@ export function toGeminiRequest(chat: ChatRequest): GenerateContentRequest {
     ...(format?.type === 'json_object' ? { responseMimeType: 'application/json' } : {}),
     ...(format?.type === 'json_schema' ? { responseMimeType: 'application/json', ...(format.json_schema.schema ? { responseJsonSchema: format.json_schema.schema } : {}) } : {}),
   };
+  const tools = chat.tools && chat.tools.length > 0
+    ? [{ functionDeclarations: chat.tools.map((entry) => ({
+      name: entry.function.name,
+      ...(entry.function.description ? { description: entry.function.description } : {}),
+      ...(entry.function.parameters ? { parametersJsonSchema: entry.function.parameters } : {}),
+    })) }]
+    : undefined;
+  const choice = chat.tool_choice;
+  const toolConfig = choice === undefined || choice === null ? undefined
+    : typeof choice === 'string'
+      ? { functionCallingConfig: { mode: choice === 'none' ? 'NONE' : choice === 'required' ? 'ANY' : 'AUTO' } }
+      : { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.function.name] } };
   return {
     contents,
     ...(system.length > 0 ? { systemInstruction: { parts: system } } : {}),
     ...(Object.keys(generationConfig).length > 0 ? { generationConfig } : {}),
+    ...(tools ? { tools } : {}),
+    ...(tools && toolConfig ? { toolConfig } : {}),
   };
 }
 
@@ -127,18 +193,33 @@ export function usageOf(response: GenerateContentResponse): { prompt_tokens: num
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: usage.totalTokenCount ?? prompt + completion };
 }
 
+type CandidateOf = NonNullable<GenerateContentResponse['candidates']>[number];
+
+/** The candidate's function calls as OpenAI tool calls (ids kept when Gemini gives them). */
+function toolCallsOf(candidate: CandidateOf | undefined, idPrefix: string): Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> {
+  return (candidate?.content?.parts ?? []).filter((part) => part.functionCall).map((part, index) => ({
+    id: part.functionCall!.id ?? `call_${idPrefix}_${index}`,
+    type: 'function' as const,
+    function: { name: part.functionCall!.name, arguments: JSON.stringify(part.functionCall!.args ?? {}) },
+  }));
+}
+
 export function toChatCompletion(response: GenerateContentResponse, model: string, id: string, created: number): Record<string, unknown> {
   return {
     id,
     object: 'chat.completion',
     created,
     model,
-    choices: (response.candidates ?? []).map((candidate, index) => ({
-      index: candidate.index ?? index,
-      message: { role: 'assistant', content: candidateText(candidate), refusal: null },
-      logprobs: null,
-      finish_reason: finishReason(candidate.finishReason) ?? 'stop',
-    })),
+    choices: (response.candidates ?? []).map((candidate, index) => {
+      const calls = toolCallsOf(candidate, `${id.slice(-8)}_${index}`);
+      const text = candidateText(candidate);
+      return {
+        index: candidate.index ?? index,
+        message: { role: 'assistant', content: calls.length > 0 && !text ? null : text, refusal: null, ...(calls.length > 0 ? { tool_calls: calls } : {}) },
+        logprobs: null,
+        finish_reason: calls.length > 0 ? 'tool_calls' : finishReason(candidate.finishReason) ?? 'stop',
+      };
+    }),
     usage: usageOf(response),
   };
 }
@@ -149,11 +230,18 @@ export function toChatChunk(response: GenerateContentResponse, model: string, id
     object: 'chat.completion.chunk',
     created,
     model,
-    choices: (response.candidates ?? []).map((candidate, index) => ({
-      index: candidate.index ?? index,
-      delta: { ...(first ? { role: 'assistant' } : {}), content: candidateText(candidate) },
-      logprobs: null,
-      finish_reason: finishReason(candidate.finishReason),
-    })),
+    choices: (response.candidates ?? []).map((candidate, index) => {
+      const calls = toolCallsOf(candidate, `${id.slice(-8)}_${index}`);
+      return {
+        index: candidate.index ?? index,
+        delta: {
+          ...(first ? { role: 'assistant' } : {}),
+          content: candidateText(candidate),
+          ...(calls.length > 0 ? { tool_calls: calls.map((call, callIndex) => ({ index: callIndex, ...call })) } : {}),
+        },
+        logprobs: null,
+        finish_reason: calls.length > 0 && candidate.finishReason ? 'tool_calls' : finishReason(candidate.finishReason),
+      };
+    }),
   };
 }
