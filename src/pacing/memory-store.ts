@@ -80,7 +80,8 @@ export class MemoryPacingStore implements PacingStore {
   peek(pair: string, tokens: number, limits: Limits, now: number): number {
     const state = this.pairs.get(pair);
     if (!state) return now;
-    const at = earliestSlot(state.log.filter((booking) => booking.at + this.window() > now), tokens, limits, now, this.window());
+    this.prune(state, now);
+    const at = earliestSlot(state.log, tokens, limits, now, this.window());
     const day = this.dayRoom(state, now, limits.rpd);
     return day.full ? day.at : at;
   }
