@@ -106,6 +106,17 @@ describe('pacing shared through Redis', () => {
     expect(maxPerMinute(emu)).toBeLessThanOrEqual(20);
   });
 
+  it('a limit learned from a 429 by one process paces the others through Redis', async () => {
+    redis = await startRedis();
+    const emu = await start({ keys: [{ key: 'learn-key-a1', project: 'shared' }, { key: 'learn-key-b2', project: 'shared' }], models: { 'gemini-2.5-flash': { rpm: 3 } }, clock: { minuteMs: 600 } });
+    const first = track(createClient({ keys: [{ key: 'learn-key-a1', project: 'shared' }], baseUrl: emu.url, redis: redis.url, clock: { minuteMs: 600 } }));
+    for (let i = 0; i < 4; i++) await first.generateContent('gemini-2.5-flash', hello);
+    expect(emu.stats().byStatus['429']).toBe(1);
+    const second = track(createClient({ keys: [{ key: 'learn-key-b2', project: 'shared' }], baseUrl: emu.url, redis: redis.url, clock: { minuteMs: 600 } }));
+    for (let i = 0; i < 8; i++) await second.generateContent('gemini-2.5-flash', hello);
+    expect(emu.stats().byStatus['429']).toBe(1);
+  });
+
   it('Redis down: keeps serving per process, says so, and returns to Redis when it is back', async () => {
     const port = await freePort();
     const emu = await start({});

@@ -186,7 +186,8 @@ export class GeminiPacer implements Pacer {
     const limits = this.limitsFor(project, model);
     const pair = pairKey(project, model);
     this.known.set(pair, { project, model });
-    if (!this.paced(limits)) {
+    // With Redis every request goes through the shared store: limits other processes learned apply.
+    if (!this.paced(limits) && !(this.remote && !this.degraded)) {
       // Unlimited so far, but traffic is still recorded: a limit learned from a 429 then starts
       // from what was really sent in the last minute.
       const booked = await this.local.reserve(pair, tokens, {}, now);
@@ -241,6 +242,7 @@ export class GeminiPacer implements Pacer {
     for (const violation of error.quota) {
       const window = windowOf(violation);
       if (!window || violation.limit === undefined || violation.limit <= 0) continue;
+      if (this.remote && !this.degraded) this.remote.learn(pair, window, violation.limit).catch((failure: unknown) => this.degrade(failure));
       if (learned[window] === undefined || violation.limit < learned[window]!) {
         learned[window] = violation.limit;
         this.options.onEvent?.({ type: 'limit-learned', project, model, window, limit: violation.limit });

@@ -7,9 +7,14 @@ import type { Limits } from './limits.js';
 import { REAL_DAY_MS, type Booked, type PacingStore, type PairUsage, type Windows } from './store.js';
 
 const RESERVE = `
-local log, tok, day = KEYS[1], KEYS[2], KEYS[3]
+local log, tok, day, learned = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now, window, tokens = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local rpm, tpm, rpd = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+-- Limits learned from 429s by any process lower the caller's (0 or -1 means none given).
+local lrpm, ltpm, lrpd = redis.call('HGET', learned, 'rpm'), redis.call('HGET', learned, 'tpm'), redis.call('HGET', learned, 'rpd')
+if lrpm and (rpm <= 0 or tonumber(lrpm) < rpm) then rpm = tonumber(lrpm) end
+if ltpm and (tpm <= 0 or tonumber(ltpm) < tpm) then tpm = tonumber(ltpm) end
+if lrpd and (rpd < 0 or tonumber(lrpd) < rpd) then rpd = tonumber(lrpd) end
 local id, realDay, dayMs, dayEnd = ARGV[7], ARGV[8] == '1', tonumber(ARGV[9]), tonumber(ARGV[10])
 local function fmt(n) return string.format('%.0f', n) end
 local old = redis.call('ZRANGEBYSCORE', log, '-inf', fmt(now - window))
@@ -84,6 +89,13 @@ end
 return removed
 `;
 
+const LEARN = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current or tonumber(ARGV[2]) < tonumber(current) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
 const USAGE = `
 local now, minute = tonumber(ARGV[1]), tonumber(ARGV[2])
 local function fmt(n) return string.format('%.0f', n) end
@@ -98,7 +110,8 @@ return {#ids, tokens, day, waiting}
 `;
 
 interface PacingRedis extends Redis {
-  gwReserve(log: string, tok: string, day: string, ...args: string[]): Promise<[string, string, string]>;
+  gwReserve(log: string, tok: string, day: string, learned: string, ...args: string[]): Promise<[string, string, string]>;
+  gwLearn(learned: string, window: string, limit: string, ttlMs: string): Promise<number>;
   gwCancel(log: string, tok: string, day: string, id: string, realDay: string): Promise<number>;
   gwUsage(log: string, tok: string, day: string, now: string, minute: string, realDay: string, dayMs: string): Promise<[number, number, number, number]>;
 }
@@ -129,7 +142,8 @@ export class RedisPacingStore implements PacingStore {
     }) as PacingRedis;
     // Connection errors surface through failed commands; without a listener ioredis would log them.
     this.redis.on('error', () => undefined);
-    this.redis.defineCommand('gwReserve', { numberOfKeys: 3, lua: RESERVE });
+    this.redis.defineCommand('gwReserve', { numberOfKeys: 4, lua: RESERVE });
+    this.redis.defineCommand('gwLearn', { numberOfKeys: 1, lua: LEARN });
     this.redis.defineCommand('gwCancel', { numberOfKeys: 3, lua: CANCEL });
     this.redis.defineCommand('gwUsage', { numberOfKeys: 3, lua: USAGE });
   }
@@ -147,10 +161,19 @@ export class RedisPacingStore implements PacingStore {
   async reserve(pair: string, tokens: number, limits: Limits, now: number): Promise<Booked> {
     const { minuteMs, marginMs, dayMs } = this.options.windows;
     const id = randomUUID();
-    const [at, booked, dayFull] = await this.redis.gwReserve(...this.keys(pair, now),
+    const [at, booked, dayFull] = await this.redis.gwReserve(...this.keys(pair, now), this.learnedKey(pair),
       String(now), String(minuteMs + marginMs), String(tokens), String(limits.rpm ?? 0), String(limits.tpm ?? 0),
       String(limits.rpd ?? -1), id, this.realDay() ? '1' : '0', String(dayMs), String(nextPacificMidnight(now)));
     return { at: at === 'inf' ? Number.POSITIVE_INFINITY : Number(at), id: booked, dayFull: dayFull === '1' };
+  }
+
+  private learnedKey(pair: string): string {
+    return `${this.prefix}:{${pair}}:learned`;
+  }
+
+  /** Shares a limit learned from a 429 with every process (the lowest value wins; kept a day). */
+  async learn(pair: string, window: 'rpm' | 'tpm' | 'rpd', limit: number): Promise<void> {
+    await this.redis.gwLearn(this.learnedKey(pair), window, String(limit), String(86_400_000));
   }
 
   async cancel(pair: string, id: string, now: number): Promise<void> {
