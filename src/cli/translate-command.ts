@@ -5,10 +5,11 @@ import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { createClient } from '../client/index.js';
 import { checkConfig, ConfigError, readConfigFile } from '../config/load-file.js';
-import { GATEWAY_DEFAULTS, gatewayConfigSchema, keysFromEnvironment, type CheckedGatewayConfig } from '../gateway/index.js';
+import { checkOptions } from './process-helpers.js';
+import { clientOptionsFromConfig, GATEWAY_DEFAULTS, gatewayConfigSchema, keysFromEnvironment, type CheckedGatewayConfig } from '../gateway/index.js';
 import { formatLocalTime, formatPacificTime, realClock } from '../time/index.js';
 import { FormatError, type FormatName } from '../translate/formats/index.js';
-import { GlossaryError, loadGlossary } from '../translate/glossary.js';
+import { loadGlossary } from '../translate/glossary.js';
 import { runTranslate, type JobState, type TranslateReport } from '../translate/run-translate.js';
 
 export interface TranslateCliOptions {
@@ -60,24 +61,15 @@ function printReport(report: TranslateReport, output: string): void {
 }
 
 export async function translateCommand(input: string, options: TranslateCliOptions): Promise<number> {
-  let config: CheckedGatewayConfig = {};
-  let batch: number;
-  let context: number;
-  let concurrency: number;
-  let glossary;
-  try {
-    if (options.config) config = checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config);
-    batch = positiveInteger(options.batch, 20, 'batch');
-    context = positiveInteger(options.context, 3, 'context', true);
-    concurrency = positiveInteger(options.concurrency, 4, 'concurrency');
-    if (options.glossary) glossary = loadGlossary(options.glossary);
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof GlossaryError) {
-      process.stderr.write(`gemwarden translate: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const checked = checkOptions('translate', () => ({
+    config: (options.config ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config) : {}) as CheckedGatewayConfig,
+    batch: positiveInteger(options.batch, 20, 'batch'),
+    context: positiveInteger(options.context, 3, 'context', true),
+    concurrency: positiveInteger(options.concurrency, 4, 'concurrency'),
+    glossary: options.glossary ? loadGlossary(options.glossary) : undefined,
+  }));
+  if ('exitCode' in checked) return checked.exitCode;
+  const { config, batch, context, concurrency, glossary } = checked.value;
   if (!existsSync(input)) {
     process.stderr.write(`gemwarden translate: cannot read ${input}: no such file\n`);
     return 2;
@@ -88,15 +80,7 @@ export async function translateCommand(input: string, options: TranslateCliOptio
     return 2;
   }
   const output = resolve(options.out ?? defaultOutput(input, options.to));
-  const client = createClient({
-    keys,
-    baseUrl: config.upstream ?? GATEWAY_DEFAULTS.upstream,
-    ...(config.fallbacks ? { fallbacks: config.fallbacks } : {}),
-    ...(config.limits ? { limits: config.limits } : {}),
-    ...(config.clock ? { clock: config.clock } : {}),
-    ...(config.redis ? { redis: config.redis } : {}),
-    ...(config.deadlineMs !== undefined ? { deadlineMs: config.deadlineMs } : {}),
-  });
+  const client = createClient(clientOptionsFromConfig(config, keys, config.upstream ?? GATEWAY_DEFAULTS.upstream));
   const interrupted = new AbortController();
   const onSignal = () => interrupted.abort();
   process.once('SIGINT', onSignal);

@@ -1,6 +1,7 @@
 // The gateway's configuration (JSON or YAML file, plus GEMINI_API_KEY / GEMINI_API_KEYS), with
 // defaults in one place.
 import { z } from 'zod';
+import type { ClientOptions } from '../client/index.js';
 
 const keySchema = z.union([
   z.string().min(1, 'a key must not be empty'),
@@ -56,4 +57,20 @@ export function keysFromEnvironment(env: NodeJS.ProcessEnv): string[] {
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** The client options a config file describes, shared by the gateway and the CLI commands that call Gemini. */
+export function clientOptionsFromConfig(config: CheckedGatewayConfig, keys: ClientOptions['keys'], upstream: string): ClientOptions {
+  return {
+    keys,
+    baseUrl: upstream,
+    ...(config.fallbacks ? { fallbacks: config.fallbacks } : {}),
+    ...(config.deadlineMs !== undefined ? { deadlineMs: config.deadlineMs } : {}),
+    ...(config.maxAttempts !== undefined ? { maxAttempts: config.maxAttempts } : {}),
+    ...(config.fallbackOnBlocked !== undefined ? { fallbackOnBlocked: config.fallbackOnBlocked } : {}),
+    ...(config.rateLimitFallbackAfterMs !== undefined ? { rateLimitFallbackAfterMs: config.rateLimitFallbackAfterMs } : {}),
+    ...(config.limits ? { limits: config.limits } : {}),
+    ...(config.clock ? { clock: config.clock } : {}),
+    ...(config.redis ? { redis: config.redis } : {}),
+  };
 }

@@ -6,7 +6,7 @@ import { createClient, geminiErrorBody, type GeminiClient } from '../client/inde
 import { classify, redactSecrets } from '../errors/index.js';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.js';
 import { authenticate, presentedToken } from './auth.js';
-import { GATEWAY_DEFAULTS, isLoopback, keysFromEnvironment, type CheckedGatewayConfig } from './config.js';
+import { clientOptionsFromConfig, GATEWAY_DEFAULTS, isLoopback, keysFromEnvironment, type CheckedGatewayConfig } from './config.js';
 import { registerGeminiRoutes } from './gemini-routes.js';
 import { GatewayMetrics } from './metrics.js';
 import { STATUS_PAGE } from './status-page.js';
@@ -63,18 +63,7 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     notice('!'.repeat(78));
   }
 
-  const client = createClient({
-    keys,
-    baseUrl: upstream,
-    ...(config.fallbacks ? { fallbacks: config.fallbacks } : {}),
-    ...(config.deadlineMs !== undefined ? { deadlineMs: config.deadlineMs } : {}),
-    ...(config.maxAttempts !== undefined ? { maxAttempts: config.maxAttempts } : {}),
-    ...(config.fallbackOnBlocked !== undefined ? { fallbackOnBlocked: config.fallbackOnBlocked } : {}),
-    ...(config.rateLimitFallbackAfterMs !== undefined ? { rateLimitFallbackAfterMs: config.rateLimitFallbackAfterMs } : {}),
-    ...(config.limits ? { limits: config.limits } : {}),
-    ...(config.clock ? { clock: config.clock } : {}),
-    ...(config.redis ? { redis: config.redis } : {}),
-  });
+  const client = createClient(clientOptionsFromConfig(config, keys, upstream));
   const metrics = new GatewayMetrics(client);
   const status = new StatusCollector(client, emulator ? `built-in emulator (${upstream})` : upstream);
   const bodyLimitBytes = config.bodyLimitBytes ?? GATEWAY_DEFAULTS.bodyLimitBytes;

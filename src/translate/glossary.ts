@@ -1,10 +1,12 @@
 // A glossary: term → required translation, from JSON ({"term": "translation"}) or CSV/TSV lines.
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/load-file.js';
 
 export type Glossary = Map<string, string>;
 
-export class GlossaryError extends Error {
-  override readonly name = 'GlossaryError';
+/** A bad glossary is a usage problem like a bad config file. */
+export class GlossaryError extends ConfigError {
+  override readonly name: string = 'GlossaryError';
 }
 
 export function loadGlossary(path: string): Glossary {
