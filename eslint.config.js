@@ -1,13 +1,43 @@
-// Lint: typescript-eslint's recommended rules, plus the direction of imports between layers
-// (wire ← errors ← policy ← pipeline ← client/gateway ← cli; the emulator sees only wire and time).
+// Lint: typescript-eslint's recommended rules, plus the layers of src/ as allow-lists: each folder
+// names the folders of ours it may import, and everything else is refused. The table must match
+// the one in docs/architecture.md row for row.
 import tseslint from 'typescript-eslint';
 
-const layer = (files, forbidden, message) => ({
-  files,
-  rules: {
-    'no-restricted-imports': ['error', { patterns: forbidden.map((group) => ({ group: [`**/${group}/*`, `../${group}/*`], message })) }],
-  },
-});
+/** folder → the folders of ours it may import (besides itself). */
+const LAYERS = {
+  wire: [],
+  time: [],
+  errors: ['wire', 'time'],
+  policy: ['wire', 'time', 'errors'],
+  pacing: ['wire', 'time', 'errors'],
+  transport: ['wire', 'time', 'errors'],
+  pipeline: ['wire', 'time', 'errors', 'policy', 'pacing', 'transport'],
+  client: ['wire', 'time', 'errors', 'policy', 'pacing', 'transport', 'pipeline'],
+  config: ['wire', 'time', 'errors', 'policy', 'pacing', 'client'],
+  doctor: ['wire', 'time', 'errors', 'transport'],
+  gateway: ['wire', 'time', 'errors', 'policy', 'pacing', 'transport', 'pipeline', 'client', 'config', 'emulator'],
+  translate: ['wire', 'time', 'errors', 'client', 'config'],
+  emulator: ['wire', 'time'],
+  cli: ['wire', 'time', 'errors', 'client', 'config', 'doctor', 'emulator', 'gateway', 'translate'],
+};
+
+const layerRule = ([folder, allowed]) => {
+  const forbidden = Object.keys(LAYERS).filter((other) => other !== folder && !allowed.includes(other));
+  return {
+    files: [`src/${folder}/**`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: forbidden.map((other) => ({
+            group: [`**/${other}/*`, `../${other}/*`],
+            message: `src/${folder}/ may import only: ${allowed.join(', ') || 'nothing of ours'} (docs/architecture.md).`,
+          })),
+        },
+      ],
+    },
+  };
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-output/**', 'bench/output/**'] },
@@ -18,14 +48,5 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
-  layer(['src/wire/**'], ['errors', 'time', 'policy', 'pacing', 'pipeline', 'transport', 'client', 'gateway', 'emulator', 'cli', 'config'], 'wire/ imports nothing of ours.'),
-  layer(['src/time/**'], ['errors', 'policy', 'pacing', 'pipeline', 'transport', 'client', 'gateway', 'emulator', 'cli', 'config'], 'time/ stands alone.'),
-  layer(['src/errors/**'], ['policy', 'pacing', 'pipeline', 'transport', 'client', 'gateway', 'emulator', 'cli', 'config'], 'errors/ sees only wire/ and time/.'),
-  layer(['src/policy/**', 'src/pacing/**'], ['pipeline', 'transport', 'client', 'gateway', 'emulator', 'cli'], 'policy/ and pacing/ are below the pipeline.'),
-  layer(['src/pipeline/**', 'src/transport/**'], ['client', 'gateway', 'emulator', 'cli'], 'the pipeline is below client/ and gateway/.'),
-  layer(['src/client/**'], ['gateway', 'emulator', 'cli'], 'client/ does not know the gateway, the emulator or the CLI.'),
-  layer(['src/gateway/**'], ['cli', 'doctor'], 'nothing imports cli/.'),
-  layer(['src/translate/**'], ['gateway', 'emulator', 'cli', 'pipeline', 'policy', 'pacing', 'doctor'], 'translate/ works through client/.'),
-  layer(['src/doctor/**'], ['client', 'gateway', 'emulator', 'cli', 'pipeline', 'policy', 'pacing'], 'doctor/ makes single raw calls: errors, transport and wire only.'),
-  layer(['src/emulator/**'], ['errors', 'policy', 'pacing', 'pipeline', 'transport', 'client', 'gateway', 'cli'], 'the emulator is a test oracle: it imports only wire/, time/ and config helpers of its own.'),
+  ...Object.entries(LAYERS).map(layerRule),
 );

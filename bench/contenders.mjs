@@ -13,7 +13,8 @@ const PROMPT = 'Write one short sentence about rivers.';
 async function outcome(run) {
   try {
     const text = await run();
-    if (typeof text === 'string' && !text.trimEnd().endsWith('.')) return { ok: false, error: `incomplete answer reported as success: …${text.slice(-40)}` };
+    if (typeof text === 'string' && !text.trimEnd().endsWith('.'))
+      return { ok: false, error: `incomplete answer reported as success: …${text.slice(-40)}` };
     return { ok: true };
   } catch (error) {
     return { ok: false, error: String(error?.message ?? error).slice(0, 200) };
@@ -23,12 +24,19 @@ async function outcome(run) {
 function genaiDriver(baseUrl, key, retries) {
   const ai = new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl, ...(retries ? { retryOptions: {} } : {}) } });
   return {
-    call: (model, signal) => outcome(() => ai.models.generateContent({ model, contents: PROMPT, config: { abortSignal: signal } })),
-    stream: (model, signal) => outcome(async () => {
-      let text = '';
-      for await (const chunk of await ai.models.generateContentStream({ model, contents: PROMPT, config: { abortSignal: signal } })) text += chunk.text ?? '';
-      return text;
-    }),
+    call: (model, signal) =>
+      outcome(() => ai.models.generateContent({ model, contents: PROMPT, config: { abortSignal: signal } })),
+    stream: (model, signal) =>
+      outcome(async () => {
+        let text = '';
+        for await (const chunk of await ai.models.generateContentStream({
+          model,
+          contents: PROMPT,
+          config: { abortSignal: signal },
+        }))
+          text += chunk.text ?? '';
+        return text;
+      }),
     close: async () => undefined,
   };
 }
@@ -37,14 +45,30 @@ export const CONTENDERS = [
   {
     name: 'gemwarden library',
     async setup({ url, keys, fallbacks, limits, clock, policy }) {
-      const client = createClient({ keys, baseUrl: url, fallbacks, ...(limits ? { limits } : {}), ...(clock ? { clock } : {}), ...policy });
+      const client = createClient({
+        keys,
+        baseUrl: url,
+        fallbacks,
+        ...(limits ? { limits } : {}),
+        ...(clock ? { clock } : {}),
+        ...policy,
+      });
       return {
-        call: (model, signal) => outcome(() => client.generateContent(model, { contents: [{ role: 'user', parts: [{ text: PROMPT }] }] }, { signal })),
-        stream: (model, signal) => outcome(async () => {
-          let text = '';
-          for await (const chunk of client.generateContentStream(model, { contents: [{ role: 'user', parts: [{ text: PROMPT }] }] }, { signal })) text += chunk.candidates?.[0]?.content?.parts?.[0]?.text ?? '';
-          return text;
-        }),
+        call: (model, signal) =>
+          outcome(() =>
+            client.generateContent(model, { contents: [{ role: 'user', parts: [{ text: PROMPT }] }] }, { signal }),
+          ),
+        stream: (model, signal) =>
+          outcome(async () => {
+            let text = '';
+            for await (const chunk of client.generateContentStream(
+              model,
+              { contents: [{ role: 'user', parts: [{ text: PROMPT }] }] },
+              { signal },
+            ))
+              text += chunk.candidates?.[0]?.content?.parts?.[0]?.text ?? '';
+            return text;
+          }),
         close: () => client.close(),
       };
     },
@@ -52,10 +76,19 @@ export const CONTENDERS = [
   {
     name: 'gemwarden gateway + @google/genai',
     async setup({ url, keys, fallbacks, limits, clock, policy }) {
-      const gateway = await startGateway(gatewayConfigSchema.parse({
-        upstream: url, keys, fallbacks, ...(limits ? { limits } : {}), ...(clock ? { clock } : {}),
-        ...(policy.rateLimitFallbackAfterMs !== undefined ? { rateLimitFallbackAfterMs: policy.rateLimitFallbackAfterMs } : {}),
-      }), { port: 0, logger: false });
+      const gateway = await startGateway(
+        gatewayConfigSchema.parse({
+          upstream: url,
+          keys,
+          fallbacks,
+          ...(limits ? { limits } : {}),
+          ...(clock ? { clock } : {}),
+          ...(policy.rateLimitFallbackAfterMs !== undefined
+            ? { rateLimitFallbackAfterMs: policy.rateLimitFallbackAfterMs }
+            : {}),
+        }),
+        { port: 0, logger: false },
+      );
       const driver = genaiDriver(gateway.url, 'gateway-client', false);
       return { ...driver, close: () => gateway.close() };
     },
@@ -75,18 +108,28 @@ export const CONTENDERS = [
   {
     name: 'Vercel AI SDK (maxRetries 2)',
     async setup({ url, keys }) {
-      const google = createGoogleGenerativeAI({ baseURL: `${url}/v1beta`, apiKey: typeof keys[0] === 'string' ? keys[0] : keys[0].key });
+      const google = createGoogleGenerativeAI({
+        baseURL: `${url}/v1beta`,
+        apiKey: typeof keys[0] === 'string' ? keys[0] : keys[0].key,
+      });
       return {
-        call: (model, signal) => outcome(() => generateText({ model: google(model), prompt: PROMPT, abortSignal: signal })),
-        stream: (model, signal) => outcome(async () => {
-          const result = streamText({ model: google(model), prompt: PROMPT, abortSignal: signal, onError: () => undefined });
-          let text = '';
-          for await (const part of result.fullStream) {
-            if (part.type === 'error') throw part.error;
-            if (part.type === 'text-delta') text += part.text ?? part.delta ?? '';
-          }
-          return text;
-        }),
+        call: (model, signal) =>
+          outcome(() => generateText({ model: google(model), prompt: PROMPT, abortSignal: signal })),
+        stream: (model, signal) =>
+          outcome(async () => {
+            const result = streamText({
+              model: google(model),
+              prompt: PROMPT,
+              abortSignal: signal,
+              onError: () => undefined,
+            });
+            let text = '';
+            for await (const part of result.fullStream) {
+              if (part.type === 'error') throw part.error;
+              if (part.type === 'text-delta') text += part.text ?? part.delta ?? '';
+            }
+            return text;
+          }),
         close: async () => undefined,
       };
     },
@@ -97,14 +140,30 @@ export const CONTENDERS = [
       const keyList = keys.map((key) => (typeof key === 'string' ? key : key.key));
       const configFor = (model) => {
         const models = [model, ...(fallbacks[model] ?? [])];
-        const targets = models.flatMap((name) => keyList.map((key) => ({ provider: 'google', api_key: key, custom_host: url, override_params: { model: name } })));
-        return JSON.stringify({ retry: { attempts: 2, on_status_codes: [429, 500, 502, 503, 504] }, strategy: { mode: 'fallback', on_status_codes: [429, 500, 502, 503, 504] }, targets });
+        const targets = models.flatMap((name) =>
+          keyList.map((key) => ({
+            provider: 'google',
+            api_key: key,
+            custom_host: url,
+            override_params: { model: name },
+          })),
+        );
+        return JSON.stringify({
+          retry: { attempts: 2, on_status_codes: [429, 500, 502, 503, 504] },
+          strategy: { mode: 'fallback', on_status_codes: [429, 500, 502, 503, 504] },
+          targets,
+        });
       };
       const post = async (model, stream, signal) => {
         const response = await fetch(`${portkeyUrl}/v1/chat/completions`, {
-          method: 'POST', signal,
+          method: 'POST',
+          signal,
           headers: { 'content-type': 'application/json', 'x-portkey-config': configFor(model) },
-          body: JSON.stringify({ model, messages: [{ role: 'user', content: PROMPT }], ...(stream ? { stream: true } : {}) }),
+          body: JSON.stringify({
+            model,
+            messages: [{ role: 'user', content: PROMPT }],
+            ...(stream ? { stream: true } : {}),
+          }),
         });
         const text = await response.text();
         if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 150)}`);

@@ -5,11 +5,17 @@ import http from 'node:http';
 const upstream = new URL(process.argv[2]);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const server = http.createServer((req, res) => {
-  const forward = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers, agent }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.headers);
-    answer.pipe(res);
+  const forward = http.request(
+    { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers, agent },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  forward.on('error', () => {
+    res.writeHead(502);
+    res.end();
   });
-  forward.on('error', () => { res.writeHead(502); res.end(); });
   req.pipe(forward);
 });
 server.keepAliveTimeout = 30_000;

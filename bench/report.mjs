@@ -15,16 +15,18 @@ function chart(scenario) {
   const rowHeight = 26;
   const height = 40 + rows.length * rowHeight;
   const maxTime = Math.max(1, ...rows.map((row) => row.totalMs ?? 0));
-  const bars = rows.map((row, index) => {
-    const y = 30 + index * rowHeight;
-    const success = Math.max(0, Math.min(1, row.successRate ?? 0));
-    const time = (row.totalMs ?? 0) / maxTime;
-    return [
-      `<text x="4" y="${y + 14}">${escape(row.contender)}</text>`,
-      `<rect x="250" y="${y + 3}" width="${(success * 220).toFixed(1)}" height="14" fill="#1a7f37"/><text x="${255 + success * 220}" y="${y + 14}">${(success * 100).toFixed(0)}%</text>`,
-      `<rect x="520" y="${y + 3}" width="${(time * 200).toFixed(1)}" height="14" fill="#2f81f7"/><text x="${525 + time * 200}" y="${y + 14}">${format((row.totalMs ?? 0) / 1000, 1)} s</text>`,
-    ].join('');
-  }).join('\n');
+  const bars = rows
+    .map((row, index) => {
+      const y = 30 + index * rowHeight;
+      const success = Math.max(0, Math.min(1, row.successRate ?? 0));
+      const time = (row.totalMs ?? 0) / maxTime;
+      return [
+        `<text x="4" y="${y + 14}">${escape(row.contender)}</text>`,
+        `<rect x="250" y="${y + 3}" width="${(success * 220).toFixed(1)}" height="14" fill="#1a7f37"/><text x="${255 + success * 220}" y="${y + 14}">${(success * 100).toFixed(0)}%</text>`,
+        `<rect x="520" y="${y + 3}" width="${(time * 200).toFixed(1)}" height="14" fill="#2f81f7"/><text x="${525 + time * 200}" y="${y + 14}">${format((row.totalMs ?? 0) / 1000, 1)} s</text>`,
+      ].join('');
+    })
+    .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">
 <text x="4" y="16" font-weight="bold">${escape(scenario.title ?? scenario.name)}</text>
 <text x="250" y="16">success rate</text><text x="520" y="16">total time</text>
@@ -51,18 +53,29 @@ export function writeReport(results, { quick }) {
     writeFileSync(join(charts, `${scenario.name}.svg`), chart(scenario));
     lines.push(`## ${scenario.title ?? scenario.name}`, '', `![${scenario.name}](charts/${scenario.name}.svg)`, '');
     if (scenario.kind === 'overhead') {
-      lines.push('| target | concurrency | success | requests/s | p50 ms | p95 ms | added p50 ms vs direct |', '|---|---|---|---|---|---|---|');
-      for (const row of scenario.results) lines.push(`| ${row.contender} | ${row.concurrency} | ${format(row.successRate * 100, 1)}% | ${format(row.rps)} | ${format(row.p50Ms, 2)} | ${format(row.p95Ms, 2)} | ${format(row.addedP50Ms, 2)} |`);
+      lines.push(
+        '| target | concurrency | success | requests/s | p50 ms | p95 ms | added p50 ms vs direct |',
+        '|---|---|---|---|---|---|---|',
+      );
+      for (const row of scenario.results)
+        lines.push(
+          `| ${row.contender} | ${row.concurrency} | ${format(row.successRate * 100, 1)}% | ${format(row.rps)} | ${format(row.p50Ms, 2)} | ${format(row.p95Ms, 2)} | ${format(row.addedP50Ms, 2)} |`,
+        );
     } else if (scenario.kind === 'measure') {
       lines.push('| measure | value | goal |', '|---|---|---|');
       for (const row of scenario.results) lines.push(`| ${row.contender} | ${row.value} | ${row.goal ?? ''} |`);
     } else {
-      lines.push('| contender | success | upstream calls per success | 429s received | p50 ms | p95 ms | total s | total ÷ optimum | most common failure |', '|---|---|---|---|---|---|---|---|---|');
+      lines.push(
+        '| contender | success | upstream calls per success | 429s received | p50 ms | p95 ms | total s | total ÷ optimum | most common failure |',
+        '|---|---|---|---|---|---|---|---|---|',
+      );
       for (const row of scenario.results) {
         const perSuccess = row.successRate > 0 ? row.upstreamCalls / (row.successRate * row.requests) : null;
         const ratio = row.optimumMs ? row.totalMs / row.optimumMs : null;
         const failure = row.commonError ? row.commonError.replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 70) : '';
-        lines.push(`| ${row.contender} | ${format(row.successRate * 100, 1)}% | ${format(perSuccess, 2)} | ${row.http429} | ${format(row.p50Ms)} | ${format(row.p95Ms)} | ${format(row.totalMs / 1000, 2)} | ${format(ratio, 2)} | ${failure} |`);
+        lines.push(
+          `| ${row.contender} | ${format(row.successRate * 100, 1)}% | ${format(perSuccess, 2)} | ${row.http429} | ${format(row.p50Ms)} | ${format(row.p95Ms)} | ${format(row.totalMs / 1000, 2)} | ${format(ratio, 2)} | ${failure} |`,
+        );
       }
     }
     if (scenario.notes) lines.push('', ...scenario.notes.map((note) => `- ${note}`));

@@ -23,7 +23,9 @@ const REQUEST_CAP_MS = quick ? 10_000 : 30_000;
 
 const log = (line) => process.stderr.write(`${line}\n`);
 const children = [];
-process.on('exit', () => { for (const child of children) child.kill('SIGKILL'); });
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
 
 /** Starts a child process and resolves with the URL it prints ("listening on URL"). */
 function startProcess(command, argv, options = {}) {
@@ -34,7 +36,9 @@ function startProcess(command, argv, options = {}) {
     const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} did not start: ${output.slice(-500)}`)), 30_000);
     const onData = (chunk) => {
       output += chunk.toString();
-      const match = /(?:listening on|running at:\S*\s*\S*)\s*(http:\/\/[\w.:[\]]+)/.exec(output.replace(/\u001b\[[0-9;]*m/g, ''));
+      const match = /(?:listening on|running at:\S*\s*\S*)\s*(http:\/\/[\w.:[\]]+)/.exec(
+        output.replace(/\u001b\[[0-9;]*m/g, ''),
+      );
       if (match) {
         clearTimeout(timer);
         resolvePromise({ child, url: match[1].replace('localhost', '127.0.0.1') });
@@ -42,23 +46,44 @@ function startProcess(command, argv, options = {}) {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${argv.join(' ')} exited ${code}: ${output.slice(-500)}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${argv.join(' ')} exited ${code}: ${output.slice(-500)}`));
+    });
   });
 }
 
 function runLoad(url, concurrency, durationMs, headers, body) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(here, 'load.mjs'), url, String(concurrency), String(durationMs), JSON.stringify(headers ?? {}), body ?? ''], { cwd: root });
+    const child = spawn(
+      process.execPath,
+      [join(here, 'load.mjs'), url, String(concurrency), String(durationMs), JSON.stringify(headers ?? {}), body ?? ''],
+      { cwd: root },
+    );
     let output = '';
-    child.stdout.on('data', (chunk) => { output += chunk.toString(); });
-    child.stderr.on('data', (chunk) => { output += chunk.toString(); });
-    child.on('exit', (code) => (code === 0 ? resolvePromise(JSON.parse(output.trim().split('\n').pop())) : reject(new Error(`load generator failed: ${output}`))));
+    child.stdout.on('data', (chunk) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) =>
+      code === 0
+        ? resolvePromise(JSON.parse(output.trim().split('\n').pop()))
+        : reject(new Error(`load generator failed: ${output}`)),
+    );
   });
 }
 
 async function startPortkey() {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const { child } = await startProcess(process.execPath, ['--import', join(here, 'loopback-preload.mjs'), join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${port}`, '--headless']);
+  const { child } = await startProcess(process.execPath, [
+    '--import',
+    join(here, 'loopback-preload.mjs'),
+    join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
+    `--port=${port}`,
+    '--headless',
+  ]);
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
@@ -69,14 +94,27 @@ async function failureScenario(scenario, portkeyUrl) {
     await scenario.prepare?.(emulator.url);
     const before = emulator.stats();
     const driver = await contender.setup({
-      url: emulator.url, keys: scenario.keys, fallbacks: scenario.fallbacks, limits: scenario.limits, clock: scenario.clock, portkeyUrl,
+      url: emulator.url,
+      keys: scenario.keys,
+      fallbacks: scenario.fallbacks,
+      limits: scenario.limits,
+      clock: scenario.clock,
+      portkeyUrl,
       policy: scenario.clock ? { rateLimitFallbackAfterMs: Math.round(scenario.clock.minuteMs / 12) } : {},
     });
     const latencies = [];
     const errors = new Map();
     const timed = async (run) => {
       const started = performance.now();
-      const result = await Promise.race([run(), new Promise((resolveCap) => setTimeout(() => resolveCap({ ok: false, error: `no answer within ${REQUEST_CAP_MS / 1000} s` }), REQUEST_CAP_MS).unref())]);
+      const result = await Promise.race([
+        run(),
+        new Promise((resolveCap) =>
+          setTimeout(
+            () => resolveCap({ ok: false, error: `no answer within ${REQUEST_CAP_MS / 1000} s` }),
+            REQUEST_CAP_MS,
+          ).unref(),
+        ),
+      ]);
       latencies.push(performance.now() - started);
       if (!result.ok) errors.set(result.error, (errors.get(result.error) ?? 0) + 1);
       return result;
@@ -90,12 +128,21 @@ async function failureScenario(scenario, portkeyUrl) {
     latencies.sort((a, b) => a - b);
     const ok = outcomes.filter((outcome) => outcome.ok).length;
     const row = {
-      contender: contender.name, requests: outcomes.length, successRate: ok / outcomes.length, upstreamCalls: stats.total - before.total,
-      http429: (stats.byStatus['429'] ?? 0) - (before.byStatus['429'] ?? 0), p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), totalMs, optimumMs: scenario.optimumMs,
+      contender: contender.name,
+      requests: outcomes.length,
+      successRate: ok / outcomes.length,
+      upstreamCalls: stats.total - before.total,
+      http429: (stats.byStatus['429'] ?? 0) - (before.byStatus['429'] ?? 0),
+      p50Ms: percentile(latencies, 50),
+      p95Ms: percentile(latencies, 95),
+      totalMs,
+      optimumMs: scenario.optimumMs,
     };
     if (errors.size > 0) row.commonError = [...errors].sort((a, b) => b[1] - a[1])[0][0];
     results.push(row);
-    log(`  ${contender.name.padEnd(40)} success ${(row.successRate * 100).toFixed(0).padStart(3)}%  calls ${String(row.upstreamCalls).padStart(5)}  429s ${String(row.http429).padStart(4)}  total ${(totalMs / 1000).toFixed(1)} s${row.commonError ? `  (${row.commonError.slice(0, 60)})` : ''}`);
+    log(
+      `  ${contender.name.padEnd(40)} success ${(row.successRate * 100).toFixed(0).padStart(3)}%  calls ${String(row.upstreamCalls).padStart(5)}  429s ${String(row.http429).padStart(4)}  total ${(totalMs / 1000).toFixed(1)} s${row.commonError ? `  (${row.commonError.slice(0, 60)})` : ''}`,
+    );
   }
   return { name: scenario.name, title: scenario.title, results, ...(scenario.notes ? { notes: scenario.notes } : {}) };
 }
@@ -105,46 +152,126 @@ async function overheadScenario(portkeyUrl) {
   const emulator = await startProcess(process.execPath, ['bin/gemwarden.js', 'emulate', '--port', '0']);
   const proxy = await startProcess(process.execPath, [join(here, 'proxy.mjs'), emulator.url]);
   const configPath = join(root, 'bench', '.gateway-bench.json');
-  writeFileSync(configPath, JSON.stringify({ upstream: emulator.url, keys: ['bench-load-key-0001'], logLevel: 'warn' }));
-  const gateway = await startProcess(process.execPath, ['bin/gemwarden.js', 'serve', '--port', '0', '--config', configPath]);
+  writeFileSync(
+    configPath,
+    JSON.stringify({ upstream: emulator.url, keys: ['bench-load-key-0001'], logLevel: 'warn' }),
+  );
+  const gateway = await startProcess(process.execPath, [
+    'bin/gemwarden.js',
+    'serve',
+    '--port',
+    '0',
+    '--config',
+    configPath,
+  ]);
   const path = '/v1beta/models/gemini-2.5-flash:generateContent';
   const chat = JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] });
   const targets = [
     { name: 'direct to the emulator', url: `${emulator.url}${path}` },
     { name: 'bare Node reverse proxy (floor)', url: `${proxy.url}${path}` },
     { name: 'gemwarden gateway', url: `${gateway.url}${path}` },
-    { name: 'Portkey gateway', url: `${portkeyUrl}/v1/chat/completions`, headers: { 'x-portkey-provider': 'google', authorization: 'Bearer bench-load-key', 'x-portkey-custom-host': emulator.url }, body: chat },
+    {
+      name: 'Portkey gateway',
+      url: `${portkeyUrl}/v1/chat/completions`,
+      headers: {
+        'x-portkey-provider': 'google',
+        authorization: 'Bearer bench-load-key',
+        'x-portkey-custom-host': emulator.url,
+      },
+      body: chat,
+    },
   ];
   const results = [];
   for (const concurrency of [1, 32]) {
     let direct;
     for (const target of targets) {
       const stats = await runLoad(target.url, concurrency, durationMs, target.headers, target.body);
-      if (stats.requests === 0 || stats.errors === stats.requests) throw new Error(`${target.name} could not serve the load: ${JSON.stringify(stats)}`);
+      if (stats.requests === 0 || stats.errors === stats.requests)
+        throw new Error(`${target.name} could not serve the load: ${JSON.stringify(stats)}`);
       if (!direct) direct = stats;
       const row = {
-        contender: target.name, concurrency, requests: stats.requests, successRate: 1 - stats.errors / stats.requests, upstreamCalls: null, http429: 0,
-        p50Ms: stats.p50Ms, p95Ms: stats.p95Ms, totalMs: stats.elapsedMs, optimumMs: null, rps: stats.rps, addedP50Ms: stats.p50Ms - direct.p50Ms,
+        contender: target.name,
+        concurrency,
+        requests: stats.requests,
+        successRate: 1 - stats.errors / stats.requests,
+        upstreamCalls: null,
+        http429: 0,
+        p50Ms: stats.p50Ms,
+        p95Ms: stats.p95Ms,
+        totalMs: stats.elapsedMs,
+        optimumMs: null,
+        rps: stats.rps,
+        addedP50Ms: stats.p50Ms - direct.p50Ms,
       };
       results.push(row);
-      log(`  ${target.name.padEnd(34)} c=${String(concurrency).padEnd(3)} ${stats.rps.toFixed(0).padStart(6)} req/s  p50 ${stats.p50Ms.toFixed(2)} ms  p95 ${stats.p95Ms.toFixed(2)} ms  added p50 ${row.addedP50Ms.toFixed(2)} ms`);
+      log(
+        `  ${target.name.padEnd(34)} c=${String(concurrency).padEnd(3)} ${stats.rps.toFixed(0).padStart(6)} req/s  p50 ${stats.p50Ms.toFixed(2)} ms  p95 ${stats.p95Ms.toFixed(2)} ms  added p50 ${row.addedP50Ms.toFixed(2)} ms`,
+      );
     }
   }
   // Memory of the gateway holding 500 open streams.
-  const slowEmulator = await startProcess(process.execPath, ['bin/gemwarden.js', 'emulate', '--port', '0', '--config', join(here, 'slow-streams.json')]);
-  writeFileSync(configPath, JSON.stringify({ upstream: slowEmulator.url, keys: ['bench-load-key-0001'], logLevel: 'warn' }));
-  const streamGateway = await startProcess(process.execPath, ['bin/gemwarden.js', 'serve', '--port', '0', '--config', configPath]);
+  const slowEmulator = await startProcess(process.execPath, [
+    'bin/gemwarden.js',
+    'emulate',
+    '--port',
+    '0',
+    '--config',
+    join(here, 'slow-streams.json'),
+  ]);
+  writeFileSync(
+    configPath,
+    JSON.stringify({ upstream: slowEmulator.url, keys: ['bench-load-key-0001'], logLevel: 'warn' }),
+  );
+  const streamGateway = await startProcess(process.execPath, [
+    'bin/gemwarden.js',
+    'serve',
+    '--port',
+    '0',
+    '--config',
+    configPath,
+  ]);
   const controller = new AbortController();
   const body = JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'Tell a long story' }] }] });
-  const opened = await Promise.all(Array.from({ length: 500 }, () => fetch(`${streamGateway.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, { method: 'POST', body, signal: controller.signal, headers: { 'content-type': 'application/json' } }).then((response) => response.body.getReader().read()).then(() => true, () => false)));
+  const opened = await Promise.all(
+    Array.from({ length: 500 }, () =>
+      fetch(`${streamGateway.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+        method: 'POST',
+        body,
+        signal: controller.signal,
+        headers: { 'content-type': 'application/json' },
+      })
+        .then((response) => response.body.getReader().read())
+        .then(
+          () => true,
+          () => false,
+        ),
+    ),
+  );
   const { readFileSync } = await import('node:fs');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${streamGateway.child.pid}/status`, 'utf8'))?.[1] ?? 0);
+  const rssKb = Number(
+    /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${streamGateway.child.pid}/status`, 'utf8'))?.[1] ?? 0,
+  );
   controller.abort();
-  results.push({ contender: 'gemwarden gateway, RSS with 500 open streams', concurrency: 500, requests: opened.filter(Boolean).length, successRate: opened.filter(Boolean).length / 500, upstreamCalls: null, http429: 0, p50Ms: null, p95Ms: null, totalMs: null, optimumMs: null, rssMb: rssKb / 1024 });
+  results.push({
+    contender: 'gemwarden gateway, RSS with 500 open streams',
+    concurrency: 500,
+    requests: opened.filter(Boolean).length,
+    successRate: opened.filter(Boolean).length / 500,
+    upstreamCalls: null,
+    http429: 0,
+    p50Ms: null,
+    p95Ms: null,
+    totalMs: null,
+    optimumMs: null,
+    rssMb: rssKb / 1024,
+  });
   log(`  gemwarden gateway RSS with ${opened.filter(Boolean).length} open streams: ${(rssKb / 1024).toFixed(0)} MB`);
   for (const process of [emulator, proxy, gateway, slowEmulator, streamGateway]) process.child.kill('SIGTERM');
   return {
-    name: 'overhead', kind: 'overhead', title: '6. Overhead: between client and emulator at zero latency', results,
+    name: 'overhead',
+    kind: 'overhead',
+    title: '6. Overhead: between client and emulator at zero latency',
+    results,
     notes: [
       `Goals: gemwarden gateway added p50 under 0.5 ms at c=1; at least 3,000 requests/s at c=32; RSS under 150 MB with 500 open streams (measured: ${(rssKb / 1024).toFixed(0)} MB); the emulator alone at least 5,000 requests/s.`,
       'The load generator, the emulator and each gateway run in separate processes on the same 2 cores, so each competes with the others for CPU.',
@@ -162,7 +289,13 @@ async function pacerScenario() {
     reservation.release({ sent: true, inputTokens: 90 });
   }
   const perRequestMs = (performance.now() - started) / rounds;
-  const results = [{ contender: 'pacer in memory: reserve + release per request', value: `${(perRequestMs * 1000).toFixed(1)} µs`, goal: 'under 100 µs' }];
+  const results = [
+    {
+      contender: 'pacer in memory: reserve + release per request',
+      value: `${(perRequestMs * 1000).toFixed(1)} µs`,
+      goal: 'under 100 µs',
+    },
+  ];
   try {
     const { startRedis } = await import('./redis.mjs');
     const redis = await startRedis();
@@ -173,7 +306,11 @@ async function pacerScenario() {
     const redisMs = (performance.now() - t0) / 2000;
     await shared.close();
     await redis.stop();
-    results.push({ contender: 'pacer in Redis: reserve per request (one Lua script)', value: `${(redisMs * 1000).toFixed(0)} µs`, goal: 'one round trip' });
+    results.push({
+      contender: 'pacer in Redis: reserve per request (one Lua script)',
+      value: `${(redisMs * 1000).toFixed(0)} µs`,
+      goal: 'one round trip',
+    });
   } catch (error) {
     results.push({ contender: 'pacer in Redis', value: `not measured: ${error.message}`, goal: 'one round trip' });
   }
@@ -183,7 +320,11 @@ async function pacerScenario() {
 
 const all = scenarios(quick).filter((scenario) => !only || only.includes(scenario.name));
 const portkey = await startPortkey();
-const output = { quick, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, scenarios: [] };
+const output = {
+  quick,
+  machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+  scenarios: [],
+};
 try {
   for (const scenario of all) {
     log(`\n${scenario.title}`);

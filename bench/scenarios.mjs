@@ -19,12 +19,14 @@ async function schedule(count, spanMs, send) {
 async function pool(count, concurrency, send) {
   const results = [];
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      next++;
-      results.push(await send());
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next++;
+        results.push(await send());
+      }
+    }),
+  );
   return results;
 }
 
@@ -49,7 +51,9 @@ export function scenarios(quick) {
       fallbacks: {},
       clock: { minuteMs: 2000 },
       optimumMs: 2 * 2000,
-      notes: ['Limits are not told to anyone: gemwarden learns them from the first 429s (all 60 requests leave at once, so the first window\'s refusals cannot be avoided) and paces the rest.'],
+      notes: [
+        "Limits are not told to anyone: gemwarden learns them from the first 429s (all 60 requests leave at once, so the first window's refusals cannot be avoided) and paces the rest.",
+      ],
       run: (driver, timed) => schedule(60, 0, () => timed(() => driver.call('gemini-2.5-flash'))),
     },
     {
@@ -57,25 +61,39 @@ export function scenarios(quick) {
       title: '3. Daily quota spent on project p1; project p2 healthy',
       emulator: { keys: [K1, K2], models: { 'gemini-2.5-flash': { rpd: 30 } } },
       prepare: async (url) => {
-        for (let index = 0; index < 30; index++) await post(url, '/v1beta/models/gemini-2.5-flash:generateContent', { contents: [{ parts: [{ text: 'spend' }] }] }, { 'x-goog-api-key': K1.key });
+        for (let index = 0; index < 30; index++)
+          await post(
+            url,
+            '/v1beta/models/gemini-2.5-flash:generateContent',
+            { contents: [{ parts: [{ text: 'spend' }] }] },
+            { 'x-goog-api-key': K1.key },
+          );
       },
       keys: [K1, K2],
       fallbacks: {},
       optimumMs: null,
-      notes: ['SDK contenders take one key (the spent one): they have no key pool. Portkey is given both keys as fallback targets.'],
+      notes: [
+        'SDK contenders take one key (the spent one): they have no key pool. Portkey is given both keys as fallback targets.',
+      ],
       run: (driver, timed) => schedule(30, 0, () => timed(() => driver.call('gemini-2.5-flash'))),
     },
     {
       name: 'quota-batch',
       title: '4. Quota-bound batch: 400 requests, 2 projects × 2 models at 50 RPM each (minute = 2 s)',
-      emulator: { keys: [K1, K2], models: { 'gemini-2.5-pro': { rpm: 50 }, 'gemini-2.5-flash': { rpm: 50 } }, clock: { minuteMs: 2000 } },
+      emulator: {
+        keys: [K1, K2],
+        models: { 'gemini-2.5-pro': { rpm: 50 }, 'gemini-2.5-flash': { rpm: 50 } },
+        clock: { minuteMs: 2000 },
+      },
       keys: [K1, K2],
       fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
       limits: { 'gemini-2.5-pro': { rpm: 50 }, 'gemini-2.5-flash': { rpm: 50 } },
       clock: { minuteMs: 2000 },
       // 200 fit in each window: the last requests can go when the ceil(n/200)-th window opens.
       optimumMs: (Math.ceil(400 / 200) - 1) * 2000,
-      notes: ['gemwarden is told the limits (limits config); the SDKs can use one key and one model; Portkey is given all four (key, model) targets as fallbacks.'],
+      notes: [
+        'gemwarden is told the limits (limits config); the SDKs can use one key and one model; Portkey is given all four (key, model) targets as fallbacks.',
+      ],
       run: (driver, timed) => schedule(400, 0, () => timed(() => driver.call('gemini-2.5-pro'))),
     },
     {

@@ -3,6 +3,11 @@
 import { main } from '../dist/cli/main.js';
 
 main(process.argv).then(
-  (code) => { process.exitCode = code; },
-  (error) => { console.error(`gemwarden: ${error instanceof Error ? error.message : String(error)}`); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    console.error(`gemwarden: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
 );

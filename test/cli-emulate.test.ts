@@ -21,8 +21,12 @@ describe('gemwarden emulate', () => {
       });
       child.on('exit', () => reject(new Error(`exited: ${out}`)));
     });
-    expect((await post(url, '/v1beta/models/gemini-2.5-pro:generateContent', hello, { 'x-goog-api-key': 'k' })).status).toBe(503);
-    expect((await post(url, '/v1beta/models/gemini-2.5-flash:generateContent', hello, { 'x-goog-api-key': 'k' })).status).toBe(200);
+    expect(
+      (await post(url, '/v1beta/models/gemini-2.5-pro:generateContent', hello, { 'x-goog-api-key': 'k' })).status,
+    ).toBe(503);
+    expect(
+      (await post(url, '/v1beta/models/gemini-2.5-flash:generateContent', hello, { 'x-goog-api-key': 'k' })).status,
+    ).toBe(200);
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

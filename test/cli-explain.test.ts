@@ -11,7 +11,13 @@ describe('gemwarden explain', () => {
     const result = await runCli(['explain', '--json'], { input: body });
     expect(result.code).toBe(0);
     const out = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(out).toMatchObject({ kind: 'rate_limited', httpStatus: 429, status: 'RESOURCE_EXHAUSTED', retryable: true, retryAfterMs: 26000 });
+    expect(out).toMatchObject({
+      kind: 'rate_limited',
+      httpStatus: 429,
+      status: 'RESOURCE_EXHAUSTED',
+      retryable: true,
+      retryAfterMs: 26000,
+    });
     expect(out.quota).toEqual([expect.objectContaining({ scope: 'minute', limit: 250000 })]);
     expect(Array.isArray(out.remedies)).toBe(true);
     expect(typeof out.title).toBe('string');
@@ -21,7 +27,10 @@ describe('gemwarden explain', () => {
   it('explains a file for a person', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-explain-'));
     const file = join(dir, 'error.log');
-    writeFileSync(file, '2026-11-01 ERROR google.genai.errors.ClientError: 400 FAILED_PRECONDITION. {\'error\': {\'code\': 400, \'message\': \'User location is not supported for the API use.\', \'status\': \'FAILED_PRECONDITION\'}}\n');
+    writeFileSync(
+      file,
+      "2026-11-01 ERROR google.genai.errors.ClientError: 400 FAILED_PRECONDITION. {'error': {'code': 400, 'message': 'User location is not supported for the API use.', 'status': 'FAILED_PRECONDITION'}}\n",
+    );
     const result = await runCli(['explain', file]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('kind: location_unsupported');

@@ -8,7 +8,10 @@ import { hello, post } from './helpers/http.js';
 
 describe('gemwarden serve', () => {
   it('with no key, serves from the built-in emulator, says so loudly, and drains on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: ROOT, env: { ...process.env, GEMINI_API_KEY: '', GEMINI_API_KEYS: '' } });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+      cwd: ROOT,
+      env: { ...process.env, GEMINI_API_KEY: '', GEMINI_API_KEYS: '' },
+    });
     let err = '';
     const url = await new Promise<string>((resolve, reject) => {
       child.stderr.on('data', (chunk: Buffer) => {

@@ -17,7 +17,16 @@ async function start(config: EmulatorConfig): Promise<EmulatorHandle> {
 
 function record(client: GeminiClient): Array<[string, unknown]> {
   const seen: Array<[string, unknown]> = [];
-  for (const name of ['attempt-failed', 'retry-scheduled', 'model-fallback', 'key-disabled', 'key-parked', 'circuit-opened', 'circuit-closed', 'quota-waited'] as const) {
+  for (const name of [
+    'attempt-failed',
+    'retry-scheduled',
+    'model-fallback',
+    'key-disabled',
+    'key-parked',
+    'circuit-opened',
+    'circuit-closed',
+    'quota-waited',
+  ] as const) {
     client.on(name, (payload: PipelineEvents[typeof name]) => seen.push([name, payload]));
   }
   return seen;
@@ -38,22 +47,38 @@ async function failureOf(promise: Promise<unknown>): Promise<GeminiError> {
 describe('client: overload and circuits', () => {
   it('answers from the fallback while pro is down, then skips pro while its circuit is open', async () => {
     const emu = await start({ faults: [{ model: 'gemini-2.5-pro', status: 503, forMs: 60_000 }] });
-    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] }, ...FAST });
+    const client = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+      ...FAST,
+    });
     const events = record(client);
     const first = await client.generateContent('gemini-2.5-pro', hello);
     expect(first.model).toBe('gemini-2.5-flash');
-    expect(first.attempts.map((a) => [a.model, a.kind ?? 'ok'])).toEqual([['gemini-2.5-pro', 'unavailable'], ['gemini-2.5-pro', 'unavailable'], ['gemini-2.5-flash', 'ok']]);
+    expect(first.attempts.map((a) => [a.model, a.kind ?? 'ok'])).toEqual([
+      ['gemini-2.5-pro', 'unavailable'],
+      ['gemini-2.5-pro', 'unavailable'],
+      ['gemini-2.5-flash', 'ok'],
+    ]);
     await client.generateContent('gemini-2.5-pro', hello); // one more pro failure opens the circuit
     expect(events.some(([name]) => name === 'circuit-opened')).toBe(true);
     const proCalls = emu.stats().byModel['gemini-2.5-pro'];
-    for (let i = 0; i < 5; i++) expect((await client.generateContent('gemini-2.5-pro', hello)).model).toBe('gemini-2.5-flash');
+    for (let i = 0; i < 5; i++)
+      expect((await client.generateContent('gemini-2.5-pro', hello)).model).toBe('gemini-2.5-flash');
     expect(emu.stats().byModel['gemini-2.5-pro']).toBe(proCalls);
     expect((await client.snapshot()).circuits.find((c) => c.model === 'gemini-2.5-pro')?.state).toBe('open');
   });
 
   it('probes pro again after the cool-down and closes the circuit when it recovers', async () => {
     const emu = await start({ faults: [{ model: 'gemini-2.5-pro', status: 503, first: 3 }] });
-    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] }, breaker: { cooldownMs: 300 }, ...FAST });
+    const client = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+      breaker: { cooldownMs: 300 },
+      ...FAST,
+    });
     const events = record(client);
     await client.generateContent('gemini-2.5-pro', hello);
     await client.generateContent('gemini-2.5-pro', hello);
@@ -67,7 +92,12 @@ describe('client: quotas', () => {
   it('never retries a 429 sooner than the server asked', async () => {
     const emu = await start({ models: { 'gemini-2.5-flash': { rpm: 1 } }, clock: { minuteMs: 3000 } });
     const recorder = recordingFetch();
-    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, fetch: recorder.fetch, clock: { minuteMs: 3000 } });
+    const client = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      fetch: recorder.fetch,
+      clock: { minuteMs: 3000 },
+    });
     const events = record(client);
     await client.generateContent('gemini-2.5-flash', hello);
     const second = await client.generateContent('gemini-2.5-flash', hello);
@@ -83,8 +113,21 @@ describe('client: quotas', () => {
   });
 
   it('uses another project at once while one project rests', async () => {
-    const emu = await start({ keys: [{ key: 'k-p1-0001', project: 'p1' }, { key: 'k-p2-0002', project: 'p2' }], models: { 'gemini-2.5-flash': { rpm: 1 } }, clock: { minuteMs: 60_000 } });
-    const client = createClient({ keys: [{ key: 'k-p1-0001', project: 'p1' }, { key: 'k-p2-0002', project: 'p2' }], baseUrl: emu.url });
+    const emu = await start({
+      keys: [
+        { key: 'k-p1-0001', project: 'p1' },
+        { key: 'k-p2-0002', project: 'p2' },
+      ],
+      models: { 'gemini-2.5-flash': { rpm: 1 } },
+      clock: { minuteMs: 60_000 },
+    });
+    const client = createClient({
+      keys: [
+        { key: 'k-p1-0001', project: 'p1' },
+        { key: 'k-p2-0002', project: 'p2' },
+      ],
+      baseUrl: emu.url,
+    });
     await client.generateContent('gemini-2.5-flash', hello);
     await client.generateContent('gemini-2.5-flash', hello);
     const third = await failureOf(client.generateContent('gemini-2.5-flash', hello, { deadlineMs: 2000 }));
@@ -94,12 +137,27 @@ describe('client: quotas', () => {
   });
 
   it('a spent daily quota on one project moves to another project without waiting', async () => {
-    const emu = await start({ keys: [{ key: 'k-p1-0001', project: 'p1' }, { key: 'k-p2-0002', project: 'p2' }], models: { 'gemini-2.5-pro': { rpd: 1 } } });
+    const emu = await start({
+      keys: [
+        { key: 'k-p1-0001', project: 'p1' },
+        { key: 'k-p2-0002', project: 'p2' },
+      ],
+      models: { 'gemini-2.5-pro': { rpd: 1 } },
+    });
     await post(emu.url, '/v1beta/models/gemini-2.5-pro:generateContent', hello, { 'x-goog-api-key': 'k-p1-0001' });
-    const client = createClient({ keys: [{ key: 'k-p1-0001', project: 'p1' }, { key: 'k-p2-0002', project: 'p2' }], baseUrl: emu.url });
+    const client = createClient({
+      keys: [
+        { key: 'k-p1-0001', project: 'p1' },
+        { key: 'k-p2-0002', project: 'p2' },
+      ],
+      baseUrl: emu.url,
+    });
     const events = record(client);
     const result = await client.generateContent('gemini-2.5-pro', hello);
-    expect(result.attempts.map((a) => [a.keyHint, a.kind ?? 'ok', a.waitedMs])).toEqual([['…', 'quota_exhausted', 0], ['…', 'ok', 0]]);
+    expect(result.attempts.map((a) => [a.keyHint, a.kind ?? 'ok', a.waitedMs])).toEqual([
+      ['…', 'quota_exhausted', 0],
+      ['…', 'ok', 0],
+    ]);
     const parked = events.find(([name]) => name === 'key-parked')?.[1] as PipelineEvents['key-parked'];
     expect(parked).toMatchObject({ project: 'p1', model: 'gemini-2.5-pro', reason: 'daily quota spent' });
     expect(parked.until).toBeGreaterThan(Date.now());
@@ -110,10 +168,17 @@ describe('client: quotas', () => {
 
   it('with every project spent, falls back to the next model', async () => {
     const emu = await start({ models: { 'gemini-2.5-pro': { rpd: 0 } } });
-    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] } });
+    const client = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+    });
     const events = record(client);
     expect((await client.generateContent('gemini-2.5-pro', hello)).model).toBe('gemini-2.5-flash');
-    expect(events.find(([name]) => name === 'model-fallback')?.[1]).toMatchObject({ from: 'gemini-2.5-pro', to: 'gemini-2.5-flash' });
+    expect(events.find(([name]) => name === 'model-fallback')?.[1]).toMatchObject({
+      from: 'gemini-2.5-pro',
+      to: 'gemini-2.5-flash',
+    });
     const only = createClient({ keys: ['key-0001'], baseUrl: emu.url });
     const error = await failureOf(only.generateContent('gemini-2.5-pro', hello));
     expect(error.kind).toBe('quota_exhausted');
@@ -125,10 +190,16 @@ describe('client: keys', () => {
     const emu = await start({ keys: [{ key: 'good-key-0001' }, { key: 'dead-key-0002', state: 'invalid' }] });
     const client = createClient({ keys: ['dead-key-0002', 'good-key-0001'], baseUrl: emu.url });
     const events = record(client);
-    expect((await client.generateContent('gemini-2.5-flash', hello)).attempts.map((a) => a.kind ?? 'ok')).toEqual(['api_key_invalid', 'ok']);
+    expect((await client.generateContent('gemini-2.5-flash', hello)).attempts.map((a) => a.kind ?? 'ok')).toEqual([
+      'api_key_invalid',
+      'ok',
+    ]);
     await client.generateContent('gemini-2.5-flash', hello);
     expect(emu.stats().byStatus['400']).toBe(1);
-    expect(events.find(([name]) => name === 'key-disabled')?.[1]).toMatchObject({ keyHint: '…0002', reason: 'API key not valid' });
+    expect(events.find(([name]) => name === 'key-disabled')?.[1]).toMatchObject({
+      keyHint: '…0002',
+      reason: 'API key not valid',
+    });
     expect((await client.snapshot()).keys.filter((key) => !key.healthy)).toHaveLength(1);
   });
 
@@ -158,14 +229,23 @@ describe('client: 500, 504, 404 and fail-fast kinds', () => {
     const emu = await start({ faults: [{ model: 'gemini-2.5-pro', status: 500 }] });
     const shrunk: number[] = [];
     const client = createClient({
-      keys: ['key-0001'], baseUrl: emu.url, fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] }, ...FAST,
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+      ...FAST,
       shrink: (request) => {
         if (request.contents.length <= 1) return undefined;
         shrunk.push(request.contents.length);
         return { ...request, contents: request.contents.slice(-1) };
       },
     });
-    const long = { contents: [{ role: 'user', parts: [{ text: 'a' }] }, { role: 'model', parts: [{ text: 'b' }] }, { role: 'user', parts: [{ text: 'c' }] }] };
+    const long = {
+      contents: [
+        { role: 'user', parts: [{ text: 'a' }] },
+        { role: 'model', parts: [{ text: 'b' }] },
+        { role: 'user', parts: [{ text: 'c' }] },
+      ],
+    };
     const result = await client.generateContent('gemini-2.5-pro', long);
     expect(shrunk).toEqual([3]);
     expect(result.model).toBe('gemini-2.5-flash');
@@ -175,15 +255,28 @@ describe('client: 500, 504, 404 and fail-fast kinds', () => {
 
   it('500 for a large input: shrinking makes it fit', async () => {
     const emu = await start({ models: { 'gemini-2.5-flash': { internalErrorAboveTokens: 50 } } });
-    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, ...FAST, shrink: (request) => ({ ...request, contents: [{ role: 'user', parts: [{ text: 'short' }] }] }) });
-    const result = await client.generateContent('gemini-2.5-flash', { contents: [{ parts: [{ text: 'x'.repeat(1000) }] }] });
+    const client = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      ...FAST,
+      shrink: (request) => ({ ...request, contents: [{ role: 'user', parts: [{ text: 'short' }] }] }),
+    });
+    const result = await client.generateContent('gemini-2.5-flash', {
+      contents: [{ parts: [{ text: 'x'.repeat(1000) }] }],
+    });
     expect(result.attempts.map((a) => a.kind ?? 'ok')).toEqual(['internal', 'internal', 'ok']);
   });
 
   it('timeouts: a longer timeout with X-Server-Timeout of at least 10 s, then the next model', async () => {
     const emu = await start({ faults: [{ model: 'gemini-2.5-pro', latencyMs: 2000 }] });
     const recorder = recordingFetch();
-    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, fetch: recorder.fetch, fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] }, timeout: { initialMs: 150, maxMs: 1000 } });
+    const client = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      fetch: recorder.fetch,
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+      timeout: { initialMs: 150, maxMs: 1000 },
+    });
     const result = await client.generateContent('gemini-2.5-pro', hello);
     expect(result.model).toBe('gemini-2.5-flash');
     expect(result.attempts.map((a) => a.kind ?? 'ok')).toEqual(['timeout', 'timeout', 'ok']);
@@ -193,7 +286,11 @@ describe('client: 500, 504, 404 and fail-fast kinds', () => {
 
   it('not found: drops the model and goes on; alone, fails fast', async () => {
     const emu = await start({});
-    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, fallbacks: { 'gemini-1.0-pro': ['gemini-2.5-flash'] } });
+    const client = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      fallbacks: { 'gemini-1.0-pro': ['gemini-2.5-flash'] },
+    });
     expect((await client.generateContent('gemini-1.0-pro', hello)).model).toBe('gemini-2.5-flash');
     expect((await client.snapshot()).droppedModels['gemini-1.0-pro']).toMatch(/not found/);
     const error = await failureOf(client.generateContent('gemini-0-ultra', hello));
@@ -206,7 +303,11 @@ describe('client: 500, 504, 404 and fail-fast kinds', () => {
     ['location_unsupported', { keys: [{ key: 'key-0001', state: 'location_unsupported' as const }] }, hello],
   ])('%s fails fast after one attempt', async (kind, config, body) => {
     const emu = await start(config.keys ? { keys: config.keys } : {});
-    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] } });
+    const client = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+    });
     const error = await failureOf(client.generateContent('gemini-2.5-pro', body));
     expect(error.kind).toBe(kind);
     expect(error.attempts).toHaveLength(1);
@@ -214,9 +315,18 @@ describe('client: 500, 504, 404 and fail-fast kinds', () => {
 
   it('blocked fails fast, or falls back when asked', async () => {
     const emu = await start({ faults: [{ model: 'gemini-2.5-pro', finishReason: 'SAFETY' }] });
-    const strict = createClient({ keys: ['key-0001'], baseUrl: emu.url, fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] } });
+    const strict = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+    });
     expect((await failureOf(strict.generateContent('gemini-2.5-pro', hello))).kind).toBe('blocked');
-    const lenient = createClient({ keys: ['key-0001'], baseUrl: emu.url, fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] }, fallbackOnBlocked: true });
+    const lenient = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+      fallbackOnBlocked: true,
+    });
     expect((await lenient.generateContent('gemini-2.5-pro', hello)).model).toBe('gemini-2.5-flash');
   });
 });
@@ -236,7 +346,12 @@ describe('client: bounds', () => {
 
   it('the retry budget stops a storm', async () => {
     const emu = await start({ faults: [{ status: 503 }] });
-    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, ...FAST, retryBudget: { ratio: 0, minPerWindow: 1, windowMs: 60_000 } });
+    const client = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      ...FAST,
+      retryBudget: { ratio: 0, minPerWindow: 1, windowMs: 60_000 },
+    });
     const first = await failureOf(client.generateContent('gemini-2.5-flash', hello));
     expect(first.attempts).toHaveLength(2);
     expect(first.message).toMatch(/retry budget/);
@@ -255,7 +370,12 @@ describe('client: bounds', () => {
 describe('client: streams', () => {
   it('retries and falls back before the first chunk', async () => {
     const emu = await start({ faults: [{ model: 'gemini-2.5-pro', status: 503 }] });
-    const client = createClient({ keys: ['key-0001'], baseUrl: emu.url, fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] }, ...FAST });
+    const client = createClient({
+      keys: ['key-0001'],
+      baseUrl: emu.url,
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+      ...FAST,
+    });
     const stream = client.generateContentStream('gemini-2.5-pro', hello);
     let text = '';
     for await (const chunk of stream) text += chunk.candidates?.[0]?.content?.parts?.[0]?.text ?? '';
@@ -267,9 +387,12 @@ describe('client: streams', () => {
     const emu = await start({ faults: [{ status: 503, midStream: true }] });
     const client = createClient({ keys: ['key-0001'], baseUrl: emu.url });
     const received: string[] = [];
-    const error = await failureOf((async () => {
-      for await (const chunk of client.generateContentStream('gemini-2.5-flash', hello)) received.push(chunk.candidates?.[0]?.content?.parts?.[0]?.text ?? '');
-    })());
+    const error = await failureOf(
+      (async () => {
+        for await (const chunk of client.generateContentStream('gemini-2.5-flash', hello))
+          received.push(chunk.candidates?.[0]?.content?.parts?.[0]?.text ?? '');
+      })(),
+    );
     expect(received.length).toBeGreaterThan(0);
     expect(error.kind).toBe('unavailable');
     expect(error.source).toBe('stream');
@@ -280,9 +403,11 @@ describe('client: streams', () => {
   it('a stream blocked at once is a blocked error, not an empty success', async () => {
     const emu = await start({ faults: [{ blockReason: 'PROHIBITED_CONTENT' }] });
     const client = createClient({ keys: ['key-0001'], baseUrl: emu.url });
-    const error = await failureOf((async () => {
-      for await (const chunk of client.generateContentStream('gemini-2.5-flash', hello)) void chunk;
-    })());
+    const error = await failureOf(
+      (async () => {
+        for await (const chunk of client.generateContentStream('gemini-2.5-flash', hello)) void chunk;
+      })(),
+    );
     expect(error.kind).toBe('blocked');
     expect(error.blockReason).toBe('PROHIBITED_CONTENT');
   });

@@ -25,12 +25,22 @@ beforeAll(async () => {
       'day-model': { rpd: 0 },
       'minute-model': { rpm: 1 },
       'small-model': { inputTokenLimit: 1048576 },
-      'fault-500': {}, 'fault-502': {}, 'fault-503': {}, 'fault-504': {}, 'fault-429': {}, 'midstream-model': {},
-      'safety-model': {}, 'prompt-blocked-model': {}, 'max-tokens-model': {},
+      'fault-500': {},
+      'fault-502': {},
+      'fault-503': {},
+      'fault-504': {},
+      'fault-429': {},
+      'midstream-model': {},
+      'safety-model': {},
+      'prompt-blocked-model': {},
+      'max-tokens-model': {},
     },
     faults: [
-      { model: 'fault-500', status: 500 }, { model: 'fault-502', status: 502 }, { model: 'fault-503', status: 503 },
-      { model: 'fault-504', status: 504 }, { model: 'fault-429', status: 429 },
+      { model: 'fault-500', status: 500 },
+      { model: 'fault-502', status: 502 },
+      { model: 'fault-503', status: 503 },
+      { model: 'fault-504', status: 504 },
+      { model: 'fault-429', status: 429 },
       { model: 'midstream-model', status: 503, midStream: true },
       { model: 'safety-model', finishReason: 'SAFETY' },
       { model: 'prompt-blocked-model', blockReason: 'PROHIBITED_CONTENT' },
@@ -43,7 +53,8 @@ afterAll(() => emulator.close());
 const call = (model: string, key = 'valid-key-0001', body: unknown = hello, method = 'generateContent') =>
   post(emulator.url, `/v1beta/models/${model}:${method}`, body, key ? { 'x-goog-api-key': key } : {});
 
-const kindOf = (result: HttpResult): ErrorKind => classify({ status: result.status, headers: result.headers, body: result.text }).kind;
+const kindOf = (result: HttpResult): ErrorKind =>
+  classify({ status: result.status, headers: result.headers, body: result.text }).kind;
 
 describe('contract: emulator output → classify', () => {
   const cases: Array<[string, () => Promise<HttpResult>, ErrorKind]> = [
@@ -57,15 +68,26 @@ describe('contract: emulator output → classify', () => {
     ['location unsupported', () => call('gemini-2.5-flash', 'location-key-0008'), 'location_unsupported'],
     ['unknown model', () => call('gemini-0'), 'not_found'],
     ['invalid request', () => call('gemini-2.5-flash', 'valid-key-0001', { contents: [], foo: 1 }), 'invalid_request'],
-    ['input too large', async () => {
-      await request(`${emulator.url}/_emulator/config`, { method: 'PUT', body: JSON.stringify({ models: { 'small-model': { inputTokenLimit: 5 } } }) });
-      return call('small-model', 'valid-key-0001', { contents: [{ parts: [{ text: 'q'.repeat(100) }] }] });
-    }, 'input_too_large'],
+    [
+      'input too large',
+      async () => {
+        await request(`${emulator.url}/_emulator/config`, {
+          method: 'PUT',
+          body: JSON.stringify({ models: { 'small-model': { inputTokenLimit: 5 } } }),
+        });
+        return call('small-model', 'valid-key-0001', { contents: [{ parts: [{ text: 'q'.repeat(100) }] }] });
+      },
+      'input_too_large',
+    ],
     ['no quota on the tier', () => call('day-model'), 'quota_exhausted'],
-    ['per-minute quota', async () => {
-      await call('minute-model');
-      return call('minute-model');
-    }, 'rate_limited'],
+    [
+      'per-minute quota',
+      async () => {
+        await call('minute-model');
+        return call('minute-model');
+      },
+      'rate_limited',
+    ],
     ['capacity 429', () => call('fault-429'), 'rate_limited'],
     ['500', () => call('fault-500'), 'internal'],
     ['502 HTML', () => call('fault-502'), 'unavailable'],
@@ -95,7 +117,13 @@ function shape(body: unknown): { status?: number; rpc?: string; keys: string[]; 
   const error = (outer as { error?: Record<string, unknown> }).error;
   if (!error) {
     const candidate = (outer as { candidates?: Array<Record<string, unknown>> }).candidates?.[0] ?? {};
-    return { keys: Object.keys(candidate).filter((key) => key !== 'index').sort(), details: [], rpc: String(candidate.finishReason) };
+    return {
+      keys: Object.keys(candidate)
+        .filter((key) => key !== 'index')
+        .sort(),
+      details: [],
+      rpc: String(candidate.finishReason),
+    };
   }
   const details = (error.details as Array<Record<string, unknown>> | undefined) ?? [];
   return {
@@ -110,19 +138,41 @@ describe('contract: each real fixture has an emulator twin of the same shape', (
   const twins: Array<[string, () => Promise<HttpResult>]> = [
     ['200-finish-safety-blocked', () => call('safety-model')],
     ['400-api-key-invalid-errorinfo', () => call('gemini-2.5-flash', 'invalid-key-0007')],
-    ['400-input-token-count-exceeds', () => call('small-model', 'valid-key-0001', { contents: [{ parts: [{ text: 'q'.repeat(100) }] }] })],
-    ['400-unknown-field-nested-tools-schema', () => call('gemini-2.5-flash', 'valid-key-0001', {
-      ...hello,
-      tools: [{ function_declarations: [{ name: 'f', parameters: { type: 'OBJECT', properties: { a: { type: 'ARRAY', items: { ref: '#/x' } } } } }] }],
-    })],
+    [
+      '400-input-token-count-exceeds',
+      () => call('small-model', 'valid-key-0001', { contents: [{ parts: [{ text: 'q'.repeat(100) }] }] }),
+    ],
+    [
+      '400-unknown-field-nested-tools-schema',
+      () =>
+        call('gemini-2.5-flash', 'valid-key-0001', {
+          ...hello,
+          tools: [
+            {
+              function_declarations: [
+                {
+                  name: 'f',
+                  parameters: { type: 'OBJECT', properties: { a: { type: 'ARRAY', items: { ref: '#/x' } } } },
+                },
+              ],
+            },
+          ],
+        }),
+    ],
     ['400-user-location-not-supported', () => call('gemini-2.5-flash', 'location-key-0008')],
     ['403-api-key-service-blocked', () => call('gemini-2.5-flash', 'blocked-key-0005', hello, 'streamGenerateContent')],
     ['403-consumer-suspended', () => call('gemini-2.5-flash', 'suspended-key-0003')],
     ['404-model-not-found-v1beta', () => call('gemini-2.0-pro')],
-    ['429-free-tier-input-tpm-retryinfo', async () => {
-      await request(`${emulator.url}/_emulator/config`, { method: 'PUT', body: JSON.stringify({ models: { 'tpm-model': { tpm: 10 } } }) });
-      return call('tpm-model', 'valid-key-0001', { contents: [{ parts: [{ text: 'w'.repeat(100) }] }] });
-    }],
+    [
+      '429-free-tier-input-tpm-retryinfo',
+      async () => {
+        await request(`${emulator.url}/_emulator/config`, {
+          method: 'PUT',
+          body: JSON.stringify({ models: { 'tpm-model': { tpm: 10 } } }),
+        });
+        return call('tpm-model', 'valid-key-0001', { contents: [{ parts: [{ text: 'w'.repeat(100) }] }] });
+      },
+    ],
     ['429-resource-has-been-exhausted-minimal', () => call('fault-429')],
     ['500-internal-troubleshooting', () => call('fault-500')],
     ['503-model-overloaded', () => call('fault-503')],

@@ -23,8 +23,13 @@ describe('emulator: answers', () => {
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toBe('application/json; charset=UTF-8');
     expect(first.text).toContain('\n  "candidates": [');
-    const body = first.json as { candidates: Array<{ content: { parts: Array<{ text: string }> } }>; usageMetadata: { promptTokenCount: number } };
-    expect(body.candidates[0]!.content.parts[0]!.text).toBe((second.json as typeof body).candidates[0]!.content.parts[0]!.text);
+    const body = first.json as {
+      candidates: Array<{ content: { parts: Array<{ text: string }> } }>;
+      usageMetadata: { promptTokenCount: number };
+    };
+    expect(body.candidates[0]!.content.parts[0]!.text).toBe(
+      (second.json as typeof body).candidates[0]!.content.parts[0]!.text,
+    );
     const count = await post(url, '/v1beta/models/gemini-2.5-flash:countTokens', hello, KEY);
     expect((count.json as { totalTokens: number }).totalTokens).toBe(body.usageMetadata.promptTokenCount);
   });
@@ -33,7 +38,9 @@ describe('emulator: answers', () => {
     const { url } = await start();
     expect((await post(url, '/v1/models/gemini-2.5-pro:generateContent?key=abc', hello)).status).toBe(200);
     const models = await request(`${url}/v1beta/models`, { headers: KEY });
-    expect((models.json as { models: Array<{ name: string }> }).models.map((m) => m.name)).toContain('models/gemini-2.5-pro');
+    expect((models.json as { models: Array<{ name: string }> }).models.map((m) => m.name)).toContain(
+      'models/gemini-2.5-pro',
+    );
     const model = await request(`${url}/v1beta/models/gemini-2.5-flash`, { headers: KEY });
     expect((model.json as { inputTokenLimit: number }).inputTokenLimit).toBe(1_048_576);
   });
@@ -43,21 +50,35 @@ describe('emulator: answers', () => {
     const prompt = 'Translate the values of this JSON object into French:\n{"l1": "Hello, world", "l2": "  spaced  "}';
     const request = {
       contents: [{ role: 'user', parts: [{ text: prompt }] }],
-      generationConfig: { responseMimeType: 'application/json', responseSchema: { type: 'OBJECT', properties: { l1: { type: 'STRING' }, l2: { type: 'STRING' } }, required: ['l1', 'l2'] } },
+      generationConfig: {
+        responseMimeType: 'application/json',
+        responseSchema: {
+          type: 'OBJECT',
+          properties: { l1: { type: 'STRING' }, l2: { type: 'STRING' } },
+          required: ['l1', 'l2'],
+        },
+      },
     };
     const generated = await post(url, GENERATE, request, KEY);
-    const text = (generated.json as { candidates: Array<{ content: { parts: Array<{ text: string }> } }> }).candidates[0]!.content.parts[0]!.text;
+    const text = (generated.json as { candidates: Array<{ content: { parts: Array<{ text: string }> } }> })
+      .candidates[0]!.content.parts[0]!.text;
     expect(JSON.parse(text)).toEqual({ l1: 'Uryyb, jbeyq', l2: '  fcnprq  ' });
     const echoed = await post(url, '/v1beta/models/echo-model:generateContent', request, KEY);
-    const echoText = (echoed.json as { candidates: Array<{ content: { parts: Array<{ text: string }> } }> }).candidates[0]!.content.parts[0]!.text;
+    const echoText = (echoed.json as { candidates: Array<{ content: { parts: Array<{ text: string }> } }> })
+      .candidates[0]!.content.parts[0]!.text;
     expect(JSON.parse(echoText)).toEqual({ l1: 'Hello, world', l2: '  spaced  ' });
   });
 
-  it('streams as SSE and as Google\'s JSON array', async () => {
+  it("streams as SSE and as Google's JSON array", async () => {
     const { url } = await start();
     const sse = await post(url, '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', hello, KEY);
     expect(sse.headers.get('content-type')).toBe('text/event-stream');
-    expect(sse.text.split('\r\n\r\n').filter(Boolean).every((event) => event.startsWith('data: {'))).toBe(true);
+    expect(
+      sse.text
+        .split('\r\n\r\n')
+        .filter(Boolean)
+        .every((event) => event.startsWith('data: {')),
+    ).toBe(true);
     const array = await post(url, '/v1beta/models/gemini-2.5-flash:streamGenerateContent', hello, KEY);
     expect(array.text.startsWith('[{\n')).toBe(true);
     expect(array.text).toContain('\n,\r\n{');
@@ -67,7 +88,9 @@ describe('emulator: answers', () => {
   it('cuts at maxOutputTokens with finishReason MAX_TOKENS', async () => {
     const { url } = await start();
     const cut = await post(url, GENERATE, { ...hello, generationConfig: { maxOutputTokens: 2 } }, KEY);
-    expect((cut.json as { candidates: Array<{ finishReason: string }> }).candidates[0]!.finishReason).toBe('MAX_TOKENS');
+    expect((cut.json as { candidates: Array<{ finishReason: string }> }).candidates[0]!.finishReason).toBe(
+      'MAX_TOKENS',
+    );
   });
 });
 
@@ -77,8 +100,16 @@ describe('emulator: validation', () => {
     ['unknown top-level field', { ...hello, foo: 1 }, /Unknown name "foo": Cannot find field\./],
     ['missing contents', {}, /contents is not specified/],
     ['empty parts', { contents: [{ role: 'user', parts: [] }] }, /must not be empty/],
-    ['bad role', { contents: [{ role: 'assistant', parts: [{ text: 'x' }] }] }, /^Please use a valid role: user, model\.$/],
-    ['wrong type', { ...hello, generationConfig: { temperature: 'hot' } }, /Invalid value at 'generation_config\.temperature'/],
+    [
+      'bad role',
+      { contents: [{ role: 'assistant', parts: [{ text: 'x' }] }] },
+      /^Please use a valid role: user, model\.$/,
+    ],
+    [
+      'wrong type',
+      { ...hello, generationConfig: { temperature: 'hot' } },
+      /Invalid value at 'generation_config\.temperature'/,
+    ],
     ['array body', [1, 2], /Invalid JSON payload received/],
   ];
   for (const [name, body, message] of cases) {
@@ -92,31 +123,41 @@ describe('emulator: validation', () => {
     });
   }
 
-  it('input over the model\'s token limit', async () => {
+  it("input over the model's token limit", async () => {
     const { url } = await start({ models: { 'gemini-2.5-flash': { inputTokenLimit: 10 } } });
     const result = await post(url, GENERATE, { contents: [{ parts: [{ text: 'x'.repeat(400) }] }] }, KEY);
-    expect((result.json as { error: { message: string } }).error.message).toBe('The input token count (100) exceeds the maximum number of tokens allowed (10).');
+    expect((result.json as { error: { message: string } }).error.message).toBe(
+      'The input token count (100) exceeds the maximum number of tokens allowed (10).',
+    );
   });
 
   it('body over the size limit', async () => {
     const { url } = await start({ maxBodyBytes: 1000 });
     const result = await post(url, GENERATE, { contents: [{ parts: [{ text: 'x'.repeat(5000) }] }] }, KEY);
     expect(result.status).toBe(400);
-    expect((result.json as { error: { message: string } }).error.message).toBe('Request payload size exceeds the limit: 1000 bytes.');
+    expect((result.json as { error: { message: string } }).error.message).toBe(
+      'Request payload size exceeds the limit: 1000 bytes.',
+    );
   });
 
   it('unknown model names the method as the real API does', async () => {
     const { url } = await start();
     const result = await post(url, '/v1beta/models/gemini-9:streamGenerateContent?alt=sse', hello, KEY);
     expect(result.status).toBe(404);
-    expect((result.json as { error: { message: string } }).error.message).toMatch(/^models\/gemini-9 is not found for API version v1beta, or is not supported for streamGenerateContent\./);
+    expect((result.json as { error: { message: string } }).error.message).toMatch(
+      /^models\/gemini-9 is not found for API version v1beta, or is not supported for streamGenerateContent\./,
+    );
   });
 });
 
 describe('emulator: quotas on a compressed clock', () => {
   it('counts per project, not per key, and frees the minute', async () => {
     const { url } = await start({
-      keys: [{ key: 'k1', project: 'p1' }, { key: 'k2', project: 'p1' }, { key: 'k3', project: 'p2' }],
+      keys: [
+        { key: 'k1', project: 'p1' },
+        { key: 'k2', project: 'p1' },
+        { key: 'k3', project: 'p2' },
+      ],
       models: { 'gemini-2.5-flash': { rpm: 2 } },
       clock: { minuteMs: 400 },
     });
@@ -125,10 +166,14 @@ describe('emulator: quotas on a compressed clock', () => {
     const refused = await post(url, GENERATE, hello, { 'x-goog-api-key': 'k1' });
     expect(refused.status).toBe(429);
     const error = (refused.json as { error: { message: string; details: Array<Record<string, unknown>> } }).error;
-    expect(error.message).toMatch(/Quota exceeded for metric: generativelanguage\.googleapis\.com\/generate_content_free_tier_requests, limit: 2, model: gemini-2\.5-flash/);
+    expect(error.message).toMatch(
+      /Quota exceeded for metric: generativelanguage\.googleapis\.com\/generate_content_free_tier_requests, limit: 2, model: gemini-2\.5-flash/,
+    );
     expect(error.message).toMatch(/Please retry in 0\.\d+s\./);
     expect(error.details.map((detail) => detail['@type'])).toEqual([
-      'type.googleapis.com/google.rpc.Help', 'type.googleapis.com/google.rpc.QuotaFailure', 'type.googleapis.com/google.rpc.RetryInfo',
+      'type.googleapis.com/google.rpc.Help',
+      'type.googleapis.com/google.rpc.QuotaFailure',
+      'type.googleapis.com/google.rpc.RetryInfo',
     ]);
     expect((await post(url, GENERATE, hello, { 'x-goog-api-key': 'k3' })).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 450));
@@ -153,7 +198,10 @@ describe('emulator: quotas on a compressed clock', () => {
   });
 
   it('paid tiers name paid quota ids; tokens per minute are counted', async () => {
-    const { url } = await start({ keys: [{ key: 'paid', project: 'p', tier: 'tier1' }], models: { 'gemini-2.5-flash': { tpm: 150 } } });
+    const { url } = await start({
+      keys: [{ key: 'paid', project: 'p', tier: 'tier1' }],
+      models: { 'gemini-2.5-flash': { tpm: 150 } },
+    });
     const big = { contents: [{ parts: [{ text: 'y'.repeat(400) }] }] };
     expect((await post(url, GENERATE, big, { 'x-goog-api-key': 'paid' })).status).toBe(200);
     const refused = await post(url, GENERATE, big, { 'x-goog-api-key': 'paid' });
@@ -164,15 +212,18 @@ describe('emulator: quotas on a compressed clock', () => {
 
 describe('emulator: faults, deadlines, admin', () => {
   it('every N-th, first N and time windows', async () => {
-    const { url } = await start({ faults: [
-      { model: 'gemini-2.5-flash', status: 500, every: 3 },
-      { model: 'gemini-2.5-pro', status: 503, first: 2 },
-    ] });
+    const { url } = await start({
+      faults: [
+        { model: 'gemini-2.5-flash', status: 500, every: 3 },
+        { model: 'gemini-2.5-pro', status: 503, first: 2 },
+      ],
+    });
     const flash = [];
     for (let i = 0; i < 6; i++) flash.push((await post(url, GENERATE, hello, KEY)).status);
     expect(flash).toEqual([200, 200, 500, 200, 200, 500]);
     const pro = [];
-    for (let i = 0; i < 3; i++) pro.push((await post(url, '/v1beta/models/gemini-2.5-pro:generateContent', hello, KEY)).status);
+    for (let i = 0; i < 3; i++)
+      pro.push((await post(url, '/v1beta/models/gemini-2.5-pro:generateContent', hello, KEY)).status);
     expect(pro).toEqual([503, 503, 200]);
   });
 
@@ -190,7 +241,7 @@ describe('emulator: faults, deadlines, admin', () => {
     expect(await pattern()).toEqual(first);
   });
 
-  it('502 is Google\'s HTML page', async () => {
+  it("502 is Google's HTML page", async () => {
     const { url } = await start({ faults: [{ status: 502 }] });
     const result = await post(url, GENERATE, hello, KEY);
     expect(result.status).toBe(502);
@@ -216,12 +267,27 @@ describe('emulator: faults, deadlines, admin', () => {
     await post(url, GENERATE, hello, KEY);
     await post(url, '/v1beta/models/nope:generateContent', hello, KEY);
     await post(url, GENERATE, hello);
-    const stats = (await request(`${url}/_emulator/stats`)).json as { total: number; byStatus: Record<string, number>; byModel: Record<string, number> };
-    expect(stats).toMatchObject({ total: 3, byStatus: { 200: 1, 404: 1, 403: 1 }, byModel: { 'gemini-2.5-flash': 2, nope: 1 } });
-    const replaced = await request(`${url}/_emulator/config`, { method: 'PUT', body: JSON.stringify({ faults: [{ status: 503 }] }), headers: { 'content-type': 'application/json' } });
+    const stats = (await request(`${url}/_emulator/stats`)).json as {
+      total: number;
+      byStatus: Record<string, number>;
+      byModel: Record<string, number>;
+    };
+    expect(stats).toMatchObject({
+      total: 3,
+      byStatus: { 200: 1, 404: 1, 403: 1 },
+      byModel: { 'gemini-2.5-flash': 2, nope: 1 },
+    });
+    const replaced = await request(`${url}/_emulator/config`, {
+      method: 'PUT',
+      body: JSON.stringify({ faults: [{ status: 503 }] }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(replaced.status).toBe(200);
     expect((await post(url, GENERATE, hello, KEY)).status).toBe(503);
-    const bad = await request(`${url}/_emulator/config`, { method: 'PUT', body: JSON.stringify({ faults: [{ status: 999 }] }) });
+    const bad = await request(`${url}/_emulator/config`, {
+      method: 'PUT',
+      body: JSON.stringify({ faults: [{ status: 999 }] }),
+    });
     expect(bad.status).toBe(400);
     expect((bad.json as { error: { message: string } }).error.message).toMatch(/faults\.0\.status/);
     await request(`${url}/_emulator/reset`, { method: 'POST' });

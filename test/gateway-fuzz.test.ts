@@ -11,7 +11,15 @@ let emulator: EmulatorHandle;
 let gateway: GatewayHandle;
 beforeAll(async () => {
   emulator = await startEmulator({});
-  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: [UPSTREAM_KEY], maxAttempts: 2, bodyLimitBytes: 64 * 1024 }), { port: 0, logger: false });
+  gateway = await startGateway(
+    gatewayConfigSchema.parse({
+      upstream: emulator.url,
+      keys: [UPSTREAM_KEY],
+      maxAttempts: 2,
+      bodyLimitBytes: 64 * 1024,
+    }),
+    { port: 0, logger: false },
+  );
 });
 afterAll(async () => {
   await gateway.close();
@@ -19,33 +27,55 @@ afterAll(async () => {
 });
 
 const paths = fc.oneof(
-  fc.constantFrom('/v1beta/models/gemini-2.5-flash:generateContent', '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
-    '/v1/models/gemini-2.5-pro:countTokens', '/v1/chat/completions', '/v1/models', '/v1beta/models/x:embedContent', '/status.json',
-    '/v1beta/models/%E0%A4%A', '/v1beta/models/a:b:c', '/metrics', '/v1beta/models/gemini-2.5-flash:generateContent?key=abc'),
+  fc.constantFrom(
+    '/v1beta/models/gemini-2.5-flash:generateContent',
+    '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+    '/v1/models/gemini-2.5-pro:countTokens',
+    '/v1/chat/completions',
+    '/v1/models',
+    '/v1beta/models/x:embedContent',
+    '/status.json',
+    '/v1beta/models/%E0%A4%A',
+    '/v1beta/models/a:b:c',
+    '/metrics',
+    '/v1beta/models/gemini-2.5-flash:generateContent?key=abc',
+  ),
   fc.webPath(),
 );
 const bodies = fc.oneof(
   fc.string({ maxLength: 200 }),
   fc.jsonValue().map((value) => JSON.stringify(value)),
-  fc.record({ model: fc.oneof(fc.string(), fc.constant('gemini-2.5-flash')), messages: fc.jsonValue(), stream: fc.boolean(), temperature: fc.jsonValue() }).map((value) => JSON.stringify(value)),
+  fc
+    .record({
+      model: fc.oneof(fc.string(), fc.constant('gemini-2.5-flash')),
+      messages: fc.jsonValue(),
+      stream: fc.boolean(),
+      temperature: fc.jsonValue(),
+    })
+    .map((value) => JSON.stringify(value)),
   fc.record({ contents: fc.jsonValue(), generationConfig: fc.jsonValue() }).map((value) => JSON.stringify(value)),
   fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
 );
 
 describe('gateway fuzz', () => {
-  it('answers arbitrary requests in the route\'s format and stays up', async () => {
-    await fc.assert(fc.asyncProperty(paths, bodies, fc.constantFrom('GET', 'POST', 'PUT'), async (path, body, method) => {
-      const response = await fetch(`${gateway.url}${path.startsWith('/') ? path : `/${path}`}`, {
-        method, headers: { 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body }),
-      });
-      const text = await response.text();
-      expect(text).not.toContain(UPSTREAM_KEY);
-      expect(response.status).toBeLessThan(600);
-      if (response.status >= 400 && (response.headers.get('content-type') ?? '').includes('json')) {
-        const parsed = JSON.parse(text) as { error?: { message?: unknown } };
-        expect(typeof parsed.error?.message).toBe('string');
-      }
-    }), { numRuns: 250 });
+  it("answers arbitrary requests in the route's format and stays up", async () => {
+    await fc.assert(
+      fc.asyncProperty(paths, bodies, fc.constantFrom('GET', 'POST', 'PUT'), async (path, body, method) => {
+        const response = await fetch(`${gateway.url}${path.startsWith('/') ? path : `/${path}`}`, {
+          method,
+          headers: { 'content-type': 'application/json' },
+          ...(method === 'GET' ? {} : { body }),
+        });
+        const text = await response.text();
+        expect(text).not.toContain(UPSTREAM_KEY);
+        expect(response.status).toBeLessThan(600);
+        if (response.status >= 400 && (response.headers.get('content-type') ?? '').includes('json')) {
+          const parsed = JSON.parse(text) as { error?: { message?: unknown } };
+          expect(typeof parsed.error?.message).toBe('string');
+        }
+      }),
+      { numRuns: 250 },
+    );
     expect((await post(gateway.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello)).status).toBe(200);
   });
 });

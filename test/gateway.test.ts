@@ -20,11 +20,21 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-async function setup(emulatorConfig: EmulatorConfig, gatewayConfig: GatewayConfig = {}, options: Parameters<typeof startGateway>[1] = {}): Promise<{ emu: EmulatorHandle; gw: GatewayHandle }> {
+async function setup(
+  emulatorConfig: EmulatorConfig,
+  gatewayConfig: GatewayConfig = {},
+  options: Parameters<typeof startGateway>[1] = {},
+): Promise<{ emu: EmulatorHandle; gw: GatewayHandle }> {
   emulator = await startEmulator(emulatorConfig);
-  gateway = await startGateway(gatewayConfigSchema.parse({
-    upstream: emulator.url, keys: [UPSTREAM_KEY], fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] }, ...gatewayConfig,
-  }), { port: 0, logger: false, ...options });
+  gateway = await startGateway(
+    gatewayConfigSchema.parse({
+      upstream: emulator.url,
+      keys: [UPSTREAM_KEY],
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] },
+      ...gatewayConfig,
+    }),
+    { port: 0, logger: false, ...options },
+  );
   return { emu: emulator, gw: gateway };
 }
 
@@ -44,29 +54,38 @@ describe('gateway with @google/genai', () => {
     const { gw } = await setup(PRO_DOWN);
     const ai = new GoogleGenAI({ apiKey: 'anything', httpOptions: { baseUrl: gw.url } });
     let text = '';
-    for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-pro', contents: 'Hello' })) text += chunk.text ?? '';
+    for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-pro', contents: 'Hello' }))
+      text += chunk.text ?? '';
     expect(text.length).toBeGreaterThan(10);
   });
 
   it('countTokens and models pass through', async () => {
     const { gw } = await setup({});
     const ai = new GoogleGenAI({ apiKey: 'anything', httpOptions: { baseUrl: gw.url } });
-    expect((await ai.models.countTokens({ model: 'gemini-2.5-flash', contents: 'Hello there' })).totalTokens).toBeGreaterThan(0);
+    expect(
+      (await ai.models.countTokens({ model: 'gemini-2.5-flash', contents: 'Hello there' })).totalTokens,
+    ).toBeGreaterThan(0);
     const model = await ai.models.get({ model: 'gemini-2.5-pro' });
     expect(model.name).toBe('models/gemini-2.5-pro');
   });
 
-  it('errors keep Gemini\'s envelope and add gemwarden\'s explanation', async () => {
+  it("errors keep Gemini's envelope and add gemwarden's explanation", async () => {
     const { gw } = await setup({ faults: [{ status: 503 }] }, { maxAttempts: 2 });
-    const result = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello, { 'x-goog-api-key': 'x' });
+    const result = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello, {
+      'x-goog-api-key': 'x',
+    });
     expect(result.status).toBe(503);
     expect(result.headers.get('x-gemwarden-attempts')).toBe('2');
-    const error = (result.json as { error: { code: number; status: string; gemwarden: { kind: string; explanation: string } } }).error;
+    const error = (
+      result.json as { error: { code: number; status: string; gemwarden: { kind: string; explanation: string } } }
+    ).error;
     expect(error).toMatchObject({ code: 503, status: 'UNAVAILABLE' });
     expect(error.gemwarden.kind).toBe('unavailable');
     expect(error.gemwarden.explanation).toMatch(/overloaded|capacity/);
     const ai = new GoogleGenAI({ apiKey: 'x', httpOptions: { baseUrl: gw.url } });
-    await expect(ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hello' })).rejects.toThrow(/503|UNAVAILABLE|overloaded|demand|unavailable/);
+    await expect(ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hello' })).rejects.toThrow(
+      /503|UNAVAILABLE|overloaded|demand|unavailable/,
+    );
   });
 });
 
@@ -74,11 +93,19 @@ describe('gateway with the OpenAI SDK', () => {
   it('chat.completions without stream: answered by flash, with usage', async () => {
     const { gw } = await setup(PRO_DOWN);
     const openai = new OpenAI({ apiKey: 'anything', baseURL: `${gw.url}/v1`, maxRetries: 0 });
-    const { data, response } = await openai.chat.completions.create({
-      model: 'gemini-2.5-pro',
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }],
-      temperature: 0.2, top_p: 0.9, max_tokens: 200, stop: ['END'],
-    }).withResponse();
+    const { data, response } = await openai.chat.completions
+      .create({
+        model: 'gemini-2.5-pro',
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Hello' },
+        ],
+        temperature: 0.2,
+        top_p: 0.9,
+        max_tokens: 200,
+        stop: ['END'],
+      })
+      .withResponse();
     expect(data.choices[0]!.message.content!.length).toBeGreaterThan(10);
     expect(data.choices[0]!.finish_reason).toBe('stop');
     expect(data.usage!.total_tokens).toBeGreaterThan(0);
@@ -88,9 +115,14 @@ describe('gateway with the OpenAI SDK', () => {
   it('chat.completions with stream and usage', async () => {
     const { gw } = await setup(PRO_DOWN);
     const openai = new OpenAI({ apiKey: 'anything', baseURL: `${gw.url}/v1`, maxRetries: 0 });
-    const { data: stream, response } = await openai.chat.completions.create({
-      model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'Hello' }], stream: true, stream_options: { include_usage: true },
-    }).withResponse();
+    const { data: stream, response } = await openai.chat.completions
+      .create({
+        model: 'gemini-2.5-pro',
+        messages: [{ role: 'user', content: 'Hello' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      })
+      .withResponse();
     let text = '';
     let usage;
     for await (const chunk of stream) {
@@ -106,8 +138,19 @@ describe('gateway with the OpenAI SDK', () => {
     const { gw } = await setup({});
     const openai = new OpenAI({ apiKey: 'anything', baseURL: `${gw.url}/v1`, maxRetries: 0 });
     const completion = await openai.chat.completions.create({
-      model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Give a name and an age' }],
-      response_format: { type: 'json_schema', json_schema: { name: 'person', schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'] } } },
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'Give a name and an age' }],
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'person',
+          schema: {
+            type: 'object',
+            properties: { name: { type: 'string' }, age: { type: 'integer' } },
+            required: ['name', 'age'],
+          },
+        },
+      },
     });
     const value = JSON.parse(completion.choices[0]!.message.content!) as { name: string; age: number };
     expect(typeof value.name).toBe('string');
@@ -117,15 +160,29 @@ describe('gateway with the OpenAI SDK', () => {
   it('tools: function calls both ways, with and without stream', async () => {
     const { gw } = await setup({});
     const openai = new OpenAI({ apiKey: 'anything', baseURL: `${gw.url}/v1`, maxRetries: 0 });
-    const tools = [{ type: 'function' as const, function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
-    const first = await openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'What is the weather in Paris? Use get_weather.' }], tools });
+    const tools = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'get_weather',
+          description: 'Weather for a city',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        },
+      },
+    ];
+    const first = await openai.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'What is the weather in Paris? Use get_weather.' }],
+      tools,
+    });
     const call = first.choices[0]!.message.tool_calls?.[0];
     expect(first.choices[0]!.finish_reason).toBe('tool_calls');
     expect(call?.type === 'function' && call.function.name).toBe('get_weather');
     const args = JSON.parse(call?.type === 'function' ? call.function.arguments : '{}') as { city: string };
     expect(typeof args.city).toBe('string');
     const second = await openai.chat.completions.create({
-      model: 'gemini-2.5-flash', tools,
+      model: 'gemini-2.5-flash',
+      tools,
       messages: [
         { role: 'user', content: 'What is the weather in Paris? Use get_weather.' },
         { role: 'assistant', content: null, tool_calls: [call!] },
@@ -134,11 +191,25 @@ describe('gateway with the OpenAI SDK', () => {
     });
     expect(second.choices[0]!.message.content!.length).toBeGreaterThan(5);
     expect(second.choices[0]!.finish_reason).toBe('stop');
-    const forced = await openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hello' }], tools, tool_choice: 'required', stream: true });
+    const forced = await openai.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'Hello' }],
+      tools,
+      tool_choice: 'required',
+      stream: true,
+    });
     const names: string[] = [];
-    for await (const chunk of forced) for (const delta of chunk.choices[0]?.delta?.tool_calls ?? []) if (delta.function?.name) names.push(delta.function.name);
+    for await (const chunk of forced)
+      for (const delta of chunk.choices[0]?.delta?.tool_calls ?? [])
+        if (delta.function?.name) names.push(delta.function.name);
     expect(names).toEqual(['get_weather']);
-    const orphan = await post(gw.url, '/v1/chat/completions', { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'nope', content: '1' }] });
+    const orphan = await post(gw.url, '/v1/chat/completions', {
+      model: 'gemini-2.5-flash',
+      messages: [
+        { role: 'user', content: 'x' },
+        { role: 'tool', tool_call_id: 'nope', content: '1' },
+      ],
+    });
     expect(orphan.status).toBe(400);
     expect((orphan.json as { error: { param: string } }).error.param).toBe('messages[1].tool_call_id');
   });
@@ -151,44 +222,67 @@ describe('gateway with the OpenAI SDK', () => {
     expect(ids).toContain('gemini-2.5-pro');
   });
 
-  it('errors come in OpenAI\'s format with the kind', async () => {
+  it("errors come in OpenAI's format with the kind", async () => {
     const { gw } = await setup({});
     const openai = new OpenAI({ apiKey: 'anything', baseURL: `${gw.url}/v1`, maxRetries: 0 });
-    const failure = await openai.chat.completions.create({ model: 'gemini-0-nope', messages: [{ role: 'user', content: 'x' }] }).catch((error: unknown) => error);
+    const failure = await openai.chat.completions
+      .create({ model: 'gemini-0-nope', messages: [{ role: 'user', content: 'x' }] })
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(OpenAI.NotFoundError);
     expect((failure as InstanceType<typeof OpenAI.APIError>).code).toBe('not_found');
     const bad = await post(gw.url, '/v1/chat/completions', { model: 'gemini-2.5-flash', messages: [] });
     expect(bad.status).toBe(400);
-    expect((bad.json as { error: { type: string; param: string } }).error).toMatchObject({ type: 'invalid_request_error', param: 'messages' });
+    expect((bad.json as { error: { type: string; param: string } }).error).toMatchObject({
+      type: 'invalid_request_error',
+      param: 'messages',
+    });
   });
 });
 
 describe('gateway: auth, limits, operations', () => {
-  it('requires a client token when configured, in each route\'s format, and never shows upstream keys', async () => {
+  it("requires a client token when configured, in each route's format, and never shows upstream keys", async () => {
     const { gw } = await setup({}, { clients: [{ token: TOKEN, name: 'tests' }] });
-    const gemini = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello, { 'x-goog-api-key': 'wrong-token' });
+    const gemini = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello, {
+      'x-goog-api-key': 'wrong-token',
+    });
     expect(gemini.status).toBe(401);
     expect((gemini.json as { error: { status: string } }).error.status).toBe('UNAUTHENTICATED');
-    const openai = await post(gw.url, '/v1/chat/completions', { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] }, { authorization: 'Bearer nope' });
+    const openai = await post(
+      gw.url,
+      '/v1/chat/completions',
+      { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] },
+      { authorization: 'Bearer nope' },
+    );
     expect(openai.status).toBe(401);
     expect((openai.json as { error: { type: string } }).error.type).toBe('authentication_error');
-    const ok = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello, { authorization: `Bearer ${TOKEN}` });
+    const ok = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello, {
+      authorization: `Bearer ${TOKEN}`,
+    });
     expect(ok.status).toBe(200);
     const sdk = new OpenAI({ apiKey: TOKEN, baseURL: `${gw.url}/v1`, maxRetries: 0 });
-    expect((await sdk.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] })).choices).toHaveLength(1);
+    expect(
+      (await sdk.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] }))
+        .choices,
+    ).toHaveLength(1);
     for (const result of [gemini, openai, ok]) expect(result.text).not.toContain(UPSTREAM_KEY);
   });
 
   it('refuses to bind beyond loopback without client tokens', async () => {
-    await expect(startGateway({ keys: ['k'] }, { host: '0.0.0.0', port: 0, logger: false })).rejects.toThrow(/client tokens/);
+    await expect(startGateway({ keys: ['k'] }, { host: '0.0.0.0', port: 0, logger: false })).rejects.toThrow(
+      /client tokens/,
+    );
   });
 
   it('bad bodies get clear errors and the server stays up', async () => {
     const { gw } = await setup({}, { bodyLimitBytes: 2000 });
-    const invalid = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', '{"contents": [', { 'x-goog-api-key': 'x' });
+    const invalid = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', '{"contents": [', {
+      'x-goog-api-key': 'x',
+    });
     expect(invalid.status).toBe(400);
     expect((invalid.json as { error: { message: string } }).error.message).toMatch(/^Invalid JSON payload received/);
-    const big = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', { contents: [{ parts: [{ text: 'x'.repeat(5000) }] }] });
+    const big = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', {
+      contents: [{ parts: [{ text: 'x'.repeat(5000) }] }],
+    });
     expect(big.status).toBe(413);
     expect((big.json as { error: { status: string } }).error.status).toBe('INVALID_ARGUMENT');
     const unknown = await request(`${gw.url}/nope`);
@@ -211,8 +305,14 @@ describe('gateway: auth, limits, operations', () => {
   it('JSON logs never carry keys or tokens', async () => {
     const logs = new PassThrough();
     let text = '';
-    logs.on('data', (chunk: Buffer) => { text += chunk.toString(); });
-    const { gw } = await setup({ keys: [{ key: UPSTREAM_KEY, state: 'suspended' }, { key: `AIza${''}SySecondKeySecondKeySecondKey7777` }] }, { keys: [UPSTREAM_KEY, `AIza${''}SySecondKeySecondKeySecondKey7777`], clients: [{ token: TOKEN, name: 't' }] }, { logger: true, logDestination: logs });
+    logs.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    const { gw } = await setup(
+      { keys: [{ key: UPSTREAM_KEY, state: 'suspended' }, { key: `AIza${''}SySecondKeySecondKeySecondKey7777` }] },
+      { keys: [UPSTREAM_KEY, `AIza${''}SySecondKeySecondKeySecondKey7777`], clients: [{ token: TOKEN, name: 't' }] },
+      { logger: true, logDestination: logs },
+    );
     await post(gw.url, `/v1beta/models/gemini-2.5-flash:generateContent?key=${TOKEN}`, hello);
     await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello, { authorization: `Bearer ${TOKEN}` });
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -225,12 +325,17 @@ describe('gateway: auth, limits, operations', () => {
   it('a client that disconnects aborts the upstream request', async () => {
     const { gw, emu } = await setup({ latency: { firstTokenMs: 3000 } });
     const controller = new AbortController();
-    const pending = fetch(`${gw.url}/v1beta/models/gemini-2.5-flash:generateContent`, { method: 'POST', body: JSON.stringify(hello), signal: controller.signal }).catch(() => undefined);
+    const pending = fetch(`${gw.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: 'POST',
+      body: JSON.stringify(hello),
+      signal: controller.signal,
+    }).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 300));
     controller.abort();
     await pending;
     const deadline = Date.now() + 2000;
-    while (emu.stats().clientAborts === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (emu.stats().clientAborts === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     expect(emu.stats().clientAborts).toBe(1);
   });
 
@@ -245,9 +350,16 @@ describe('gateway: auth, limits, operations', () => {
   });
 
   it('paces by the configured limits: a burst through the gateway meets no 429', async () => {
-    const { gw, emu } = await setup({ models: { 'gemini-2.5-flash': { rpm: 4 } }, clock: { minuteMs: 500 } }, { limits: { 'gemini-2.5-flash': { rpm: 4 } }, clock: { minuteMs: 500 } });
-    const results = await Promise.all(Array.from({ length: 10 }, () => post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello)));
-    expect(results.every((result) => result.status === 200 && result.headers.get('x-gemwarden-attempts') === '1')).toBe(true);
+    const { gw, emu } = await setup(
+      { models: { 'gemini-2.5-flash': { rpm: 4 } }, clock: { minuteMs: 500 } },
+      { limits: { 'gemini-2.5-flash': { rpm: 4 } }, clock: { minuteMs: 500 } },
+    );
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello)),
+    );
+    expect(results.every((result) => result.status === 200 && result.headers.get('x-gemwarden-attempts') === '1')).toBe(
+      true,
+    );
     expect(emu.stats().byStatus['429']).toBeUndefined();
   });
 

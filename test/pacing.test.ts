@@ -27,15 +27,25 @@ function track(client: GeminiClient): GeminiClient {
   clients.push(client);
   return client;
 }
-const maxPerMinute = (emu: EmulatorHandle) => Math.max(0, ...Object.values(emu.stats().minutes).flatMap((perMinute) => Object.values(perMinute)));
+const maxPerMinute = (emu: EmulatorHandle) =>
+  Math.max(0, ...Object.values(emu.stats().minutes).flatMap((perMinute) => Object.values(perMinute)));
 
 describe('pacing in memory', () => {
   it('known limits: a burst is spread so the emulator sees no 429', async () => {
     const emu = await start({ models: { 'gemini-2.5-flash': { rpm: 5 } }, clock: { minuteMs: 600 } });
-    const client = track(createClient({ keys: ['key-0001'], baseUrl: emu.url, clock: { minuteMs: 600 }, limits: { 'gemini-2.5-flash': { rpm: 5 } } }));
+    const client = track(
+      createClient({
+        keys: ['key-0001'],
+        baseUrl: emu.url,
+        clock: { minuteMs: 600 },
+        limits: { 'gemini-2.5-flash': { rpm: 5 } },
+      }),
+    );
     const waits: number[] = [];
     client.on('quota-waited', (event) => waits.push(event.waitedMs));
-    const results = await Promise.all(Array.from({ length: 14 }, () => client.generateContent('gemini-2.5-flash', hello)));
+    const results = await Promise.all(
+      Array.from({ length: 14 }, () => client.generateContent('gemini-2.5-flash', hello)),
+    );
     expect(results.every((result) => result.attempts.length === 1)).toBe(true);
     expect(emu.stats().byStatus['429']).toBeUndefined();
     expect(maxPerMinute(emu)).toBeLessThanOrEqual(5);
@@ -46,7 +56,14 @@ describe('pacing in memory', () => {
 
   it('tokens per minute are paced too, corrected from usageMetadata', async () => {
     const emu = await start({ models: { 'gemini-2.5-flash': { tpm: 300 } }, clock: { minuteMs: 500 } });
-    const client = track(createClient({ keys: ['key-0001'], baseUrl: emu.url, clock: { minuteMs: 500 }, limits: { 'gemini-2.5-flash': { tpm: 300 } } }));
+    const client = track(
+      createClient({
+        keys: ['key-0001'],
+        baseUrl: emu.url,
+        clock: { minuteMs: 500 },
+        limits: { 'gemini-2.5-flash': { tpm: 300 } },
+      }),
+    );
     const request = { contents: [{ role: 'user', parts: [{ text: 'w'.repeat(400) }] }] }; // 100 tokens upstream, estimated higher
     await Promise.all(Array.from({ length: 8 }, () => client.generateContent('gemini-2.5-flash', request)));
     expect(emu.stats().byStatus['429']).toBeUndefined();
@@ -63,11 +80,25 @@ describe('pacing in memory', () => {
   });
 
   it('a spent day parks the pair, work goes on elsewhere, and resumes after the reset', async () => {
-    const emu = await start({ keys: [{ key: 'key-p1-0001', project: 'p1' }, { key: 'key-p2-0002', project: 'p2' }], models: { 'gemini-2.5-pro': { rpd: 2 } }, clock: { minuteMs: 200, dayMs: 1500 } });
-    const client = track(createClient({
-      keys: [{ key: 'key-p1-0001', project: 'p1' }, { key: 'key-p2-0002', project: 'p2' }], baseUrl: emu.url,
-      clock: { minuteMs: 200, dayMs: 1500 }, limits: { 'gemini-2.5-pro': { rpd: 2 } },
-    }));
+    const emu = await start({
+      keys: [
+        { key: 'key-p1-0001', project: 'p1' },
+        { key: 'key-p2-0002', project: 'p2' },
+      ],
+      models: { 'gemini-2.5-pro': { rpd: 2 } },
+      clock: { minuteMs: 200, dayMs: 1500 },
+    });
+    const client = track(
+      createClient({
+        keys: [
+          { key: 'key-p1-0001', project: 'p1' },
+          { key: 'key-p2-0002', project: 'p2' },
+        ],
+        baseUrl: emu.url,
+        clock: { minuteMs: 200, dayMs: 1500 },
+        limits: { 'gemini-2.5-pro': { rpd: 2 } },
+      }),
+    );
     const waited: number[] = [];
     client.on('quota-waited', (event) => waited.push(event.waitedMs));
     const first = [];
@@ -82,22 +113,44 @@ describe('pacing in memory', () => {
   });
 });
 
-function runWorker(args: string[]): Promise<{ ok: number; attempts: number; degraded: number; errors: string[]; store: string }> {
+function runWorker(
+  args: string[],
+): Promise<{ ok: number; attempts: number; degraded: number; errors: string[]; store: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [resolve(ROOT, 'test/workers/pacing-worker.mjs'), ...args], { cwd: ROOT });
     let out = '';
     let err = '';
-    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
-    child.on('exit', (code) => (code === 0 ? resolvePromise(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`worker exited ${code}: ${err}`))));
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.on('exit', (code) =>
+      code === 0
+        ? resolvePromise(JSON.parse(out.trim().split('\n').pop()!))
+        : reject(new Error(`worker exited ${code}: ${err}`)),
+    );
   });
 }
 
 describe('pacing shared through Redis', () => {
   it('three processes sharing one project: no 429, no emulated minute over the limit', async () => {
     redis = await startRedis();
-    const emu = await start({ keys: [{ key: 'shared-key-a1', project: 'shared' }, { key: 'shared-key-b2', project: 'shared' }, { key: 'shared-key-c3', project: 'shared' }], models: { 'gemini-2.5-flash': { rpm: 20 } }, clock: { minuteMs: 1000 } });
-    const results = await Promise.all(['shared-key-a1', 'shared-key-b2', 'shared-key-c3'].map((key) => runWorker([emu.url, redis!.url, '20', key, '1000', '20'])));
+    const emu = await start({
+      keys: [
+        { key: 'shared-key-a1', project: 'shared' },
+        { key: 'shared-key-b2', project: 'shared' },
+        { key: 'shared-key-c3', project: 'shared' },
+      ],
+      models: { 'gemini-2.5-flash': { rpm: 20 } },
+      clock: { minuteMs: 1000 },
+    });
+    const results = await Promise.all(
+      ['shared-key-a1', 'shared-key-b2', 'shared-key-c3'].map((key) =>
+        runWorker([emu.url, redis!.url, '20', key, '1000', '20']),
+      ),
+    );
     expect(results.flatMap((result) => result.errors)).toEqual([]);
     expect(results.map((result) => result.ok)).toEqual([20, 20, 20]);
     expect(results.every((result) => result.store === 'redis' && result.degraded === 0)).toBe(true);
@@ -108,11 +161,32 @@ describe('pacing shared through Redis', () => {
 
   it('a limit learned from a 429 by one process paces the others through Redis', async () => {
     redis = await startRedis();
-    const emu = await start({ keys: [{ key: 'learn-key-a1', project: 'shared' }, { key: 'learn-key-b2', project: 'shared' }], models: { 'gemini-2.5-flash': { rpm: 3 } }, clock: { minuteMs: 600 } });
-    const first = track(createClient({ keys: [{ key: 'learn-key-a1', project: 'shared' }], baseUrl: emu.url, redis: redis.url, clock: { minuteMs: 600 } }));
+    const emu = await start({
+      keys: [
+        { key: 'learn-key-a1', project: 'shared' },
+        { key: 'learn-key-b2', project: 'shared' },
+      ],
+      models: { 'gemini-2.5-flash': { rpm: 3 } },
+      clock: { minuteMs: 600 },
+    });
+    const first = track(
+      createClient({
+        keys: [{ key: 'learn-key-a1', project: 'shared' }],
+        baseUrl: emu.url,
+        redis: redis.url,
+        clock: { minuteMs: 600 },
+      }),
+    );
     for (let i = 0; i < 4; i++) await first.generateContent('gemini-2.5-flash', hello);
     expect(emu.stats().byStatus['429']).toBe(1);
-    const second = track(createClient({ keys: [{ key: 'learn-key-b2', project: 'shared' }], baseUrl: emu.url, redis: redis.url, clock: { minuteMs: 600 } }));
+    const second = track(
+      createClient({
+        keys: [{ key: 'learn-key-b2', project: 'shared' }],
+        baseUrl: emu.url,
+        redis: redis.url,
+        clock: { minuteMs: 600 },
+      }),
+    );
     for (let i = 0; i < 8; i++) await second.generateContent('gemini-2.5-flash', hello);
     expect(emu.stats().byStatus['429']).toBe(1);
   });
@@ -120,7 +194,14 @@ describe('pacing shared through Redis', () => {
   it('Redis down: keeps serving per process, says so, and returns to Redis when it is back', async () => {
     const port = await freePort();
     const emu = await start({});
-    const client = track(createClient({ keys: ['key-0001'], baseUrl: emu.url, redis: `redis://127.0.0.1:${port}`, limits: { 'gemini-2.5-flash': { rpm: 1000 } } }));
+    const client = track(
+      createClient({
+        keys: ['key-0001'],
+        baseUrl: emu.url,
+        redis: `redis://127.0.0.1:${port}`,
+        limits: { 'gemini-2.5-flash': { rpm: 1000 } },
+      }),
+    );
     const events: string[] = [];
     client.on('pacing-degraded', () => events.push('degraded'));
     client.on('pacing-restored', () => events.push('restored'));
@@ -131,7 +212,8 @@ describe('pacing shared through Redis', () => {
     expect((await client.snapshot()).pacingStore).toBe('memory');
     redis = await startRedis(port);
     const deadline = Date.now() + 8000;
-    while (!events.includes('restored') && Date.now() < deadline) await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    while (!events.includes('restored') && Date.now() < deadline)
+      await new Promise((resolveWait) => setTimeout(resolveWait, 50));
     expect(events).toEqual(['degraded', 'restored']);
     await client.generateContent('gemini-2.5-flash', hello);
     expect((await client.snapshot()).pacingStore).toBe('redis');

@@ -17,21 +17,39 @@ let gateway: GatewayHandle;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
   emulator = await startEmulator({
-    keys: [{ key: 'status-key-p1-0001', project: 'p1' }, { key: 'status-key-p2-0002', project: 'p2' }],
+    keys: [
+      { key: 'status-key-p1-0001', project: 'p1' },
+      { key: 'status-key-p2-0002', project: 'p2' },
+    ],
     models: { 'gemini-2.5-flash-lite': { rpd: 0 } },
     faults: [{ model: 'gemini-2.5-pro', status: 503 }],
   });
-  gateway = await startGateway(gatewayConfigSchema.parse({
-    upstream: emulator.url,
-    keys: [{ key: 'status-key-p1-0001', project: 'p1' }, { key: 'status-key-p2-0002', project: 'p2' }],
-    fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'], 'gemini-2.5-flash-lite': ['gemini-2.5-flash'] },
-    clients: [{ token: TOKEN, name: 'status-test' }],
-  }), { port: 0, logger: false });
+  gateway = await startGateway(
+    gatewayConfigSchema.parse({
+      upstream: emulator.url,
+      keys: [
+        { key: 'status-key-p1-0001', project: 'p1' },
+        { key: 'status-key-p2-0002', project: 'p2' },
+      ],
+      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'], 'gemini-2.5-flash-lite': ['gemini-2.5-flash'] },
+      clients: [{ token: TOKEN, name: 'status-test' }],
+    }),
+    { port: 0, logger: false },
+  );
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -48,10 +66,17 @@ describe('status page', () => {
 
   it('shows an open circuit, a parked quota and the last errors in a real browser', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
-    for (let i = 0; i < 3; i++) expect((await post(gateway.url, '/v1beta/models/gemini-2.5-pro:generateContent', hello, auth)).status).toBe(200);
-    for (let i = 0; i < 2; i++) expect((await post(gateway.url, '/v1beta/models/gemini-2.5-flash-lite:generateContent', hello, auth)).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await post(gateway.url, '/v1beta/models/gemini-2.5-pro:generateContent', hello, auth)).status).toBe(200);
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await post(gateway.url, '/v1beta/models/gemini-2.5-flash-lite:generateContent', hello, auth)).status,
+      ).toBe(200);
 
-    const json = (await request(`${gateway.url}/status.json`, { headers: auth })).json as { circuits: Array<{ model: string; state: string }>; pairs: Array<{ model: string; parkedUntil: unknown }> };
+    const json = (await request(`${gateway.url}/status.json`, { headers: auth })).json as {
+      circuits: Array<{ model: string; state: string }>;
+      pairs: Array<{ model: string; parkedUntil: unknown }>;
+    };
     expect(json.circuits.find((circuit) => circuit.model === 'gemini-2.5-pro')?.state).toBe('open');
     expect(json.pairs.filter((pair) => pair.model === 'gemini-2.5-flash-lite' && pair.parkedUntil)).toHaveLength(2);
 

@@ -25,22 +25,31 @@ function workspace(config: Record<string, unknown>): { dir: string; config: stri
 
 function script(lines: number): string {
   const out: string[] = [];
-  for (let i = 1; i <= lines; i++) out.push(i % 11 === 0 ? '' : `${i % 5 === 0 ? '  ' : ''}Hero ${i}: "Welcome to the village, traveller number ${i}!"`);
+  for (let i = 1; i <= lines; i++)
+    out.push(
+      i % 11 === 0 ? '' : `${i % 5 === 0 ? '  ' : ''}Hero ${i}: "Welcome to the village, traveller number ${i}!"`,
+    );
   return `${out.join('\n')}\n`;
 }
 
 /** The output expected from the emulator's default answer (ROT13 of each line's text). */
 function expectedTranslation(source: string): string {
-  return source.split('\n').map((line) => {
-    const core = line.trim();
-    return core ? line.replace(core, rot13(core)) : line;
-  }).join('\n');
+  return source
+    .split('\n')
+    .map((line) => {
+      const core = line.trim();
+      return core ? line.replace(core, rot13(core)) : line;
+    })
+    .join('\n');
 }
 
 describe('gemwarden translate', () => {
   it('completes a 500-line file under 429s, 500s, 503s and a spent daily quota, aligned line by line', async () => {
     emulator = await startEmulator({
-      keys: [{ key: 'translate-k1-0001', project: 'p1' }, { key: 'translate-k2-0002', project: 'p2' }],
+      keys: [
+        { key: 'translate-k1-0001', project: 'p1' },
+        { key: 'translate-k2-0002', project: 'p2' },
+      ],
       models: { 'gemini-2.5-flash': { rpd: 3 } },
       faults: [
         { model: 'gemini-2.5-flash-lite', status: 500, every: 7 },
@@ -51,13 +60,18 @@ describe('gemwarden translate', () => {
     });
     const { dir, config } = workspace({
       upstream: emulator.url,
-      keys: [{ key: 'translate-k1-0001', project: 'p1' }, { key: 'translate-k2-0002', project: 'p2' }],
+      keys: [
+        { key: 'translate-k1-0001', project: 'p1' },
+        { key: 'translate-k2-0002', project: 'p2' },
+      ],
       fallbacks: { 'gemini-2.5-flash': ['gemini-2.5-flash-lite'] },
     });
     const input = join(dir, 'script.txt');
     const source = script(500);
     writeFileSync(input, source);
-    const result = await runCli(['translate', input, '--to', 'French', '--config', config, '--batch', '20'], { timeoutMs: 120_000 });
+    const result = await runCli(['translate', input, '--to', 'French', '--config', config, '--batch', '20'], {
+      timeoutMs: 120_000,
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(readFileSync(join(dir, 'script.French.txt'), 'utf8')).toBe(expectedTranslation(source));
     expect(result.stderr).toMatch(/by model: .*gemini-2\.5-flash-lite/);
@@ -72,7 +86,21 @@ describe('gemwarden translate', () => {
     const source = script(240);
     const reference = workspace({ upstream: emulator.url, keys: ['translate-key-0001'] });
     writeFileSync(join(reference.dir, 'script.txt'), source);
-    const clean = await runCli(['translate', join(reference.dir, 'script.txt'), '--to', 'fr', '--config', reference.config, '--batch', '8', '--concurrency', '2'], { timeoutMs: 60_000 });
+    const clean = await runCli(
+      [
+        'translate',
+        join(reference.dir, 'script.txt'),
+        '--to',
+        'fr',
+        '--config',
+        reference.config,
+        '--batch',
+        '8',
+        '--concurrency',
+        '2',
+      ],
+      { timeoutMs: 60_000 },
+    );
     expect(clean.code, clean.stderr).toBe(0);
     const expected = readFileSync(join(reference.dir, 'script.fr.txt'), 'utf8');
 
@@ -84,7 +112,9 @@ describe('gemwarden translate', () => {
     const savedIds = () => {
       try {
         const db = new Database(database, { readonly: true });
-        const ids = (db.prepare('SELECT line_id AS id FROM lines WHERE translation IS NOT NULL').all() as Array<{ id: string }>).map((row) => row.id);
+        const ids = (
+          db.prepare('SELECT line_id AS id FROM lines WHERE translation IS NOT NULL').all() as Array<{ id: string }>
+        ).map((row) => row.id);
         db.close();
         return new Set(ids);
       } catch {
@@ -92,7 +122,9 @@ describe('gemwarden translate', () => {
       }
     };
     const sentIds = async () => {
-      const log = (await request(`${emulator!.url}/_emulator/requests`)).json as { requests: Array<{ prompt: string }> };
+      const log = (await request(`${emulator!.url}/_emulator/requests`)).json as {
+        requests: Array<{ prompt: string }>;
+      };
       return log.requests.flatMap((entry) => {
         const objects = entry.prompt.match(/\{"L\d+".*\}/g) ?? [];
         return objects.flatMap((text) => Object.keys(JSON.parse(text) as object));
@@ -106,7 +138,8 @@ describe('gemwarden translate', () => {
       const exited = new Promise((resolve) => child.on('exit', resolve));
       // Kill it mid-run: once it has saved a few more batches, whatever the machine's speed.
       const deadline = Date.now() + 30_000;
-      while (savedIds().size < before.size + 16 && Date.now() < deadline && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 15));
+      while (savedIds().size < before.size + 16 && Date.now() < deadline && child.exitCode === null)
+        await new Promise((resolve) => setTimeout(resolve, 15));
       child.kill('SIGKILL');
       await exited;
       const resent = (await sentIds()).filter((id) => before.has(id));
@@ -126,11 +159,17 @@ describe('gemwarden translate', () => {
 
   const ROUND_TRIP: Array<[string, string]> = [
     ['dialogue.txt', '  Hello there!  \r\n\r\n\tTabbed line\nLast line without newline'],
-    ['strings.json', '{\n    "greeting": "Hello \\u00e9l\\u00e8ve",\n    "empty": "",\n    "quote": "She said \\"hi\\"\\n then left"\n}\n'],
+    [
+      'strings.json',
+      '{\n    "greeting": "Hello \\u00e9l\\u00e8ve",\n    "empty": "",\n    "quote": "She said \\"hi\\"\\n then left"\n}\n',
+    ],
     ['lines.json', '["one","two",  "three"]'],
     ['table.csv', 'id,text,notes\r\n1,"Hello, world",x\r\n2,"He said ""go""",\r\n3,plain,"a\nb"\r\n'],
     ['table.tsv', 'id\ttext\n1\tBonjour tout le monde\n2\t  spaced  \n'],
-    ['movie.srt', '1\n00:00:01,000 --> 00:00:03,500\nHello there.\nHow are you?\n\n2\n00:00:04,000 --> 00:00:05,000\n<i>Fine.</i>\n'],
+    [
+      'movie.srt',
+      '1\n00:00:01,000 --> 00:00:03,500\nHello there.\nHow are you?\n\n2\n00:00:04,000 --> 00:00:05,000\n<i>Fine.</i>\n',
+    ],
   ];
   for (const [name, content] of ROUND_TRIP) {
     it(`round-trips ${name} byte for byte with an identity model`, async () => {
@@ -138,7 +177,18 @@ describe('gemwarden translate', () => {
       const { dir, config } = workspace({ upstream: emulator.url, keys: ['translate-key-0001'] });
       const input = join(dir, name);
       writeFileSync(input, content);
-      const result = await runCli(['translate', input, '--to', 'xx', '--model', 'identity', '--config', config, '--out', join(dir, `out-${name}`)]);
+      const result = await runCli([
+        'translate',
+        input,
+        '--to',
+        'xx',
+        '--model',
+        'identity',
+        '--config',
+        config,
+        '--out',
+        join(dir, `out-${name}`),
+      ]);
       expect(result.code, result.stderr).toBe(0);
       expect(readFileSync(join(dir, `out-${name}`), 'utf8')).toBe(content);
     });
@@ -150,7 +200,18 @@ describe('gemwarden translate', () => {
     const input = join(dir, 'script.txt');
     const lines = Array.from({ length: 12 }, (_, index) => (index === 6 ? 'A FORBIDDEN line' : `Line ${index + 1}`));
     writeFileSync(input, `${lines.join('\n')}\n`);
-    const result = await runCli(['translate', input, '--to', 'fr', '--config', config, '--batch', '12', '--context', '0']);
+    const result = await runCli([
+      'translate',
+      input,
+      '--to',
+      'fr',
+      '--config',
+      config,
+      '--batch',
+      '12',
+      '--context',
+      '0',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/left untranslated: 1 line/);
     expect(result.stderr).toMatch(/L7: blocked by a filter \(SAFETY\)/);
@@ -165,7 +226,18 @@ describe('gemwarden translate', () => {
     const { dir, config: file } = workspace({ upstream: emulator.url, keys: ['translate-key-0001'] });
     const input = join(dir, 'script.txt');
     writeFileSync(input, script(40));
-    const result = await runCli(['translate', input, '--to', 'fr', '--config', file, '--batch', '10', '--concurrency', '1']);
+    const result = await runCli([
+      'translate',
+      input,
+      '--to',
+      'fr',
+      '--config',
+      file,
+      '--batch',
+      '10',
+      '--concurrency',
+      '1',
+    ]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/stopped cleanly: resumes at \d\d:\d\d Pacific/);
     expect(result.stderr).toMatch(/10 translated now/);

@@ -3,11 +3,17 @@ import { checkConfig, readConfigFile } from '../config/load-file.js';
 import { EMULATOR_DEFAULTS, emulatorConfigSchema, startEmulator, type EmulatorConfig } from '../emulator/index.js';
 import { checkOptions, parsePort, waitForShutdown } from './process-helpers.js';
 
-export interface EmulateOptions { host?: string; port?: string; config?: string }
+export interface EmulateOptions {
+  host?: string;
+  port?: string;
+  config?: string;
+}
 
 export async function emulateCommand(options: EmulateOptions): Promise<number> {
   const checked = checkOptions('emulate', () => ({
-    config: (options.config ? checkConfig(emulatorConfigSchema, readConfigFile(options.config), options.config) : {}) as EmulatorConfig,
+    config: (options.config
+      ? checkConfig(emulatorConfigSchema, readConfigFile(options.config), options.config)
+      : {}) as EmulatorConfig,
     port: parsePort(options.port, EMULATOR_DEFAULTS.port),
   }));
   if ('exitCode' in checked) return checked.exitCode;
@@ -22,7 +28,9 @@ export async function emulateCommand(options: EmulateOptions): Promise<number> {
   }
   const keys = config.keys ? `${config.keys.length} configured` : 'any non-empty key';
   process.stdout.write(`gemwarden emulator listening on ${emulator.url}\n`);
-  process.stdout.write(`  keys: ${keys}; faults: ${config.faults?.length ?? 0}; admin: ${emulator.url}/_emulator/stats\n`);
+  process.stdout.write(
+    `  keys: ${keys}; faults: ${config.faults?.length ?? 0}; admin: ${emulator.url}/_emulator/stats\n`,
+  );
   process.stdout.write(`  point an SDK at it, e.g. @google/genai with httpOptions.baseUrl = '${emulator.url}'\n`);
   await waitForShutdown();
   await emulator.close();

@@ -3,7 +3,9 @@ import pc from 'picocolors';
 import { classify, explain, explainText } from '../errors/index.js';
 import { InputError, readTextInput } from './read-input.js';
 
-export interface ExplainOptions { json?: boolean }
+export interface ExplainOptions {
+  json?: boolean;
+}
 
 export async function explainCommand(file: string | undefined, options: ExplainOptions): Promise<number> {
   let text: string;

@@ -16,36 +16,47 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError();
 
-  program.command('explain')
+  program
+    .command('explain')
     .description('explain a Gemini error body or log line (from FILE, or standard input)')
     .argument('[file]', 'file with the error text; "-" or nothing reads standard input')
     .option('--json', 'print one JSON object instead of text')
-    .action(async (file: string | undefined, options: { json?: boolean }) => setCode(await explainCommand(file, options)));
+    .action(async (file: string | undefined, options: { json?: boolean }) =>
+      setCode(await explainCommand(file, options)),
+    );
 
-  program.command('serve')
+  program
+    .command('serve')
     .description('run the gateway: a Gemini-compatible and OpenAI-compatible endpoint with every remedy built in')
     .option('--host <host>', 'address to listen on (not loopback: client tokens required)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8787')
     .option('--config <file>', 'gateway config (JSON or YAML): upstream, keys, fallbacks, limits, redis, clients')
     .action(async (options: ServeOptions) => setCode(await serveCommand(options)));
 
-  program.command('emulate')
+  program
+    .command('emulate')
     .description('run a local Gemini API that reproduces real errors, quotas and faults')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8788')
     .option('--config <file>', 'emulator config (JSON or YAML): keys, models, quotas, clock, latency, faults')
     .action(async (options: EmulateOptions) => setCode(await emulateCommand(options)));
 
-  program.command('doctor')
+  program
+    .command('doctor')
     .description('check each key and model with the smallest calls possible, and say what is wrong and how to fix it')
     .option('--config <file>', 'gateway config (keys, upstream, fallbacks); else GEMINI_API_KEY(S)')
     .option('--upstream <url>', 'the API to check against (e.g. the emulator)')
-    .option('--model <model>', 'a model to check (repeatable); default: the config\'s fallback models, else gemini-2.5-flash and gemini-2.5-pro', (value: string, previous: string[] = []) => [...previous, value])
+    .option(
+      '--model <model>',
+      "a model to check (repeatable); default: the config's fallback models, else gemini-2.5-flash and gemini-2.5-pro",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--no-generate', 'skip the one-token generateContent (list models and countTokens only)')
     .option('--json', 'print the report as JSON')
     .action(async (options: DoctorCliOptions) => setCode(await doctorCommand(options)));
 
-  program.command('translate')
+  program
+    .command('translate')
     .description('translate a script or subtitle file line by line, resumably, whatever Gemini does')
     .argument('<input>', 'text, JSON, CSV/TSV or .srt file')
     .requiredOption('--to <lang>', 'target language, e.g. French or fr')
@@ -67,7 +78,9 @@ export function buildProgram(setCode: (code: number) => void): Command {
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
-  const program = buildProgram((value) => { code = value; });
+  const program = buildProgram((value) => {
+    code = value;
+  });
   try {
     await program.parseAsync(argv);
   } catch (error) {

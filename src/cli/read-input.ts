@@ -14,7 +14,10 @@ async function readStdin(limit: number): Promise<Buffer> {
   for await (const chunk of process.stdin) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buffer.length;
-    if (size > limit) throw new InputError(`The input is larger than ${limit / 1024 / 1024} MiB; give the error body or the log lines around it.`);
+    if (size > limit)
+      throw new InputError(
+        `The input is larger than ${limit / 1024 / 1024} MiB; give the error body or the log lines around it.`,
+      );
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);
@@ -24,7 +27,10 @@ async function readStdin(limit: number): Promise<Buffer> {
 export async function readTextInput(file: string | undefined, limit = MAX_INPUT_BYTES): Promise<string> {
   let bytes: Buffer;
   if (!file || file === '-') {
-    if (process.stdin.isTTY) throw new InputError('No input: give a file, or pipe the error text into standard input (e.g. `pbpaste | gemwarden explain`).');
+    if (process.stdin.isTTY)
+      throw new InputError(
+        'No input: give a file, or pipe the error text into standard input (e.g. `pbpaste | gemwarden explain`).',
+      );
     bytes = await readStdin(limit);
   } else {
     let info;
@@ -34,11 +40,16 @@ export async function readTextInput(file: string | undefined, limit = MAX_INPUT_
       throw new InputError(`Cannot read ${file}: no such file.`);
     }
     if (info.isDirectory()) throw new InputError(`${file} is a directory, not a file.`);
-    if (info.size > limit) throw new InputError(`${file} is ${(info.size / 1024 / 1024).toFixed(1)} MiB, larger than the ${limit / 1024 / 1024} MiB this command reads; give the error body or the log lines around it.`);
+    if (info.size > limit)
+      throw new InputError(
+        `${file} is ${(info.size / 1024 / 1024).toFixed(1)} MiB, larger than the ${limit / 1024 / 1024} MiB this command reads; give the error body or the log lines around it.`,
+      );
     bytes = await readFile(file);
   }
-  if (bytes.length === 0 || bytes.toString('utf8').trim() === '') throw new InputError('The input is empty: give an error body or a log line.');
-  if (looksBinary(bytes)) throw new InputError('The input looks like binary data, not text: give an error body or a log line.');
+  if (bytes.length === 0 || bytes.toString('utf8').trim() === '')
+    throw new InputError('The input is empty: give an error body or a log line.');
+  if (looksBinary(bytes))
+    throw new InputError('The input looks like binary data, not text: give an error body or a log line.');
   return bytes.toString('utf8').replace(/^\uFEFF/, '');
 }
 

@@ -9,8 +9,13 @@ import { KeyPool, resolvePolicy, type CircuitSnapshot } from '../policy/index.js
 import { realClock, type Clock } from '../time/index.js';
 import { send, type TransportCall } from '../transport/http-transport.js';
 import {
-  bareModelName, normaliseFieldNames,
-  type CountTokensResponse, type GenerateContentRequest, type GenerateContentResponse, type ListModelsResponse, type ModelInfo,
+  bareModelName,
+  normaliseFieldNames,
+  type CountTokensResponse,
+  type GenerateContentRequest,
+  type GenerateContentResponse,
+  type ListModelsResponse,
+  type ModelInfo,
 } from '../wire/index.js';
 import { CLIENT_DEFAULTS, type CallOptions, type ClientOptions } from './options.js';
 import { GeminiStream } from './stream.js';
@@ -51,17 +56,25 @@ export class GeminiClient {
     const clock = isClock(options.clock) ? options.clock : realClock;
     const windows = isClock(options.clock) ? undefined : options.clock;
     const tiers = Object.fromEntries(this.keys.keys.filter((key) => key.tier).map((key) => [key.project, key.tier!]));
-    this.pacer = options.pacer ?? new GeminiPacer({
-      ...(options.limits ? { limits: options.limits } : {}),
-      tiers,
-      ...(windows ? { clock: windows } : {}),
-      ...(options.redis ? { redis: options.redis } : {}),
-      onEvent: (event) => {
-        if (event.type === 'pacing-degraded') this.events.emit('pacing-degraded', { reason: event.reason });
-        else if (event.type === 'pacing-restored') this.events.emit('pacing-restored', {});
-        else this.events.emit('limit-learned', { project: event.project, model: event.model, window: event.window, limit: event.limit });
-      },
-    });
+    this.pacer =
+      options.pacer ??
+      new GeminiPacer({
+        ...(options.limits ? { limits: options.limits } : {}),
+        tiers,
+        ...(windows ? { clock: windows } : {}),
+        ...(options.redis ? { redis: options.redis } : {}),
+        onEvent: (event) => {
+          if (event.type === 'pacing-degraded') this.events.emit('pacing-degraded', { reason: event.reason });
+          else if (event.type === 'pacing-restored') this.events.emit('pacing-restored', {});
+          else
+            this.events.emit('limit-learned', {
+              project: event.project,
+              model: event.model,
+              window: event.window,
+              limit: event.limit,
+            });
+        },
+      });
     this.engine = new Engine({
       keys: this.keys,
       policy: resolvePolicy(options),
@@ -95,7 +108,13 @@ export class GeminiClient {
     return (options.fallbacks ?? this.options.fallbacks?.[model] ?? []).map(bareModelName);
   }
 
-  private spec<T>(model: string, request: GenerateContentRequest, options: CallOptions, paced: boolean, attempt: CallSpec<T>['attempt']): CallSpec<T> {
+  private spec<T>(
+    model: string,
+    request: GenerateContentRequest,
+    options: CallOptions,
+    paced: boolean,
+    attempt: CallSpec<T>['attempt'],
+  ): CallSpec<T> {
     const shrink = options.shrink ?? this.options.shrink;
     return {
       model: bareModelName(model),
@@ -110,7 +129,12 @@ export class GeminiClient {
     };
   }
 
-  private call(input: AttemptInput, method: TransportCall['method'], body?: unknown, alt?: 'sse'): ReturnType<typeof send> {
+  private call(
+    input: AttemptInput,
+    method: TransportCall['method'],
+    body?: unknown,
+    alt?: 'sse',
+  ): ReturnType<typeof send> {
     return send({
       ...this.transportBase,
       model: input.model,
@@ -129,26 +153,49 @@ export class GeminiClient {
   }
 
   /** generateContent with every remedy: retries, key rotation, model fallback, shrinking, pacing. */
-  async generateContent(model: string, request: GenerateContentRequest, options: CallOptions = {}): Promise<GenerateResult> {
+  async generateContent(
+    model: string,
+    request: GenerateContentRequest,
+    options: CallOptions = {},
+  ): Promise<GenerateResult> {
     const normalised = normaliseFieldNames(request, 'GenerateContentRequest');
     const expectJson = normalised.generationConfig?.responseMimeType === 'application/json';
-    const result = await this.engine.run(this.spec<GenerateContentResponse>(model, normalised, options, true, async (input) => {
-      const answer = await this.call(input, 'generateContent', input.request);
-      const text = await answer.text();
-      if (!answer.response.ok) throw classify({ status: answer.response.status, headers: answer.response.headers, body: text }, this.context(input));
-      let body: GenerateContentResponse;
-      try {
-        body = JSON.parse(text) as GenerateContentResponse;
-      } catch {
-        throw classify({ status: 200, body: text }, this.context(input));
-      }
-      if (inspectResponse(body, { finalChunk: true, expectJson })) {
-        throw classify({ status: 200, body: text }, { ...this.context(input), expectJson });
-      }
-      return { value: body, ...(body.usageMetadata?.promptTokenCount !== undefined ? { inputTokens: body.usageMetadata.promptTokenCount } : {}) };
-    }));
+    const result = await this.engine.run(
+      this.spec<GenerateContentResponse>(model, normalised, options, true, async (input) => {
+        const answer = await this.call(input, 'generateContent', input.request);
+        const text = await answer.text();
+        if (!answer.response.ok)
+          throw classify(
+            { status: answer.response.status, headers: answer.response.headers, body: text },
+            this.context(input),
+          );
+        let body: GenerateContentResponse;
+        try {
+          body = JSON.parse(text) as GenerateContentResponse;
+        } catch {
+          throw classify({ status: 200, body: text }, this.context(input));
+        }
+        if (inspectResponse(body, { finalChunk: true, expectJson })) {
+          throw classify({ status: 200, body: text }, { ...this.context(input), expectJson });
+        }
+        return {
+          value: body,
+          ...(body.usageMetadata?.promptTokenCount !== undefined
+            ? { inputTokens: body.usageMetadata.promptTokenCount }
+            : {}),
+        };
+      }),
+    );
     const parts = result.value.candidates?.[0]?.content?.parts ?? [];
-    return { response: result.value, model: result.model, attempts: result.attempts, text: parts.filter((part) => !part.thought).map((part) => part.text ?? '').join('') };
+    return {
+      response: result.value,
+      model: result.model,
+      attempts: result.attempts,
+      text: parts
+        .filter((part) => !part.thought)
+        .map((part) => part.text ?? '')
+        .join(''),
+    };
   }
 
   /**
@@ -157,45 +204,69 @@ export class GeminiClient {
    */
   generateContentStream(model: string, request: GenerateContentRequest, options: CallOptions = {}): GeminiStream {
     const normalised = normaliseFieldNames(request, 'GenerateContentRequest');
-    return new GeminiStream((attempt) => this.engine.run(this.spec(model, normalised, options, true, attempt)), (input) => this.call(input, 'streamGenerateContent', input.request, 'sse'), (input) => this.context(input));
+    return new GeminiStream(
+      (attempt) => this.engine.run(this.spec(model, normalised, options, true, attempt)),
+      (input) => this.call(input, 'streamGenerateContent', input.request, 'sse'),
+      (input) => this.context(input),
+    );
   }
 
-  async countTokens(model: string, request: GenerateContentRequest | { contents: GenerateContentRequest['contents'] }, options: CallOptions = {}): Promise<CountTokensResponse> {
+  async countTokens(
+    model: string,
+    request: GenerateContentRequest | { contents: GenerateContentRequest['contents'] },
+    options: CallOptions = {},
+  ): Promise<CountTokensResponse> {
     const body = normaliseFieldNames(request as GenerateContentRequest, 'GenerateContentRequest');
-    const result = await this.engine.run(this.spec<CountTokensResponse>(model, body, { ...options, fallbacks: [] }, false, async (input) => {
-      const countBody = body.generationConfig || body.systemInstruction || body.tools
-        ? { generateContentRequest: { ...body, model: `models/${input.model}` } }
-        : { contents: body.contents };
-      const answer = await this.call(input, 'countTokens', countBody);
-      const text = await answer.text();
-      if (!answer.response.ok) throw classify({ status: answer.response.status, headers: answer.response.headers, body: text }, this.context(input));
-      try {
-        return { value: JSON.parse(text) as CountTokensResponse };
-      } catch {
-        throw classify({ status: 200, body: text }, this.context(input));
-      }
-    }));
+    const result = await this.engine.run(
+      this.spec<CountTokensResponse>(model, body, { ...options, fallbacks: [] }, false, async (input) => {
+        const countBody =
+          body.generationConfig || body.systemInstruction || body.tools
+            ? { generateContentRequest: { ...body, model: `models/${input.model}` } }
+            : { contents: body.contents };
+        const answer = await this.call(input, 'countTokens', countBody);
+        const text = await answer.text();
+        if (!answer.response.ok)
+          throw classify(
+            { status: answer.response.status, headers: answer.response.headers, body: text },
+            this.context(input),
+          );
+        try {
+          return { value: JSON.parse(text) as CountTokensResponse };
+        } catch {
+          throw classify({ status: 200, body: text }, this.context(input));
+        }
+      }),
+    );
     return result.value;
   }
 
   /** The models the first healthy key can see (all pages). */
   async listModels(options: CallOptions = {}): Promise<ModelInfo[]> {
-    const result = await this.engine.run(this.spec<ModelInfo[]>('(list-models)', { contents: [] }, { ...options, fallbacks: [] }, false, async (input) => {
-      const models: ModelInfo[] = [];
-      let pageToken: string | undefined;
-      do {
-        const answer = await send({
-          ...this.transportBase, key: input.key.key, path: `models?pageSize=1000${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`,
-          timeoutMs: input.timeoutMs, ...(input.signal ? { signal: input.signal } : {}),
-        });
-        const text = await answer.text();
-        if (!answer.response.ok) throw classify({ status: answer.response.status, headers: answer.response.headers, body: text }, { keyHint: input.key.hint, secrets: [input.key.key] });
-        const page = JSON.parse(text) as ListModelsResponse;
-        models.push(...(page.models ?? []));
-        pageToken = page.nextPageToken;
-      } while (pageToken);
-      return { value: models };
-    }));
+    const result = await this.engine.run(
+      this.spec<ModelInfo[]>('(list-models)', { contents: [] }, { ...options, fallbacks: [] }, false, async (input) => {
+        const models: ModelInfo[] = [];
+        let pageToken: string | undefined;
+        do {
+          const answer = await send({
+            ...this.transportBase,
+            key: input.key.key,
+            path: `models?pageSize=1000${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`,
+            timeoutMs: input.timeoutMs,
+            ...(input.signal ? { signal: input.signal } : {}),
+          });
+          const text = await answer.text();
+          if (!answer.response.ok)
+            throw classify(
+              { status: answer.response.status, headers: answer.response.headers, body: text },
+              { keyHint: input.key.hint, secrets: [input.key.key] },
+            );
+          const page = JSON.parse(text) as ListModelsResponse;
+          models.push(...(page.models ?? []));
+          pageToken = page.nextPageToken;
+        } while (pageToken);
+        return { value: models };
+      }),
+    );
     return result.value;
   }
 
@@ -208,7 +279,9 @@ export class GeminiClient {
       pacingStore: this.pacer instanceof GeminiPacer ? this.pacer.storeKind : 'custom',
       keys: pool.keys,
       pairs: pool.pairs,
-      circuits: [...this.engine.breakers.values()].filter((breaker) => breaker.model !== '(list-models)').map((breaker) => breaker.snapshot(now)),
+      circuits: [...this.engine.breakers.values()]
+        .filter((breaker) => breaker.model !== '(list-models)')
+        .map((breaker) => breaker.snapshot(now)),
       droppedModels: Object.fromEntries(this.engine.dropped),
       retryBudget: this.engine.budget.snapshot(now),
     };

@@ -7,15 +7,31 @@ import { errorEnvelope, HTTP_TO_STATUS, isRpcStatus, type ErrorEnvelope, type Rp
 export function httpStatusFor(error: GeminiError): number {
   if (error.httpStatus !== undefined && error.httpStatus >= 400) return error.httpStatus;
   switch (error.kind) {
-    case 'timeout': case 'deadline_exceeded': return 504;
-    case 'network': case 'unavailable': return 503;
-    case 'cancelled': return 499;
-    case 'blocked': case 'truncated': case 'invalid_request': case 'input_too_large': case 'location_unsupported': return 400;
-    case 'rate_limited': case 'quota_exhausted': return 429;
-    case 'permission_denied': return 403;
-    case 'api_key_invalid': return 400;
-    case 'not_found': return 404;
-    default: return 500;
+    case 'timeout':
+    case 'deadline_exceeded':
+      return 504;
+    case 'network':
+    case 'unavailable':
+      return 503;
+    case 'cancelled':
+      return 499;
+    case 'blocked':
+    case 'truncated':
+    case 'invalid_request':
+    case 'input_too_large':
+    case 'location_unsupported':
+      return 400;
+    case 'rate_limited':
+    case 'quota_exhausted':
+      return 429;
+    case 'permission_denied':
+      return 403;
+    case 'api_key_invalid':
+      return 400;
+    case 'not_found':
+      return 404;
+    default:
+      return 500;
   }
 }
 
@@ -33,15 +49,25 @@ export interface GemwardenErrorInfo {
 export function gemwardenInfo(error: GeminiError): GemwardenErrorInfo {
   const data = explain(error);
   return {
-    kind: data.kind, retryable: data.retryable, retryAfterMs: data.retryAfterMs, title: data.title,
-    explanation: data.explanation, remedies: data.remedies, model: data.model, attempts: error.attempts.length,
+    kind: data.kind,
+    retryable: data.retryable,
+    retryAfterMs: data.retryAfterMs,
+    title: data.title,
+    explanation: data.explanation,
+    remedies: data.remedies,
+    model: data.model,
+    attempts: error.attempts.length,
   };
 }
 
 /** The Gemini-format error body for a failure, with gemwarden's explanation added. */
 export function geminiErrorBody(error: GeminiError): ErrorEnvelope & { error: { gemwarden: GemwardenErrorInfo } } {
   const status = httpStatusFor(error);
-  const rpc = (error.status && isRpcStatus(error.status) && error.status !== 'OK' ? error.status : HTTP_TO_STATUS[status] ?? 'UNKNOWN') as RpcStatus;
+  const rpc = (
+    error.status && isRpcStatus(error.status) && error.status !== 'OK'
+      ? error.status
+      : (HTTP_TO_STATUS[status] ?? 'UNKNOWN')
+  ) as RpcStatus;
   const envelope = errorEnvelope(rpc, error.message, error.details.length ? error.details : undefined, status);
   return { error: { ...envelope.error, gemwarden: gemwardenInfo(error) } };
 }

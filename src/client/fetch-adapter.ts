@@ -18,7 +18,8 @@ function errorResponse(failure: unknown): Response {
 }
 
 async function bodyText(input: string | URL | Request, init?: RequestInit): Promise<string> {
-  if (init?.body !== undefined && init.body !== null) return typeof init.body === 'string' ? init.body : await new Response(init.body).text();
+  if (init?.body !== undefined && init.body !== null)
+    return typeof init.body === 'string' ? init.body : await new Response(init.body).text();
   return input instanceof Request ? input.text() : '';
 }
 
@@ -32,7 +33,9 @@ export function createGeminiFetch(client: GeminiClient, options: { passthrough?:
     if (!route) return passthrough(input, init);
     try {
       if (route.kind === 'list-models') {
-        return new Response(JSON.stringify({ models: await client.listModels(callOptions) }), { headers: JSON_HEADERS });
+        return new Response(JSON.stringify({ models: await client.listModels(callOptions) }), {
+          headers: JSON_HEADERS,
+        });
       }
       if (route.kind === 'get-model') return passthrough(input, init);
       let request: GenerateContentRequest;
@@ -44,11 +47,17 @@ export function createGeminiFetch(client: GeminiClient, options: { passthrough?:
       if (route.method === 'generateContent') {
         const result = await client.generateContent(route.model, request, callOptions);
         return new Response(JSON.stringify(result.response), {
-          headers: { ...JSON_HEADERS, 'x-gemwarden-model': result.model, 'x-gemwarden-attempts': String(result.attempts.length) },
+          headers: {
+            ...JSON_HEADERS,
+            'x-gemwarden-model': result.model,
+            'x-gemwarden-attempts': String(result.attempts.length),
+          },
         });
       }
       if (route.method === 'countTokens') {
-        return new Response(JSON.stringify(await client.countTokens(route.model, request, callOptions)), { headers: JSON_HEADERS });
+        return new Response(JSON.stringify(await client.countTokens(route.model, request, callOptions)), {
+          headers: JSON_HEADERS,
+        });
       }
       if (route.method === 'streamGenerateContent') {
         const sse = url.searchParams.get('alt') === 'sse';
@@ -71,7 +80,9 @@ export function createGeminiFetch(client: GeminiClient, options: { passthrough?:
               // After the first chunk, a failure is written the way Gemini writes one: a raw error object.
               const error = isGeminiError(failure) ? failure : classify(failure);
               const raw = JSON.stringify(geminiErrorBody(error), null, 2);
-              controller.enqueue(encoder.encode(sse ? `${raw}\n` : `${writer.element(JSON.parse(raw))}${writer.close()}`));
+              controller.enqueue(
+                encoder.encode(sse ? `${raw}\n` : `${writer.element(JSON.parse(raw))}${writer.close()}`),
+              );
               controller.close();
             }
           },
@@ -80,7 +91,11 @@ export function createGeminiFetch(client: GeminiClient, options: { passthrough?:
           },
         });
         return new Response(body, {
-          headers: { 'content-type': sse ? 'text/event-stream' : JSON_HEADERS['content-type'], 'x-gemwarden-model': stream.model ?? route.model, 'x-gemwarden-attempts': String(stream.attempts.length) },
+          headers: {
+            'content-type': sse ? 'text/event-stream' : JSON_HEADERS['content-type'],
+            'x-gemwarden-model': stream.model ?? route.model,
+            'x-gemwarden-attempts': String(stream.attempts.length),
+          },
         });
       }
       return passthrough(input, init);

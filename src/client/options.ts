@@ -26,7 +26,7 @@ export interface ClientOptions extends PolicyOverrides {
    * Quota windows, compressed for the emulator ({ minuteMs, dayMs }), or a whole Clock (now, sleep,
    * random) to drive time in tests.
    */
-  clock?: Clock | { minuteMs?: number; dayMs?: number };
+  clock?: Clock | { minuteMs?: number | undefined; dayMs?: number | undefined };
   /** Client-side limits per model: { "gemini-2.5-pro": { rpm, tpm, rpd, concurrency } }. */
   limits?: Record<string, Limits>;
   /** redis://… to share pacing between processes that use the same keys. */

@@ -1,9 +1,17 @@
 // Reads a streamGenerateContent body into frames (SSE or JSON array), and turns frames into
 // chunks or typed errors.
 import { classify, GeminiError, inspectResponse } from '../errors/index.js';
-import { createStreamDecoder, type GenerateContentResponse, type StreamFormat, type StreamFrame } from '../wire/index.js';
+import {
+  createStreamDecoder,
+  type GenerateContentResponse,
+  type StreamFormat,
+  type StreamFrame,
+} from '../wire/index.js';
 
-export async function* readFrames(body: ReadableStream<Uint8Array> | null, format: StreamFormat): AsyncGenerator<StreamFrame> {
+export async function* readFrames(
+  body: ReadableStream<Uint8Array> | null,
+  format: StreamFormat,
+): AsyncGenerator<StreamFrame> {
   if (!body) return;
   const decoder = createStreamDecoder(format);
   const text = new TextDecoder();
@@ -31,19 +39,28 @@ export function streamFormatOf(response: { headers: Headers }, requested: Stream
 
 /** The text of a chunk's first candidate (thoughts excluded). */
 export function chunkText(chunk: GenerateContentResponse): string {
-  return (chunk.candidates?.[0]?.content?.parts ?? []).filter((part) => !part.thought && typeof part.text === 'string').map((part) => part.text).join('');
+  return (chunk.candidates?.[0]?.content?.parts ?? [])
+    .filter((part) => !part.thought && typeof part.text === 'string')
+    .map((part) => part.text)
+    .join('');
 }
 
 /** A chunk worth handing to the caller: it has content, a finish reason or prompt feedback. */
 export function isMeaningful(chunk: GenerateContentResponse): boolean {
   const candidate = chunk.candidates?.[0];
-  return Boolean(chunk.promptFeedback?.blockReason || candidate?.finishReason || (candidate?.content?.parts?.length ?? 0) > 0);
+  return Boolean(
+    chunk.promptFeedback?.blockReason || candidate?.finishReason || (candidate?.content?.parts?.length ?? 0) > 0,
+  );
 }
 
 /** The error a frame carries, if it is not a data chunk. */
-export function frameError(frame: StreamFrame, context: { model: string; keyHint: string; secrets: string[] }): GeminiError | undefined {
+export function frameError(
+  frame: StreamFrame,
+  context: { model: string; keyHint: string; secrets: string[] },
+): GeminiError | undefined {
   if (frame.type === 'data') {
-    if (typeof frame.value !== 'object' || frame.value === null || Array.isArray(frame.value)) return classify({ frame: { type: 'invalid', raw: JSON.stringify(frame.value) } }, context);
+    if (typeof frame.value !== 'object' || frame.value === null || Array.isArray(frame.value))
+      return classify({ frame: { type: 'invalid', raw: JSON.stringify(frame.value) } }, context);
     return undefined;
   }
   return classify({ frame }, context);
@@ -53,14 +70,24 @@ export function frameError(frame: StreamFrame, context: { model: string; keyHint
  * A problem with the stream once a chunk carries a finish reason or a block: judged on all the text
  * so far (a stream that wrote text and then hit MAX_TOKENS is a normal cut answer).
  */
-export function chunkProblem(chunk: GenerateContentResponse, textSoFar: string, context: { model: string; keyHint: string; secrets: string[] }): GeminiError | undefined {
+export function chunkProblem(
+  chunk: GenerateContentResponse,
+  textSoFar: string,
+  context: { model: string; keyHint: string; secrets: string[] },
+): GeminiError | undefined {
   const candidate = chunk.candidates?.[0];
   if (!candidate?.finishReason && !chunk.promptFeedback?.blockReason) return undefined;
   const parts = candidate?.content?.parts ?? [];
   const hasOtherOutput = parts.some((part) => part.functionCall || part.inlineData || part.executableCode);
   const whole: GenerateContentResponse = {
     ...chunk,
-    ...(candidate ? { candidates: [{ ...candidate, content: { role: 'model', parts: hasOtherOutput ? parts : [{ text: textSoFar }] } }] } : {}),
+    ...(candidate
+      ? {
+          candidates: [
+            { ...candidate, content: { role: 'model', parts: hasOtherOutput ? parts : [{ text: textSoFar }] } },
+          ],
+        }
+      : {}),
   };
   if (!inspectResponse(whole, { finalChunk: true })) return undefined;
   const error = classify({ status: 200, body: JSON.stringify(whole) }, context);

@@ -73,8 +73,12 @@ export class GeminiStream implements AsyncIterable<GenerateContentResponse> {
     }
     transport.clearTimer();
     const finished = Boolean(first[first.length - 1]?.candidates?.[0]?.finishReason);
-    const usage = first.find((chunk) => chunk.usageMetadata?.promptTokenCount !== undefined)?.usageMetadata?.promptTokenCount;
-    return { value: { first, frames, transport, context, textSoFar, finished }, ...(usage !== undefined ? { inputTokens: usage } : {}) };
+    const usage = first.find((chunk) => chunk.usageMetadata?.promptTokenCount !== undefined)?.usageMetadata
+      ?.promptTokenCount;
+    return {
+      value: { first, frames, transport, context, textSoFar, finished },
+      ...(usage !== undefined ? { inputTokens: usage } : {}),
+    };
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<GenerateContentResponse> {
@@ -91,10 +95,21 @@ export class GeminiStream implements AsyncIterable<GenerateContentResponse> {
           throw this.broken(classify(failure, opened.context), textSoFar);
         }
         if (next.done) {
-          throw this.broken(new GeminiError({
-            kind: 'malformed_response', retryable: true, source: 'stream', model: opened.context.model, keyHint: opened.context.keyHint,
-            message: 'The stream ended before the model finished (no finishReason).', quota: [], helpLinks: [], fieldViolations: [], details: [],
-          }), textSoFar);
+          throw this.broken(
+            new GeminiError({
+              kind: 'malformed_response',
+              retryable: true,
+              source: 'stream',
+              model: opened.context.model,
+              keyHint: opened.context.keyHint,
+              message: 'The stream ended before the model finished (no finishReason).',
+              quota: [],
+              helpLinks: [],
+              fieldViolations: [],
+              details: [],
+            }),
+            textSoFar,
+          );
         }
         const error = frameError(next.value, opened.context);
         if (error) throw this.broken(error, textSoFar);

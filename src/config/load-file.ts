@@ -14,7 +14,9 @@ export function readConfigFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error)}`);
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error)}`,
+    );
   }
   const yaml = ['.yaml', '.yml'].includes(extname(path).toLowerCase());
   try {
@@ -25,7 +27,11 @@ export function readConfigFile(path: string): unknown {
 }
 
 function fieldPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((part, index) => typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`).join('') || '(top level)';
+  return (
+    path
+      .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
+      .join('') || '(top level)'
+  );
 }
 
 /** Validates with a zod schema; the error names every bad field. */

@@ -5,7 +5,10 @@ import { formatPacificTime, realClock } from '../time/index.js';
 import { send, type FetchLike } from '../transport/http-transport.js';
 import { bareModelName, type ListModelsResponse } from '../wire/index.js';
 
-export interface DoctorKey { key: string; project?: string }
+export interface DoctorKey {
+  key: string;
+  project?: string;
+}
 
 export interface DoctorOptions {
   keys: DoctorKey[];
@@ -32,9 +35,19 @@ export interface KeyReport {
   models: Record<string, ModelVerdict>;
 }
 
-export interface DoctorReport { keys: KeyReport[]; calls: number; ok: boolean }
+export interface DoctorReport {
+  keys: KeyReport[];
+  calls: number;
+  ok: boolean;
+}
 
-const OK: ModelVerdict = { ok: true, kind: 'ok', result: 'ok', explanation: 'The key can call this model.', remedies: [] };
+const OK: ModelVerdict = {
+  ok: true,
+  kind: 'ok',
+  result: 'ok',
+  explanation: 'The key can call this model.',
+  remedies: [],
+};
 
 /** Kinds that still prove the key and model work (the call was accepted, the answer was just short or filtered). */
 const WORKING: ReadonlySet<string> = new Set(['truncated', 'blocked']);
@@ -51,7 +64,8 @@ const SHORT_REASONS: Record<string, string> = {
 function verdictFor(error: GeminiError): ModelVerdict {
   const data = explain(error);
   let result = data.title;
-  if (error.kind === 'quota_exhausted' && error.resetAt !== undefined) result = `daily quota spent: resets at ${formatPacificTime(error.resetAt)}`;
+  if (error.kind === 'quota_exhausted' && error.resetAt !== undefined)
+    result = `daily quota spent: resets at ${formatPacificTime(error.resetAt)}`;
   else if (error.kind === 'quota_exhausted') result = 'no quota for this model on this tier (limit 0)';
   else if (error.kind === 'not_found') {
     const replacement = replacementModel(error.model);
@@ -61,7 +75,13 @@ function verdictFor(error: GeminiError): ModelVerdict {
   else if (error.kind === 'location_unsupported') result = 'not offered in this country: billing needed';
   else if (/unregistered callers/i.test(error.message)) result = 'no key sent';
   if (error.kind === 'rate_limited') {
-    return { ok: true, kind: error.kind, result: 'works, but rate limited right now', explanation: data.explanation, remedies: data.remedies };
+    return {
+      ok: true,
+      kind: error.kind,
+      result: 'works, but rate limited right now',
+      explanation: data.explanation,
+      remedies: data.remedies,
+    };
   }
   if (WORKING.has(error.kind)) return { ...OK, kind: error.kind, result: `ok (${error.kind} on a one-token test)` };
   return { ok: false, kind: error.kind, result, explanation: data.explanation, remedies: data.remedies };
@@ -74,14 +94,28 @@ function projectFrom(error: GeminiError): string | undefined {
 
 export async function runDoctor(options: DoctorOptions, onProgress?: (line: string) => void): Promise<DoctorReport> {
   let calls = 0;
-  const call = async (key: string, model: string | undefined, method: 'countTokens' | 'generateContent' | undefined, body?: unknown) => {
+  const call = async (
+    key: string,
+    model: string | undefined,
+    method: 'countTokens' | 'generateContent' | undefined,
+    body?: unknown,
+  ) => {
     calls++;
     const answer = await send({
-      baseUrl: options.upstream, version: 'v1beta', key, clock: realClock, ...(options.fetch ? { fetch: options.fetch } : {}), timeoutMs: options.timeoutMs ?? 30_000,
+      baseUrl: options.upstream,
+      version: 'v1beta',
+      key,
+      clock: realClock,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      timeoutMs: options.timeoutMs ?? 30_000,
       ...(model && method ? { model, method, body: JSON.stringify(body) } : { path: 'models?pageSize=1000' }),
     });
     const text = await answer.text();
-    if (!answer.response.ok) throw classify({ status: answer.response.status, headers: answer.response.headers, body: text }, { ...(model ? { model } : {}), keyHint: keyHint(key), secrets: [key] });
+    if (!answer.response.ok)
+      throw classify(
+        { status: answer.response.status, headers: answer.response.headers, body: text },
+        { ...(model ? { model } : {}), keyHint: keyHint(key), secrets: [key] },
+      );
     return text;
   };
   const attempt = async <T>(run: () => Promise<T>, model?: string): Promise<T | GeminiError> => {
@@ -100,7 +134,9 @@ export async function runDoctor(options: DoctorOptions, onProgress?: (line: stri
     onProgress?.(`checking key ${hint}…`);
     const report: KeyReport = { keyHint: hint, project: spec.project ?? null, models: {} };
     reports.push(report);
-    const listed = await attempt(async () => JSON.parse(await call(spec.key, undefined, undefined)) as ListModelsResponse);
+    const listed = await attempt(
+      async () => JSON.parse(await call(spec.key, undefined, undefined)) as ListModelsResponse,
+    );
     if (listed instanceof GeminiError) {
       // The key itself is refused: every model has the same verdict, no more calls needed.
       report.project ??= projectFrom(listed) ?? null;
@@ -111,7 +147,19 @@ export async function runDoctor(options: DoctorOptions, onProgress?: (line: stri
     const visible = new Set((listed.models ?? []).map((model) => bareModelName(model.name)));
     for (const model of options.models) {
       if (!visible.has(model)) {
-        const missing = classify({ status: 404, body: JSON.stringify({ error: { code: 404, status: 'NOT_FOUND', message: `models/${model} is not found for API version v1beta (not in this key's model list).` } }) }, { model });
+        const missing = classify(
+          {
+            status: 404,
+            body: JSON.stringify({
+              error: {
+                code: 404,
+                status: 'NOT_FOUND',
+                message: `models/${model} is not found for API version v1beta (not in this key's model list).`,
+              },
+            }),
+          },
+          { model },
+        );
         report.models[model] = verdictFor(missing);
         continue;
       }
@@ -128,7 +176,10 @@ export async function runDoctor(options: DoctorOptions, onProgress?: (line: stri
         continue;
       }
       const generated = await attempt(async () => {
-        const text = await call(spec.key, model, 'generateContent', { ...request, generationConfig: { maxOutputTokens: 1 } });
+        const text = await call(spec.key, model, 'generateContent', {
+          ...request,
+          generationConfig: { maxOutputTokens: 1 },
+        });
         const problem = classify({ status: 200, body: text }, { model });
         if (problem.kind !== 'unknown') throw problem;
         return text;
@@ -141,6 +192,7 @@ export async function runDoctor(options: DoctorOptions, onProgress?: (line: stri
       }
     }
   }
-  const ok = reports.length > 0 && reports.every((report) => Object.values(report.models).some((verdict) => verdict.ok));
+  const ok =
+    reports.length > 0 && reports.every((report) => Object.values(report.models).some((verdict) => verdict.ok));
   return { keys: reports, calls, ok };
 }

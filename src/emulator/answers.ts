@@ -5,8 +5,30 @@
 import { findJsonObjects, type GenerateContentRequest, type Schema } from '../wire/index.js';
 
 const WORDS = [
-  'amber', 'brook', 'cedar', 'delta', 'ember', 'fjord', 'grove', 'harbor', 'island', 'juniper', 'kestrel', 'lagoon',
-  'meadow', 'nectar', 'orchard', 'prairie', 'quartz', 'river', 'summit', 'tundra', 'upland', 'valley', 'willow', 'zephyr',
+  'amber',
+  'brook',
+  'cedar',
+  'delta',
+  'ember',
+  'fjord',
+  'grove',
+  'harbor',
+  'island',
+  'juniper',
+  'kestrel',
+  'lagoon',
+  'meadow',
+  'nectar',
+  'orchard',
+  'prairie',
+  'quartz',
+  'river',
+  'summit',
+  'tundra',
+  'upland',
+  'valley',
+  'willow',
+  'zephyr',
 ];
 
 /** FNV-1a over a string: a small, stable hash for picking words. */
@@ -27,14 +49,18 @@ export function rot13(text: string): string {
 }
 
 export function promptText(request: GenerateContentRequest): string {
-  return (request.contents ?? []).flatMap((content) => content.parts ?? []).map((part) => part.text ?? '').join('\n');
+  return (request.contents ?? [])
+    .flatMap((content) => content.parts ?? [])
+    .map((part) => part.text ?? '')
+    .join('\n');
 }
 
 function lastUserText(request: GenerateContentRequest): string {
   const contents = request.contents ?? [];
   for (let i = contents.length - 1; i >= 0; i--) {
     const content = contents[i]!;
-    if (content.role === undefined || content.role === 'user') return (content.parts ?? []).map((part) => part.text ?? '').join('\n');
+    if (content.role === undefined || content.role === 'user')
+      return (content.parts ?? []).map((part) => part.text ?? '').join('\n');
   }
   return '';
 }
@@ -58,18 +84,26 @@ function valueForSchema(schema: Schema | undefined, seedText: string, seed: numb
     case 'OBJECT': {
       const out: Record<string, unknown> = {};
       const keys = schema?.propertyOrdering ?? Object.keys(schema?.properties ?? {});
-      for (const key of keys) out[key] = valueForSchema(schema?.properties?.[key], `${seedText}/${key}`, seed, depth + 1);
+      for (const key of keys)
+        out[key] = valueForSchema(schema?.properties?.[key], `${seedText}/${key}`, seed, depth + 1);
       return out;
     }
     case 'ARRAY': {
       const count = Math.max(Number(schema?.minItems ?? 1), 1);
-      return Array.from({ length: Math.min(count, 3) }, (_, index) => valueForSchema(schema?.items, `${seedText}[${index}]`, seed, depth + 1));
+      return Array.from({ length: Math.min(count, 3) }, (_, index) =>
+        valueForSchema(schema?.items, `${seedText}[${index}]`, seed, depth + 1),
+      );
     }
-    case 'INTEGER': return hashText(seedText, seed) % 100;
-    case 'NUMBER': return (hashText(seedText, seed) % 1000) / 10;
-    case 'BOOLEAN': return hashText(seedText, seed) % 2 === 0;
-    case 'NULL': return null;
-    default: return generatedWords(seedText, seed, 3).replace(/\.$/, '');
+    case 'INTEGER':
+      return hashText(seedText, seed) % 100;
+    case 'NUMBER':
+      return (hashText(seedText, seed) % 1000) / 10;
+    case 'BOOLEAN':
+      return hashText(seedText, seed) % 2 === 0;
+    case 'NULL':
+      return null;
+    default:
+      return generatedWords(seedText, seed, 3).replace(/\.$/, '');
   }
 }
 
@@ -78,9 +112,15 @@ function fromJsonSchema(schema: unknown): Schema | undefined {
   if (typeof schema !== 'object' || schema === null) return undefined;
   const source = schema as Record<string, unknown>;
   const type = Array.isArray(source.type) ? source.type.find((t) => t !== 'null') : source.type;
-  const properties = source.properties && typeof source.properties === 'object'
-    ? Object.fromEntries(Object.entries(source.properties as Record<string, unknown>).map(([key, value]) => [key, fromJsonSchema(value) ?? {}]))
-    : undefined;
+  const properties =
+    source.properties && typeof source.properties === 'object'
+      ? Object.fromEntries(
+          Object.entries(source.properties as Record<string, unknown>).map(([key, value]) => [
+            key,
+            fromJsonSchema(value) ?? {},
+          ]),
+        )
+      : undefined;
   return {
     ...(typeof type === 'string' ? { type: type.toUpperCase() } : {}),
     ...(properties ? { properties } : {}),
@@ -90,10 +130,15 @@ function fromJsonSchema(schema: unknown): Schema | undefined {
 }
 
 /** When the schema maps ids to strings and the prompt holds an object with those ids: id → transformed string. */
-function idMapAnswer(schema: Schema, request: GenerateContentRequest, echo: boolean): Record<string, string> | undefined {
+function idMapAnswer(
+  schema: Schema,
+  request: GenerateContentRequest,
+  echo: boolean,
+): Record<string, string> | undefined {
   if (String(schema.type ?? '').toUpperCase() !== 'OBJECT' || !schema.properties) return undefined;
   const ids = Object.keys(schema.properties);
-  if (ids.length === 0 || !ids.every((id) => String(schema.properties![id]?.type ?? '').toUpperCase() === 'STRING')) return undefined;
+  if (ids.length === 0 || !ids.every((id) => String(schema.properties![id]?.type ?? '').toUpperCase() === 'STRING'))
+    return undefined;
   const text = lastUserText(request) || promptText(request);
   for (const candidate of findJsonObjects(text).reverse()) {
     const source = candidate as Record<string, unknown>;
@@ -104,7 +149,11 @@ function idMapAnswer(schema: Schema, request: GenerateContentRequest, echo: bool
   return undefined;
 }
 
-export interface AnswerOptions { seed: number; model: string; echo: boolean }
+export interface AnswerOptions {
+  seed: number;
+  model: string;
+  echo: boolean;
+}
 
 /** The answer text for a request: JSON when JSON was asked for, words otherwise. */
 export function answerText(request: GenerateContentRequest, options: AnswerOptions): string {
@@ -123,19 +172,30 @@ export function answerText(request: GenerateContentRequest, options: AnswerOptio
   return generatedWords(seedText, options.seed, 12);
 }
 
-interface Declaration { name: string; parameters?: Schema; parametersJsonSchema?: unknown }
+interface Declaration {
+  name: string;
+  parameters?: Schema;
+  parametersJsonSchema?: unknown;
+}
 
 /**
  * The function the model calls, if any: with mode ANY always (the first allowed), with AUTO when
  * the last user turn names a declared function and is not itself a function response.
  */
-export function functionCallFor(request: GenerateContentRequest, seed: number): { name: string; args: Record<string, unknown> } | undefined {
+export function functionCallFor(
+  request: GenerateContentRequest,
+  seed: number,
+): { name: string; args: Record<string, unknown> } | undefined {
   const declarations = (request.tools ?? []).flatMap((tool) => (tool.functionDeclarations ?? []) as Declaration[]);
   if (declarations.length === 0) return undefined;
-  const config = (request.toolConfig as { functionCallingConfig?: { mode?: string; allowedFunctionNames?: string[] } } | undefined)?.functionCallingConfig;
+  const config = (
+    request.toolConfig as { functionCallingConfig?: { mode?: string; allowedFunctionNames?: string[] } } | undefined
+  )?.functionCallingConfig;
   const mode = String(config?.mode ?? 'AUTO').toUpperCase();
   if (mode === 'NONE') return undefined;
-  const allowed = declarations.filter((declaration) => !config?.allowedFunctionNames || config.allowedFunctionNames.includes(declaration.name));
+  const allowed = declarations.filter(
+    (declaration) => !config?.allowedFunctionNames || config.allowedFunctionNames.includes(declaration.name),
+  );
   const last = request.contents?.[request.contents.length - 1];
   if (last?.parts?.some((part) => part.functionResponse)) return undefined;
   const text = lastUserText(request);
@@ -143,5 +203,8 @@ export function functionCallFor(request: GenerateContentRequest, seed: number): 
   if (!chosen) return undefined;
   const schema = chosen.parameters ?? fromJsonSchema(chosen.parametersJsonSchema) ?? { type: 'OBJECT', properties: {} };
   const args = valueForSchema(schema, `${chosen.name}\n${text}`, seed, 0);
-  return { name: chosen.name, args: typeof args === 'object' && args !== null && !Array.isArray(args) ? args as Record<string, unknown> : {} };
+  return {
+    name: chosen.name,
+    args: typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {},
+  };
 }

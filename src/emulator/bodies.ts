@@ -1,8 +1,14 @@
 // Error bodies as the Gemini API writes them (texts and detail shapes taken from real answers).
 // Each builder returns the HTTP status, the body text and its content type.
 import {
-  DETAIL_TYPES, errorEnvelope, renderErrorBody, rpcMethodName,
-  type ApiVersion, type ErrorDetail, type FieldViolation, type RpcStatus,
+  DETAIL_TYPES,
+  errorEnvelope,
+  renderErrorBody,
+  rpcMethodName,
+  type ApiVersion,
+  type ErrorDetail,
+  type FieldViolation,
+  type RpcStatus,
 } from '../wire/index.js';
 import type { Tier } from './config.js';
 import { quotaNames, type QuotaWindow } from './quota-ledger.js';
@@ -55,24 +61,42 @@ export const bodies = {
   },
 
   inputTooLarge(tokens: number, limit: number): EmulatedError {
-    return envelope('INVALID_ARGUMENT', `The input token count (${tokens}) exceeds the maximum number of tokens allowed (${limit}).`);
+    return envelope(
+      'INVALID_ARGUMENT',
+      `The input token count (${tokens}) exceeds the maximum number of tokens allowed (${limit}).`,
+    );
   },
 
   noKey(): EmulatedError {
-    return envelope('PERMISSION_DENIED', "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
+    return envelope(
+      'PERMISSION_DENIED',
+      "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+    );
   },
 
   keyInvalid(expired: boolean): EmulatedError {
-    const message = expired ? 'API key expired. Please renew the API key.' : 'API key not valid. Please pass a valid API key.';
+    const message = expired
+      ? 'API key expired. Please renew the API key.'
+      : 'API key not valid. Please pass a valid API key.';
     return envelope('INVALID_ARGUMENT', message, [
-      { '@type': DETAIL_TYPES.errorInfo, reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: SERVICE } },
+      {
+        '@type': DETAIL_TYPES.errorInfo,
+        reason: 'API_KEY_INVALID',
+        domain: 'googleapis.com',
+        metadata: { service: SERVICE },
+      },
       { '@type': DETAIL_TYPES.localizedMessage, locale: 'en-US', message },
     ]);
   },
 
   suspended(key: string, project: string): EmulatedError {
     return envelope('PERMISSION_DENIED', `Permission denied: Consumer 'api_key:${keyHint(key)}' has been suspended.`, [
-      { '@type': DETAIL_TYPES.errorInfo, reason: 'CONSUMER_SUSPENDED', domain: 'googleapis.com', metadata: { service: SERVICE, consumer: `projects/${projectNumber(project)}` } },
+      {
+        '@type': DETAIL_TYPES.errorInfo,
+        reason: 'CONSUMER_SUSPENDED',
+        domain: 'googleapis.com',
+        metadata: { service: SERVICE, consumer: `projects/${projectNumber(project)}` },
+      },
     ]);
   },
 
@@ -82,8 +106,16 @@ export const bodies = {
     const message = `Generative Language API has not been used in project ${number} before or it is disabled. Enable it by visiting ${url} then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.`;
     return envelope('PERMISSION_DENIED', message, [
       {
-        '@type': DETAIL_TYPES.errorInfo, reason: 'SERVICE_DISABLED', domain: 'googleapis.com',
-        metadata: { consumer: `projects/${number}`, service: SERVICE, serviceTitle: 'Generative Language API', containerInfo: number, activationUrl: url },
+        '@type': DETAIL_TYPES.errorInfo,
+        reason: 'SERVICE_DISABLED',
+        domain: 'googleapis.com',
+        metadata: {
+          consumer: `projects/${number}`,
+          service: SERVICE,
+          serviceTitle: 'Generative Language API',
+          containerInfo: number,
+          activationUrl: url,
+        },
       },
       { '@type': DETAIL_TYPES.localizedMessage, locale: 'en-US', message },
       { '@type': DETAIL_TYPES.help, links: [{ description: 'Google developers console API activation', url }] },
@@ -95,7 +127,9 @@ export const bodies = {
     const message = `Requests to this API ${SERVICE} method ${methodName} are blocked.`;
     return envelope('PERMISSION_DENIED', message, [
       {
-        '@type': DETAIL_TYPES.errorInfo, reason: 'API_KEY_SERVICE_BLOCKED', domain: 'googleapis.com',
+        '@type': DETAIL_TYPES.errorInfo,
+        reason: 'API_KEY_SERVICE_BLOCKED',
+        domain: 'googleapis.com',
         metadata: { consumer: `projects/${projectNumber(project)}`, service: SERVICE, apiName: SERVICE, methodName },
       },
       { '@type': DETAIL_TYPES.localizedMessage, locale: 'en-US', message },
@@ -107,7 +141,10 @@ export const bodies = {
   },
 
   modelNotFound(model: string, version: ApiVersion, method: string): EmulatedError {
-    return envelope('NOT_FOUND', `models/${model} is not found for API version ${version}, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`);
+    return envelope(
+      'NOT_FOUND',
+      `models/${model} is not found for API version ${version}, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`,
+    );
   },
 
   modelResourceNotFound(model: string, version: ApiVersion): EmulatedError {
@@ -118,18 +155,35 @@ export const bodies = {
     return envelope('NOT_FOUND', 'Method not found.');
   },
 
-  quota(window: QuotaWindow, tier: Tier, model: string, limit: number, retryAfterMs: number, extraWindows: QuotaWindow[] = []): EmulatedError {
+  quota(
+    window: QuotaWindow,
+    tier: Tier,
+    model: string,
+    limit: number,
+    retryAfterMs: number,
+    extraWindows: QuotaWindow[] = [],
+  ): EmulatedError {
     const windows = [window, ...extraWindows];
     const seconds = Math.max(0, retryAfterMs) / 1000;
-    const lines = windows.map((item) => `* Quota exceeded for metric: ${quotaNames(item, tier).metric}, limit: ${limit}, model: ${model}`);
+    const lines = windows.map(
+      (item) => `* Quota exceeded for metric: ${quotaNames(item, tier).metric}, limit: ${limit}, model: ${model}`,
+    );
     const message = `You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: ${RATE_LIMIT_DOCS}. To monitor your current usage, head to: https://ai.dev/usage?tab=rate-limit. \n${lines.join('\n')}\nPlease retry in ${seconds}s.`;
     return envelope('RESOURCE_EXHAUSTED', message, [
-      { '@type': DETAIL_TYPES.help, links: [{ description: 'Learn more about Gemini API quotas', url: RATE_LIMIT_DOCS }] },
+      {
+        '@type': DETAIL_TYPES.help,
+        links: [{ description: 'Learn more about Gemini API quotas', url: RATE_LIMIT_DOCS }],
+      },
       {
         '@type': DETAIL_TYPES.quotaFailure,
         violations: windows.map((item) => {
           const names = quotaNames(item, tier);
-          return { quotaMetric: names.metric, quotaId: names.id, quotaDimensions: { location: 'global', model }, quotaValue: String(limit) };
+          return {
+            quotaMetric: names.metric,
+            quotaId: names.id,
+            quotaDimensions: { location: 'global', model },
+            quotaValue: String(limit),
+          };
         }),
       },
       // Google writes RetryInfo in whole seconds and the exact delay in the message.
@@ -142,7 +196,10 @@ export const bodies = {
   },
 
   internal(): EmulatedError {
-    return envelope('INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting');
+    return envelope(
+      'INTERNAL',
+      'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+    );
   },
 
   unavailable(variant: number): EmulatedError {
@@ -176,11 +233,16 @@ export const bodies = {
   /** The body for a fault status. */
   forStatus(status: number, variant: number): EmulatedError {
     switch (status) {
-      case 429: return bodies.capacity();
-      case 500: return bodies.internal();
-      case 502: return bodies.badGateway();
-      case 504: return bodies.deadline();
-      default: return bodies.unavailable(variant);
+      case 429:
+        return bodies.capacity();
+      case 500:
+        return bodies.internal();
+      case 502:
+        return bodies.badGateway();
+      case 504:
+        return bodies.deadline();
+      default:
+        return bodies.unavailable(variant);
     }
   },
 };

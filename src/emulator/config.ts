@@ -2,68 +2,109 @@
 // compressible clock, latency, and the fault plan. Every field is optional.
 import { z } from 'zod';
 
-export const KEY_STATES = ['active', 'suspended', 'service_disabled', 'blocked', 'expired', 'invalid', 'location_unsupported'] as const;
+export const KEY_STATES = [
+  'active',
+  'suspended',
+  'service_disabled',
+  'blocked',
+  'expired',
+  'invalid',
+  'location_unsupported',
+] as const;
 export type KeyState = (typeof KEY_STATES)[number];
 
 export const TIERS = ['free', 'tier1', 'tier2', 'tier3'] as const;
 export type Tier = (typeof TIERS)[number];
 
-const keySchema = z.object({
-  key: z.string().min(1, 'a key must not be empty'),
-  project: z.string().min(1).optional(),
-  tier: z.enum(TIERS).optional(),
-  state: z.enum(KEY_STATES).optional(),
-}).strict();
+const keySchema = z
+  .object({
+    key: z.string().min(1, 'a key must not be empty'),
+    project: z.string().min(1).optional(),
+    tier: z.enum(TIERS).optional(),
+    state: z.enum(KEY_STATES).optional(),
+  })
+  .strict();
 
-const modelSchema = z.object({
-  rpm: z.number().int().nonnegative().optional(),
-  tpm: z.number().int().nonnegative().optional(),
-  rpd: z.number().int().nonnegative().optional(),
-  inputTokenLimit: z.number().int().positive().optional(),
-  outputTokenLimit: z.number().int().positive().optional(),
-  /** Input above this many tokens answers 500 INTERNAL, so "reduce the input" can be tested. */
-  internalErrorAboveTokens: z.number().int().nonnegative().optional(),
-  /** "echo": structured id → string answers come back unchanged; text answers repeat the prompt. */
-  answer: z.enum(['generate', 'echo']).optional(),
-}).strict();
+const modelSchema = z
+  .object({
+    rpm: z.number().int().nonnegative().optional(),
+    tpm: z.number().int().nonnegative().optional(),
+    rpd: z.number().int().nonnegative().optional(),
+    inputTokenLimit: z.number().int().positive().optional(),
+    outputTokenLimit: z.number().int().positive().optional(),
+    /** Input above this many tokens answers 500 INTERNAL, so "reduce the input" can be tested. */
+    internalErrorAboveTokens: z.number().int().nonnegative().optional(),
+    /** "echo": structured id → string answers come back unchanged; text answers repeat the prompt. */
+    answer: z.enum(['generate', 'echo']).optional(),
+  })
+  .strict();
 
 export const FAULT_STATUSES = [429, 500, 502, 503, 504] as const;
 
-const faultSchema = z.object({
-  model: z.string().optional(),
-  key: z.string().optional(),
-  project: z.string().optional(),
-  /** Only requests whose prompt text contains this string. */
-  promptContains: z.string().min(1).optional(),
-  status: z.union(FAULT_STATUSES.map((status) => z.literal(status)) as unknown as [z.ZodLiteral<429>, z.ZodLiteral<500>, ...z.ZodLiteral<number>[]]).optional(),
-  rate: z.number().min(0).max(1).optional(),
-  every: z.number().int().positive().optional(),
-  first: z.number().int().nonnegative().optional(),
-  afterMs: z.number().nonnegative().optional(),
-  forMs: z.number().nonnegative().optional(),
-  midStream: z.boolean().optional(),
-  /** Extra delay before answering, alone or with a status. */
-  latencyMs: z.number().nonnegative().optional(),
-  /** Answer 200 with a candidate stopped for this reason (SAFETY, RECITATION, MAX_TOKENS, OTHER …). */
-  finishReason: z.string().regex(/^[A-Z_]+$/, 'a finishReason such as SAFETY or MAX_TOKENS').optional(),
-  /** Answer 200 with the prompt blocked for this reason (SAFETY, PROHIBITED_CONTENT, OTHER …). */
-  blockReason: z.string().regex(/^[A-Z_]+$/, 'a blockReason such as SAFETY or PROHIBITED_CONTENT').optional(),
-}).strict().refine((fault) => [fault.status, fault.latencyMs, fault.finishReason, fault.blockReason].some((field) => field !== undefined), {
-  message: 'a fault needs a status, latencyMs, finishReason or blockReason',
-});
+const faultSchema = z
+  .object({
+    model: z.string().optional(),
+    key: z.string().optional(),
+    project: z.string().optional(),
+    /** Only requests whose prompt text contains this string. */
+    promptContains: z.string().min(1).optional(),
+    status: z
+      .union(
+        FAULT_STATUSES.map((status) => z.literal(status)) as unknown as [
+          z.ZodLiteral<429>,
+          z.ZodLiteral<500>,
+          ...z.ZodLiteral<number>[],
+        ],
+      )
+      .optional(),
+    rate: z.number().min(0).max(1).optional(),
+    every: z.number().int().positive().optional(),
+    first: z.number().int().nonnegative().optional(),
+    afterMs: z.number().nonnegative().optional(),
+    forMs: z.number().nonnegative().optional(),
+    midStream: z.boolean().optional(),
+    /** Extra delay before answering, alone or with a status. */
+    latencyMs: z.number().nonnegative().optional(),
+    /** Answer 200 with a candidate stopped for this reason (SAFETY, RECITATION, MAX_TOKENS, OTHER …). */
+    finishReason: z
+      .string()
+      .regex(/^[A-Z_]+$/, 'a finishReason such as SAFETY or MAX_TOKENS')
+      .optional(),
+    /** Answer 200 with the prompt blocked for this reason (SAFETY, PROHIBITED_CONTENT, OTHER …). */
+    blockReason: z
+      .string()
+      .regex(/^[A-Z_]+$/, 'a blockReason such as SAFETY or PROHIBITED_CONTENT')
+      .optional(),
+  })
+  .strict()
+  .refine(
+    (fault) =>
+      [fault.status, fault.latencyMs, fault.finishReason, fault.blockReason].some((field) => field !== undefined),
+    {
+      message: 'a fault needs a status, latencyMs, finishReason or blockReason',
+    },
+  );
 
-export const emulatorConfigSchema = z.object({
-  keys: z.array(keySchema).optional(),
-  models: z.record(z.string(), modelSchema).optional(),
-  clock: z.object({ minuteMs: z.number().positive().optional(), dayMs: z.number().positive().optional() }).strict().optional(),
-  latency: z.object({ firstTokenMs: z.number().nonnegative().optional(), perTokenMs: z.number().nonnegative().optional() }).strict().optional(),
-  faults: z.array(faultSchema).optional(),
-  seed: z.number().int().optional(),
-  /** Keep the last N generate requests (model, key hint, prompt text) for GET /_emulator/requests. */
-  recordRequests: z.number().int().nonnegative().optional(),
-  /** Largest request body accepted, in bytes (Gemini's is 20 MB). */
-  maxBodyBytes: z.number().int().positive().optional(),
-}).strict();
+export const emulatorConfigSchema = z
+  .object({
+    keys: z.array(keySchema).optional(),
+    models: z.record(z.string(), modelSchema).optional(),
+    clock: z
+      .object({ minuteMs: z.number().positive().optional(), dayMs: z.number().positive().optional() })
+      .strict()
+      .optional(),
+    latency: z
+      .object({ firstTokenMs: z.number().nonnegative().optional(), perTokenMs: z.number().nonnegative().optional() })
+      .strict()
+      .optional(),
+    faults: z.array(faultSchema).optional(),
+    seed: z.number().int().optional(),
+    /** Keep the last N generate requests (model, key hint, prompt text) for GET /_emulator/requests. */
+    recordRequests: z.number().int().nonnegative().optional(),
+    /** Largest request body accepted, in bytes (Gemini's is 20 MB). */
+    maxBodyBytes: z.number().int().positive().optional(),
+  })
+  .strict();
 
 export type EmulatorConfig = z.input<typeof emulatorConfigSchema>;
 export type EmulatorKey = z.output<typeof keySchema>;

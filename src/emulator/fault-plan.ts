@@ -4,21 +4,41 @@
 import { seededRandom } from '../time/index.js';
 import type { Fault } from './config.js';
 
-export interface FaultTarget { model: string; key: string; project: string; prompt?: string }
+export interface FaultTarget {
+  model: string;
+  key: string;
+  project: string;
+  prompt?: string;
+}
 
-export interface FaultHit { fault: Fault; index: number }
+export interface FaultHit {
+  fault: Fault;
+  index: number;
+}
 
 export class FaultPlan {
   private matched: number[];
   private readonly random: () => number;
 
-  constructor(private readonly faults: readonly Fault[], private readonly startedAt: number, seed: number) {
+  constructor(
+    private readonly faults: readonly Fault[],
+    private readonly startedAt: number,
+    seed: number,
+  ) {
     this.matched = faults.map(() => 0);
     this.random = seededRandom(seed);
   }
 
   /** The faults that apply to a request, split by when they act. */
-  select(target: FaultTarget, now: number): { before: FaultHit | undefined; midStream: FaultHit | undefined; answer: FaultHit | undefined; latencyMs: number } {
+  select(
+    target: FaultTarget,
+    now: number,
+  ): {
+    before: FaultHit | undefined;
+    midStream: FaultHit | undefined;
+    answer: FaultHit | undefined;
+    latencyMs: number;
+  } {
     let before: FaultHit | undefined;
     let midStream: FaultHit | undefined;
     let answer: FaultHit | undefined;

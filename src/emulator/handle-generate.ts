@@ -2,8 +2,16 @@
 // deterministic answers, written to the socket the way Gemini writes them.
 import type { ServerResponse } from 'node:http';
 import {
-  encodeSseError, encodeSseEvent, errorEnvelope, JsonArrayStreamWriter, normaliseFieldNames, validateRequestShape,
-  type ApiVersion, type CountTokensRequest, type GenerateContentRequest, type GenerateContentResponse,
+  encodeSseError,
+  encodeSseEvent,
+  errorEnvelope,
+  JsonArrayStreamWriter,
+  normaliseFieldNames,
+  validateRequestShape,
+  type ApiVersion,
+  type CountTokensRequest,
+  type GenerateContentRequest,
+  type GenerateContentResponse,
 } from '../wire/index.js';
 import { answerText, functionCallFor, hashText, promptText } from './answers.js';
 import { bodies, JSON_TYPE, type EmulatedError } from './bodies.js';
@@ -14,7 +22,15 @@ import { countRequestTokens, countTextTokens } from './tokens.js';
 export type Outcome =
   | { type: 'error'; error: EmulatedError; delayMs?: number }
   | { type: 'json'; body: unknown; delayMs?: number }
-  | { type: 'stream'; chunks: GenerateContentResponse[]; firstTokenMs: number; perChunkMs: number; breakAfter?: number; breakError?: EmulatedError; sse: boolean };
+  | {
+      type: 'stream';
+      chunks: GenerateContentResponse[];
+      firstTokenMs: number;
+      perChunkMs: number;
+      breakAfter?: number;
+      breakError?: EmulatedError;
+      sse: boolean;
+    };
 
 export interface MethodCall {
   state: EmulatorState;
@@ -80,45 +96,82 @@ export function handleMethod(call: MethodCall): Outcome {
   if (method === 'countTokens') {
     const request = normaliseFieldNames(parsed.value as CountTokensRequest, 'CountTokensRequest');
     const inner = request.generateContentRequest ?? { contents: request.contents ?? [] };
-    const problem = checkContents(inner, request.generateContentRequest ? 'CountTokensRequest.generate_content_request' : 'CountTokensRequest');
+    const problem = checkContents(
+      inner,
+      request.generateContentRequest ? 'CountTokensRequest.generate_content_request' : 'CountTokensRequest',
+    );
     if (problem) return { type: 'error', error: problem };
     const totalTokens = countRequestTokens(inner);
-    return { type: 'json', body: { totalTokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: totalTokens }] } };
+    return {
+      type: 'json',
+      body: { totalTokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: totalTokens }] },
+    };
   }
 
   const request = normaliseFieldNames(parsed.value as GenerateContentRequest, 'GenerateContentRequest');
   const problem = checkContents(request, 'GenerateContentRequest');
   if (problem) return { type: 'error', error: problem };
-  state.record({ at: state.clock.now(), model: model.name, project: key.project, prompt: promptText(request).slice(0, 20_000) });
+  state.record({
+    at: state.clock.now(),
+    model: model.name,
+    project: key.project,
+    prompt: promptText(request).slice(0, 20_000),
+  });
   const promptTokens = countRequestTokens(request);
-  if (promptTokens > model.inputTokenLimit) return { type: 'error', error: bodies.inputTooLarge(promptTokens, model.inputTokenLimit) };
+  if (promptTokens > model.inputTokenLimit)
+    return { type: 'error', error: bodies.inputTooLarge(promptTokens, model.inputTokenLimit) };
 
   const now = state.clock.now();
-  const picked = state.faults.select({ model: model.name, key: key.key, project: key.project, prompt: promptText(request) }, now);
+  const picked = state.faults.select(
+    { model: model.name, key: key.key, project: key.project, prompt: promptText(request) },
+    now,
+  );
   if (picked.before) {
-    return { type: 'error', error: bodies.forStatus(picked.before.fault.status!, Math.floor(state.variant() * 3)), delayMs: picked.latencyMs };
+    return {
+      type: 'error',
+      error: bodies.forStatus(picked.before.fault.status!, Math.floor(state.variant() * 3)),
+      delayMs: picked.latencyMs,
+    };
   }
   if (model.internalErrorAboveTokens !== undefined && promptTokens > model.internalErrorAboveTokens) {
     return { type: 'error', error: bodies.internal(), delayMs: picked.latencyMs };
   }
 
-  const refusal = state.ledger.admit(key.project, model.name, promptTokens, { rpm: model.rpm, tpm: model.tpm, rpd: model.rpd }, now);
+  const refusal = state.ledger.admit(
+    key.project,
+    model.name,
+    promptTokens,
+    { rpm: model.rpm, tpm: model.tpm, rpd: model.rpd },
+    now,
+  );
   if (refusal) {
     const extra = refusal.limit === 0 && refusal.window === 'rpd' ? (['rpm'] as const) : [];
-    return { type: 'error', error: bodies.quota(refusal.window, key.tier, model.name, refusal.limit, refusal.retryAfterMs, [...extra]), delayMs: picked.latencyMs };
+    return {
+      type: 'error',
+      error: bodies.quota(refusal.window, key.tier, model.name, refusal.limit, refusal.retryAfterMs, [...extra]),
+      delayMs: picked.latencyMs,
+    };
   }
 
   // The answer.
   const seed = state.config.seed ?? 1;
   let text = answerText(request, { seed, model: model.name, echo: model.answer === 'echo' });
-  const maxOutput = Math.min(request.generationConfig?.maxOutputTokens ?? model.outputTokenLimit, model.outputTokenLimit);
+  const maxOutput = Math.min(
+    request.generationConfig?.maxOutputTokens ?? model.outputTokenLimit,
+    model.outputTokenLimit,
+  );
   let finishReason = 'STOP';
   if (countTextTokens(text) > maxOutput) {
     text = text.slice(0, Math.max(0, maxOutput * 4));
     finishReason = 'MAX_TOKENS';
   }
   const outputTokens = countTextTokens(text);
-  const usageMetadata = { promptTokenCount: promptTokens, candidatesTokenCount: outputTokens, totalTokenCount: promptTokens + outputTokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: promptTokens }] };
+  const usageMetadata = {
+    promptTokenCount: promptTokens,
+    candidatesTokenCount: outputTokens,
+    totalTokenCount: promptTokens + outputTokens,
+    promptTokensDetails: [{ modality: 'TEXT', tokenCount: promptTokens }],
+  };
   const responseId = hashText(`${model.name}\n${text}\n${now}`, seed).toString(36);
   const firstTokenMs = (state.config.latency?.firstTokenMs ?? 0) + picked.latencyMs;
   const perTokenMs = state.config.latency?.perTokenMs ?? 0;
@@ -137,8 +190,19 @@ export function handleMethod(call: MethodCall): Outcome {
   const functionCall = functionCallFor(request, seed);
   if (functionCall) {
     const body: GenerateContentResponse = {
-      candidates: [{ content: { parts: [{ functionCall: { id: `call_${responseId}`, name: functionCall.name, args: functionCall.args } }], role: 'model' }, finishReason: 'STOP', index: 0 }],
-      usageMetadata, modelVersion: model.name, responseId,
+      candidates: [
+        {
+          content: {
+            parts: [{ functionCall: { id: `call_${responseId}`, name: functionCall.name, args: functionCall.args } }],
+            role: 'model',
+          },
+          finishReason: 'STOP',
+          index: 0,
+        },
+      ],
+      usageMetadata,
+      modelVersion: model.name,
+      responseId,
     };
     if (method === 'generateContent') return { type: 'json', body, delayMs: totalMs };
     return { type: 'stream', chunks: [body], firstTokenMs, perChunkMs: 0, sse: call.sse };
@@ -156,17 +220,24 @@ export function handleMethod(call: MethodCall): Outcome {
 
   const pieces = splitAnswer(text);
   const chunks: GenerateContentResponse[] = pieces.map((piece, index) => ({
-    candidates: [{
-      content: { parts: [{ text: piece }], role: 'model' },
-      ...(index === pieces.length - 1 ? { finishReason } : {}),
-      index: 0,
-    }],
-    usageMetadata: index === pieces.length - 1 ? usageMetadata : { promptTokenCount: promptTokens, totalTokenCount: promptTokens },
+    candidates: [
+      {
+        content: { parts: [{ text: piece }], role: 'model' },
+        ...(index === pieces.length - 1 ? { finishReason } : {}),
+        index: 0,
+      },
+    ],
+    usageMetadata:
+      index === pieces.length - 1 ? usageMetadata : { promptTokenCount: promptTokens, totalTokenCount: promptTokens },
     modelVersion: model.name,
     responseId,
   }));
   const outcome: Outcome = {
-    type: 'stream', chunks, firstTokenMs, perChunkMs: pieces.length > 0 ? (perTokenMs * outputTokens) / pieces.length : 0, sse: call.sse,
+    type: 'stream',
+    chunks,
+    firstTokenMs,
+    perChunkMs: pieces.length > 0 ? (perTokenMs * outputTokens) / pieces.length : 0,
+    sse: call.sse,
   };
   if (picked.midStream) {
     outcome.breakAfter = Math.max(1, Math.min(2, chunks.length - 1));
@@ -175,27 +246,59 @@ export function handleMethod(call: MethodCall): Outcome {
   return outcome;
 }
 
-const SAFETY_CATEGORIES = ['HARM_CATEGORY_HATE_SPEECH', 'HARM_CATEGORY_DANGEROUS_CONTENT', 'HARM_CATEGORY_HARASSMENT', 'HARM_CATEGORY_SEXUALLY_EXPLICIT'];
+const SAFETY_CATEGORIES = [
+  'HARM_CATEGORY_HATE_SPEECH',
+  'HARM_CATEGORY_DANGEROUS_CONTENT',
+  'HARM_CATEGORY_HARASSMENT',
+  'HARM_CATEGORY_SEXUALLY_EXPLICIT',
+];
 
 /** A 200 answer withheld by a filter or cut by the token limit, as a fault asks. */
-function stoppedAnswer(fault: { finishReason?: string; blockReason?: string }, usage: GenerateContentResponse['usageMetadata'], model: string, responseId: string): GenerateContentResponse {
-  const ratings = (blocked: boolean) => SAFETY_CATEGORIES.map((category, index) => ({
-    category, probability: blocked && index === SAFETY_CATEGORIES.length - 1 ? 'HIGH' : 'NEGLIGIBLE',
-    ...(blocked && index === SAFETY_CATEGORIES.length - 1 ? { blocked: true } : {}),
-  }));
+function stoppedAnswer(
+  fault: { finishReason?: string | undefined; blockReason?: string | undefined },
+  usage: GenerateContentResponse['usageMetadata'],
+  model: string,
+  responseId: string,
+): GenerateContentResponse {
+  const ratings = (blocked: boolean) =>
+    SAFETY_CATEGORIES.map((category, index) => ({
+      category,
+      probability: blocked && index === SAFETY_CATEGORIES.length - 1 ? 'HIGH' : 'NEGLIGIBLE',
+      ...(blocked && index === SAFETY_CATEGORIES.length - 1 ? { blocked: true } : {}),
+    }));
   if (fault.blockReason) {
-    return { promptFeedback: { blockReason: fault.blockReason, safetyRatings: ratings(fault.blockReason === 'SAFETY') }, usageMetadata: { promptTokenCount: usage?.promptTokenCount ?? 0, totalTokenCount: usage?.promptTokenCount ?? 0 }, modelVersion: model, responseId };
+    return {
+      promptFeedback: { blockReason: fault.blockReason, safetyRatings: ratings(fault.blockReason === 'SAFETY') },
+      usageMetadata: { promptTokenCount: usage?.promptTokenCount ?? 0, totalTokenCount: usage?.promptTokenCount ?? 0 },
+      modelVersion: model,
+      responseId,
+    };
   }
   const reason = fault.finishReason ?? 'SAFETY';
-  const candidate = reason === 'MAX_TOKENS'
-    ? { content: { role: 'model', parts: [] }, finishReason: reason, index: 0 }
-    : { finishReason: reason, index: 0, ...(reason === 'SAFETY' ? { safetyRatings: ratings(true) } : {}) };
+  const candidate =
+    reason === 'MAX_TOKENS'
+      ? { content: { role: 'model', parts: [] }, finishReason: reason, index: 0 }
+      : { finishReason: reason, index: 0, ...(reason === 'SAFETY' ? { safetyRatings: ratings(true) } : {}) };
   const output = reason === 'MAX_TOKENS' ? 0 : 1;
-  return { candidates: [candidate], usageMetadata: { promptTokenCount: usage?.promptTokenCount ?? 0, candidatesTokenCount: output, totalTokenCount: (usage?.promptTokenCount ?? 0) + output }, modelVersion: model, responseId };
+  return {
+    candidates: [candidate],
+    usageMetadata: {
+      promptTokenCount: usage?.promptTokenCount ?? 0,
+      candidatesTokenCount: output,
+      totalTokenCount: (usage?.promptTokenCount ?? 0) + output,
+    },
+    modelVersion: model,
+    responseId,
+  };
 }
 
 /** Writes a stream outcome, pausing between chunks and honouring backpressure; stops if the client goes. */
-export async function writeStream(raw: ServerResponse, outcome: Extract<Outcome, { type: 'stream' }>, sleep: (ms: number) => Promise<void>, onBreak: () => void): Promise<void> {
+export async function writeStream(
+  raw: ServerResponse,
+  outcome: Extract<Outcome, { type: 'stream' }>,
+  sleep: (ms: number) => Promise<void>,
+  onBreak: () => void,
+): Promise<void> {
   raw.writeHead(200, {
     'content-type': outcome.sse ? 'text/event-stream' : JSON_TYPE,
     'cache-control': 'no-cache',
@@ -204,7 +307,11 @@ export async function writeStream(raw: ServerResponse, outcome: Extract<Outcome,
   const writer = new JsonArrayStreamWriter();
   const write = async (text: string) => {
     if (raw.destroyed) return false;
-    if (!raw.write(text)) await new Promise<void>((resolve) => { raw.once('drain', resolve); raw.once('close', resolve); });
+    if (!raw.write(text))
+      await new Promise<void>((resolve) => {
+        raw.once('drain', resolve);
+        raw.once('close', resolve);
+      });
     return !raw.destroyed;
   };
   if (outcome.firstTokenMs > 0) await sleep(outcome.firstTokenMs);

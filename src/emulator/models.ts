@@ -4,14 +4,50 @@
 import type { ModelInfo } from '../wire/index.js';
 import type { EmulatorModelConfig } from './config.js';
 
-interface ModelFacts { displayName: string; version: string; inputTokenLimit: number; outputTokenLimit: number; thinking: boolean }
+interface ModelFacts {
+  displayName: string;
+  version: string;
+  inputTokenLimit: number;
+  outputTokenLimit: number;
+  thinking: boolean;
+}
 
 export const KNOWN_MODELS: Record<string, ModelFacts> = {
-  'gemini-2.5-pro': { displayName: 'Gemini 2.5 Pro', version: '2.5', inputTokenLimit: 1_048_576, outputTokenLimit: 65_536, thinking: true },
-  'gemini-2.5-flash': { displayName: 'Gemini 2.5 Flash', version: '001', inputTokenLimit: 1_048_576, outputTokenLimit: 65_536, thinking: true },
-  'gemini-2.5-flash-lite': { displayName: 'Gemini 2.5 Flash-Lite', version: '001', inputTokenLimit: 1_048_576, outputTokenLimit: 65_536, thinking: true },
-  'gemini-2.0-flash': { displayName: 'Gemini 2.0 Flash', version: '2.0', inputTokenLimit: 1_048_576, outputTokenLimit: 8_192, thinking: false },
-  'gemini-2.0-flash-lite': { displayName: 'Gemini 2.0 Flash-Lite', version: '2.0', inputTokenLimit: 1_048_576, outputTokenLimit: 8_192, thinking: false },
+  'gemini-2.5-pro': {
+    displayName: 'Gemini 2.5 Pro',
+    version: '2.5',
+    inputTokenLimit: 1_048_576,
+    outputTokenLimit: 65_536,
+    thinking: true,
+  },
+  'gemini-2.5-flash': {
+    displayName: 'Gemini 2.5 Flash',
+    version: '001',
+    inputTokenLimit: 1_048_576,
+    outputTokenLimit: 65_536,
+    thinking: true,
+  },
+  'gemini-2.5-flash-lite': {
+    displayName: 'Gemini 2.5 Flash-Lite',
+    version: '001',
+    inputTokenLimit: 1_048_576,
+    outputTokenLimit: 65_536,
+    thinking: true,
+  },
+  'gemini-2.0-flash': {
+    displayName: 'Gemini 2.0 Flash',
+    version: '2.0',
+    inputTokenLimit: 1_048_576,
+    outputTokenLimit: 8_192,
+    thinking: false,
+  },
+  'gemini-2.0-flash-lite': {
+    displayName: 'Gemini 2.0 Flash-Lite',
+    version: '2.0',
+    inputTokenLimit: 1_048_576,
+    outputTokenLimit: 8_192,
+    thinking: false,
+  },
 };
 
 export interface EmulatedModel extends EmulatorModelConfig {
@@ -24,7 +60,10 @@ export interface EmulatedModel extends EmulatorModelConfig {
 const METHODS = ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'];
 
 function displayName(name: string): string {
-  return name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join(' ');
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join(' ');
 }
 
 /** The model table: the known models plus any named in the config (config values win). */

@@ -6,7 +6,11 @@ import type { Tier } from './config.js';
 
 export type QuotaWindow = 'rpm' | 'tpm' | 'rpd';
 
-export interface QuotaLimits { rpm?: number; tpm?: number; rpd?: number }
+export interface QuotaLimits {
+  rpm?: number | undefined;
+  tpm?: number | undefined;
+  rpd?: number | undefined;
+}
 
 export interface QuotaRefusal {
   window: QuotaWindow;
@@ -23,7 +27,11 @@ interface Usage {
   dayRequests: number;
 }
 
-export interface LedgerOptions { minuteMs: number; dayMs: number; epoch: number }
+export interface LedgerOptions {
+  minuteMs: number;
+  dayMs: number;
+  epoch: number;
+}
 
 const REAL_DAY_MS = 86_400_000;
 
@@ -87,7 +95,8 @@ export class QuotaLedger {
   /** Admitted requests per minute index, keyed "project/model". */
   minutes(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
-    for (const [key, perMinute] of this.history) out[key] = Object.fromEntries([...perMinute].map(([minute, count]) => [String(minute), count]));
+    for (const [key, perMinute] of this.history)
+      out[key] = Object.fromEntries([...perMinute].map(([minute, count]) => [String(minute), count]));
     return out;
   }
 
@@ -98,7 +107,10 @@ export class QuotaLedger {
   }
 }
 
-export interface QuotaNames { metric: string; id: string }
+export interface QuotaNames {
+  metric: string;
+  id: string;
+}
 
 /** The metric and quota id Google names in a 429 for a window and tier. */
 export function quotaNames(window: QuotaWindow, tier: Tier): QuotaNames {
@@ -107,15 +119,27 @@ export function quotaNames(window: QuotaWindow, tier: Tier): QuotaNames {
   switch (window) {
     case 'rpm':
       return free
-        ? { metric: `${prefix}generate_content_free_tier_requests`, id: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier' }
+        ? {
+            metric: `${prefix}generate_content_free_tier_requests`,
+            id: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+          }
         : { metric: `${prefix}generate_requests_per_model`, id: 'GenerateRequestsPerMinutePerProjectPerModel' };
     case 'tpm':
       return free
-        ? { metric: `${prefix}generate_content_free_tier_input_token_count`, id: 'GenerateContentInputTokensPerModelPerMinute-FreeTier' }
-        : { metric: `${prefix}generate_content_paid_tier_input_token_count`, id: 'GenerateContentPaidTierInputTokensPerModelPerMinute' };
+        ? {
+            metric: `${prefix}generate_content_free_tier_input_token_count`,
+            id: 'GenerateContentInputTokensPerModelPerMinute-FreeTier',
+          }
+        : {
+            metric: `${prefix}generate_content_paid_tier_input_token_count`,
+            id: 'GenerateContentPaidTierInputTokensPerModelPerMinute',
+          };
     case 'rpd':
       return free
-        ? { metric: `${prefix}generate_content_free_tier_requests`, id: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' }
+        ? {
+            metric: `${prefix}generate_content_free_tier_requests`,
+            id: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+          }
         : { metric: `${prefix}generate_requests_per_model_per_day`, id: 'GenerateRequestsPerDayPerProjectPerModel' };
   }
 }

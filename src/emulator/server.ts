@@ -31,7 +31,10 @@ function sendError(reply: FastifyReply, error: EmulatedError): FastifyReply {
 }
 
 function sendJson(reply: FastifyReply, body: unknown, status = 200): FastifyReply {
-  return reply.code(status).header('content-type', JSON_TYPE).send(`${JSON.stringify(body, null, 2)}\n`);
+  return reply
+    .code(status)
+    .header('content-type', JSON_TYPE)
+    .send(`${JSON.stringify(body, null, 2)}\n`);
 }
 
 function apiKeyOf(request: FastifyRequest): string | undefined {
@@ -43,13 +46,21 @@ function apiKeyOf(request: FastifyRequest): string | undefined {
   return fromQuery || undefined;
 }
 
-export function createEmulatorApp(config: EmulatorConfig = {}, clock: Clock = realClock): { app: FastifyInstance; state: EmulatorState } {
+export function createEmulatorApp(
+  config: EmulatorConfig = {},
+  clock: Clock = realClock,
+): { app: FastifyInstance; state: EmulatorState } {
   const state = new EmulatorState(config, clock);
   const maxBodyBytes = state.config.maxBodyBytes ?? EMULATOR_DEFAULTS.maxBodyBytes;
   const app = Fastify({
-    logger: false, bodyLimit: maxBodyBytes, return503OnClosing: false, keepAliveTimeout: 65_000,
+    logger: false,
+    bodyLimit: maxBodyBytes,
+    return503OnClosing: false,
+    keepAliveTimeout: 65_000,
     // Errors fastify raises before routing (a malformed URL, a bad content type) get Google's envelope too.
-    frameworkErrors: (_error, _request, reply) => { sendError(reply, bodies.methodNotFound()); },
+    frameworkErrors: (_error, _request, reply) => {
+      sendError(reply, bodies.methodNotFound());
+    },
   });
   const sleep = (ms: number, signal?: AbortSignal) => clock.sleep(ms, signal);
 
@@ -59,7 +70,8 @@ export function createEmulatorApp(config: EmulatorConfig = {}, clock: Clock = re
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, bodies.payloadTooLarge(maxBodyBytes));
-    if ((error.statusCode ?? 500) < 500) return sendError(reply, bodies.invalidArgument(`Invalid request: ${error.message}`));
+    if ((error.statusCode ?? 500) < 500)
+      return sendError(reply, bodies.invalidArgument(`Invalid request: ${error.message}`));
     return sendError(reply, bodies.internal());
   });
   app.setNotFoundHandler((_request, reply) => sendError(reply, bodies.methodNotFound()));
@@ -96,7 +108,12 @@ export function createEmulatorApp(config: EmulatorConfig = {}, clock: Clock = re
     }
     const checked = emulatorConfigSchema.safeParse(value);
     if (!checked.success) {
-      return sendError(reply, bodies.invalidArgument(checked.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`).join('\n')));
+      return sendError(
+        reply,
+        bodies.invalidArgument(
+          checked.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`).join('\n'),
+        ),
+      );
     }
     state.apply(checked.data);
     return sendJson(reply, { ok: true });
@@ -120,28 +137,42 @@ export function createEmulatorApp(config: EmulatorConfig = {}, clock: Clock = re
       state.counters.byProject[key.project] = (state.counters.byProject[key.project] ?? 0) + 1;
       const method = route.kind === 'method' ? route.method : 'listModels';
       switch (key.state) {
-        case 'expired': return sendError(reply, bodies.keyInvalid(true));
-        case 'suspended': return sendError(reply, bodies.suspended(key.key, key.project));
-        case 'service_disabled': return sendError(reply, bodies.serviceDisabled(key.project));
-        case 'blocked': return sendError(reply, bodies.serviceBlocked(key.project, method, route.version));
-        case 'location_unsupported': return sendError(reply, bodies.locationUnsupported());
-        default: break;
+        case 'expired':
+          return sendError(reply, bodies.keyInvalid(true));
+        case 'suspended':
+          return sendError(reply, bodies.suspended(key.key, key.project));
+        case 'service_disabled':
+          return sendError(reply, bodies.serviceDisabled(key.project));
+        case 'blocked':
+          return sendError(reply, bodies.serviceBlocked(key.project, method, route.version));
+        case 'location_unsupported':
+          return sendError(reply, bodies.locationUnsupported());
+        default:
+          break;
       }
 
-      if (route.kind === 'list-models') return sendJson(reply, { models: [...state.models.values()].map((model) => model.info) });
+      if (route.kind === 'list-models')
+        return sendJson(reply, { models: [...state.models.values()].map((model) => model.info) });
       const modelName = bareModelName(route.model);
       const model = state.models.get(modelName);
       if (route.kind === 'get-model') {
-        return model ? sendJson(reply, model.info) : sendError(reply, bodies.modelResourceNotFound(modelName, route.version));
+        return model
+          ? sendJson(reply, model.info)
+          : sendError(reply, bodies.modelResourceNotFound(modelName, route.version));
       }
-      if (!(MODEL_METHODS as readonly string[]).includes(route.method)) return sendError(reply, bodies.methodNotFound());
+      if (!(MODEL_METHODS as readonly string[]).includes(route.method))
+        return sendError(reply, bodies.methodNotFound());
       if (!model) return sendError(reply, bodies.modelNotFound(modelName, route.version, route.method));
 
       const timeoutHeader = request.headers['x-server-timeout'];
       const serverTimeoutSeconds = Number(Array.isArray(timeoutHeader) ? timeoutHeader[0] : timeoutHeader);
       const query = request.query as Record<string, unknown>;
       const outcome = handleMethod({
-        state, model, method: route.method as ModelMethod, version: route.version, key,
+        state,
+        model,
+        method: route.method as ModelMethod,
+        version: route.version,
+        key,
         bodyText: typeof request.body === 'string' ? request.body : '',
         sse: query.alt === 'sse',
         ...(Number.isFinite(serverTimeoutSeconds) && serverTimeoutSeconds > 0 ? { serverTimeoutSeconds } : {}),
@@ -157,7 +188,14 @@ export function createEmulatorApp(config: EmulatorConfig = {}, clock: Clock = re
       try {
         if (outcome.type === 'stream') {
           reply.hijack();
-          await writeStream(reply.raw, outcome, (ms) => sleep(ms, gone.signal), () => { state.counters.midStreamErrors++; });
+          await writeStream(
+            reply.raw,
+            outcome,
+            (ms) => sleep(ms, gone.signal),
+            () => {
+              state.counters.midStreamErrors++;
+            },
+          );
           return reply;
         }
         if (outcome.delayMs) await sleep(outcome.delayMs, gone.signal);
@@ -174,13 +212,16 @@ export function createEmulatorApp(config: EmulatorConfig = {}, clock: Clock = re
 }
 
 /** Starts the emulator on a real socket (port 0 picks a free one). */
-export async function startEmulator(config: EmulatorConfig = {}, options: EmulatorOptions = {}): Promise<EmulatorHandle> {
+export async function startEmulator(
+  config: EmulatorConfig = {},
+  options: EmulatorOptions = {},
+): Promise<EmulatorHandle> {
   const checked = emulatorConfigSchema.parse(config);
   const { app, state } = createEmulatorApp(checked, options.clock);
   const host = options.host ?? EMULATOR_DEFAULTS.host;
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port ?? 0;
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}`,
@@ -195,4 +236,3 @@ export async function startEmulator(config: EmulatorConfig = {}, options: Emulat
     },
   };
 }
-

@@ -1,7 +1,14 @@
 // The emulator's mutable state: checked config, key and model tables, quota ledger, fault plan, stats.
 import { createHash } from 'node:crypto';
 import { seededRandom, type Clock } from '../time/index.js';
-import { EMULATOR_DEFAULTS, emulatorConfigSchema, type CheckedEmulatorConfig, type EmulatorConfig, type EmulatorKey, type Tier } from './config.js';
+import {
+  EMULATOR_DEFAULTS,
+  emulatorConfigSchema,
+  type CheckedEmulatorConfig,
+  type EmulatorConfig,
+  type EmulatorKey,
+  type Tier,
+} from './config.js';
 import { FaultPlan } from './fault-plan.js';
 import { buildModels, type EmulatedModel } from './models.js';
 import { QuotaLedger } from './quota-ledger.js';
@@ -18,7 +25,12 @@ export interface EmulatorStats {
   minutes: Record<string, Record<string, number>>;
 }
 
-export interface KeyRecord { key: string; project: string; tier: Tier; state: NonNullable<EmulatorKey['state']> }
+export interface KeyRecord {
+  key: string;
+  project: string;
+  tier: Tier;
+  state: NonNullable<EmulatorKey['state']>;
+}
 
 export class EmulatorState {
   config!: CheckedEmulatorConfig;
@@ -37,9 +49,19 @@ export class EmulatorState {
     if (this.requests.length > limit) this.requests.splice(0, this.requests.length - limit);
   }
 
-  counters = { total: 0, byStatus: {} as Record<string, number>, byModel: {} as Record<string, number>, byProject: {} as Record<string, number>, midStreamErrors: 0, clientAborts: 0 };
+  counters = {
+    total: 0,
+    byStatus: {} as Record<string, number>,
+    byModel: {} as Record<string, number>,
+    byProject: {} as Record<string, number>,
+    midStreamErrors: 0,
+    clientAborts: 0,
+  };
 
-  constructor(config: EmulatorConfig, readonly clock: Clock) {
+  constructor(
+    config: EmulatorConfig,
+    readonly clock: Clock,
+  ) {
     const checked = emulatorConfigSchema.parse(config);
     this.ledger = new QuotaLedger({
       minuteMs: checked.clock?.minuteMs ?? EMULATOR_DEFAULTS.minuteMs,
@@ -54,12 +76,24 @@ export class EmulatorState {
   apply(config: CheckedEmulatorConfig): void {
     const previous = this.config;
     // Top-level fields replace what was there (faults, keys, latency …); models merge by name.
-    this.config = { ...previous, ...config, ...(previous?.models || config.models ? { models: { ...previous?.models, ...config.models } } : {}) };
+    this.config = {
+      ...previous,
+      ...config,
+      ...(previous?.models || config.models ? { models: { ...previous?.models, ...config.models } } : {}),
+    };
     this.models = buildModels(this.config.models);
     this.keys = this.config.keys
-      ? new Map(this.config.keys.map((entry) => [entry.key, {
-        key: entry.key, project: entry.project ?? projectForKey(entry.key), tier: entry.tier ?? 'free', state: entry.state ?? 'active',
-      }]))
+      ? new Map(
+          this.config.keys.map((entry) => [
+            entry.key,
+            {
+              key: entry.key,
+              project: entry.project ?? projectForKey(entry.key),
+              tier: entry.tier ?? 'free',
+              state: entry.state ?? 'active',
+            },
+          ]),
+        )
       : undefined;
     this.faults = new FaultPlan(this.config.faults ?? [], this.clock.now(), this.config.seed ?? EMULATOR_DEFAULTS.seed);
     if (previous && (config.clock?.minuteMs !== undefined || config.clock?.dayMs !== undefined)) {

@@ -17,7 +17,8 @@ export interface CatalogueEntry {
 export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
   invalid_request: {
     title: 'The request is malformed (400 INVALID_ARGUMENT)',
-    meaning: 'Gemini could not accept the request body: an unknown or misspelt field, a wrong type, a bad role, or a feature this API version does not have.',
+    meaning:
+      'Gemini could not accept the request body: an unknown or misspelt field, a wrong type, a bad role, or a feature this API version does not have.',
     automatic: 'Nothing: sending the same body again gives the same answer, so gemwarden fails at once.',
     remedies: [
       'Compare the request with the API reference for the version you call (v1beta has fields v1 lacks).',
@@ -26,8 +27,9 @@ export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
   },
   input_too_large: {
     title: 'The input is larger than the model accepts',
-    meaning: 'The prompt has more tokens than the model\'s input limit, or the request body is over the size limit.',
-    automatic: 'gemwarden calls your shrink hook when you gave one (fewer turns, a smaller batch) and tries again; otherwise it fails at once.',
+    meaning: "The prompt has more tokens than the model's input limit, or the request body is over the size limit.",
+    automatic:
+      'gemwarden calls your shrink hook when you gave one (fewer turns, a smaller batch) and tries again; otherwise it fails at once.',
     remedies: [
       'Send less: trim history, split the document, or summarise earlier turns.',
       'Upload large media through the Files API instead of inline data.',
@@ -54,18 +56,22 @@ export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
   },
   permission_denied: {
     title: 'The key is not allowed to make this call (403 PERMISSION_DENIED)',
-    meaning: 'The key exists but lacks access: the API is disabled for its project, the project or key is suspended or restricted, or no key was sent.',
-    automatic: 'gemwarden takes the key out of the pool (for this model only when only this model is refused) and goes on with the others.',
+    meaning:
+      'The key exists but lacks access: the API is disabled for its project, the project or key is suspended or restricted, or no key was sent.',
+    automatic:
+      'gemwarden takes the key out of the pool (for this model only when only this model is refused) and goes on with the others.',
     remedies: [
       'Check that a key is sent and that the Generative Language API is enabled for its project.',
-      'Look at the key\'s restrictions (allowed APIs, referrers, IP addresses) in the Google Cloud console.',
+      "Look at the key's restrictions (allowed APIs, referrers, IP addresses) in the Google Cloud console.",
       'Tuned models need OAuth authentication, not an API key.',
     ],
   },
   not_found: {
     title: 'The model or resource does not exist (404 NOT_FOUND)',
-    meaning: 'The model name is wrong, retired, not offered on this API version, or does not support the method called.',
-    automatic: 'gemwarden drops the model from its fallback chain and goes on with the next one; with no other model it fails at once.',
+    meaning:
+      'The model name is wrong, retired, not offered on this API version, or does not support the method called.',
+    automatic:
+      'gemwarden drops the model from its fallback chain and goes on with the next one; with no other model it fails at once.',
     remedies: [
       'List the models your key can use (GET /v1beta/models, or `gemwarden doctor`) and pick a current one.',
       'Check the API version: some models exist on v1beta only.',
@@ -73,8 +79,10 @@ export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
   },
   rate_limited: {
     title: 'Rate limit reached (429 RESOURCE_EXHAUSTED)',
-    meaning: 'Too many requests or input tokens in the current minute for this project and model. Quota is counted per project, so extra keys of the same project do not add room.',
-    automatic: 'gemwarden waits at least as long as the server asks (RetryInfo), uses a key of another project meanwhile, and paces later requests to stay under the limit.',
+    meaning:
+      'Too many requests or input tokens in the current minute for this project and model. Quota is counted per project, so extra keys of the same project do not add room.',
+    automatic:
+      'gemwarden waits at least as long as the server asks (RetryInfo), uses a key of another project meanwhile, and paces later requests to stay under the limit.',
     remedies: [
       'Lower the request rate or batch more work into fewer requests.',
       'Add a key from another Google Cloud project, or request a higher tier in Google AI Studio.',
@@ -82,17 +90,20 @@ export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
   },
   quota_exhausted: {
     title: 'Quota used up (429 RESOURCE_EXHAUSTED)',
-    meaning: 'A quota that does not clear within minutes is spent: a per-day limit, or the model has no quota at all on this tier (limit 0).',
-    automatic: 'gemwarden parks this project and model until the quota resets and goes on at once with another project\'s key or the next model in the chain.',
+    meaning:
+      'A quota that does not clear within minutes is spent: a per-day limit, or the model has no quota at all on this tier (limit 0).',
+    automatic:
+      "gemwarden parks this project and model until the quota resets and goes on at once with another project's key or the next model in the chain.",
     remedies: [
       'Wait for the daily reset (midnight Pacific time), use a key from another project, or switch to a model with quota left.',
       'Enable billing to raise the limits; a limit of 0 means the model is not offered on the free tier.',
     ],
   },
   internal: {
-    title: 'Internal error on Google\'s side (500 INTERNAL)',
+    title: "Internal error on Google's side (500 INTERNAL)",
     meaning: 'The request failed inside Gemini. It is often tied to a very long input or to the model itself.',
-    automatic: 'gemwarden retries once, then calls your shrink hook if you gave one, then falls back to the next model.',
+    automatic:
+      'gemwarden retries once, then calls your shrink hook if you gave one, then falls back to the next model.',
     remedies: [
       'Reduce the input (shorter context, smaller batch) and try again.',
       'Switch to another model for a while, e.g. from a Pro model to a Flash model.',
@@ -102,7 +113,8 @@ export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
   unavailable: {
     title: 'The model is overloaded or unavailable (503 UNAVAILABLE)',
     meaning: 'Gemini is temporarily out of capacity for this model, or a front end failed (502).',
-    automatic: 'gemwarden retries with backoff and jitter, falls back to the next model after repeated failures, and opens a circuit so later calls skip the failing model until it recovers.',
+    automatic:
+      'gemwarden retries with backoff and jitter, falls back to the next model after repeated failures, and opens a circuit so later calls skip the failing model until it recovers.',
     remedies: [
       'Wait a little and retry, or switch to another model for now (e.g. a Flash model).',
       'Configure a fallback chain so this happens without you.',
@@ -110,15 +122,16 @@ export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
   },
   deadline_exceeded: {
     title: 'The server ran out of time (504 DEADLINE_EXCEEDED)',
-    meaning: 'Gemini could not finish within the request\'s deadline, usually for a long prompt or a long answer.',
-    automatic: 'gemwarden retries with a longer timeout (and a matching X-Server-Timeout), then falls back to the next model.',
+    meaning: "Gemini could not finish within the request's deadline, usually for a long prompt or a long answer.",
+    automatic:
+      'gemwarden retries with a longer timeout (and a matching X-Server-Timeout), then falls back to the next model.',
     remedies: [
       'Allow more time: raise the client timeout (at least 10 s; minutes for long outputs).',
       'Ask for shorter output or split the work.',
     ],
   },
   timeout: {
-    title: 'No answer within the client\'s timeout',
+    title: "No answer within the client's timeout",
     meaning: 'The request was still running when the client-side timeout fired.',
     automatic: 'gemwarden retries with a longer timeout, up to its cap, then falls back to the next model.',
     remedies: [
@@ -137,7 +150,8 @@ export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
   },
   blocked: {
     title: 'The answer was blocked by a safety or policy filter',
-    meaning: 'Gemini answered 200 but withheld the content: the prompt or the answer tripped a filter (safety, recitation, blocklist, prohibited content).',
+    meaning:
+      'Gemini answered 200 but withheld the content: the prompt or the answer tripped a filter (safety, recitation, blocklist, prohibited content).',
     automatic: 'gemwarden does not retry the same prompt; it falls back to another model only when you ask it to.',
     remedies: [
       'Rephrase the prompt, or adjust safetySettings for the harm categories named.',
@@ -146,7 +160,8 @@ export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
   },
   truncated: {
     title: 'The answer was cut off by the output token limit',
-    meaning: 'The model hit maxOutputTokens (finishReason MAX_TOKENS) before finishing; thinking can use up the budget before any answer is written.',
+    meaning:
+      'The model hit maxOutputTokens (finishReason MAX_TOKENS) before finishing; thinking can use up the budget before any answer is written.',
     automatic: 'gemwarden returns what arrived with the error and does not retry the same limits.',
     remedies: [
       'Raise generationConfig.maxOutputTokens, or lower thinkingConfig.thinkingBudget.',
@@ -155,7 +170,8 @@ export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
   },
   malformed_response: {
     title: 'The answer was not a valid response',
-    meaning: 'Gemini answered with a success status but the body was empty, not JSON, cut off, or held an unusable tool call.',
+    meaning:
+      'Gemini answered with a success status but the body was empty, not JSON, cut off, or held an unusable tool call.',
     automatic: 'gemwarden retries it like a transient failure.',
     remedies: ['Retry; if it keeps happening with this prompt, simplify the tools or the response schema.'],
   },
@@ -163,7 +179,9 @@ export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
     title: 'The request was cancelled',
     meaning: 'The caller aborted the request, or the connection was closed before the answer (499 CANCELLED).',
     automatic: 'Nothing: gemwarden never retries a cancelled request.',
-    remedies: ['Nothing to fix unless the cancellation was unexpected: then check your own timeouts and abort signals.'],
+    remedies: [
+      'Nothing to fix unless the cancellation was unexpected: then check your own timeouts and abort signals.',
+    ],
   },
   unknown: {
     title: 'Unrecognised error',
@@ -199,13 +217,15 @@ function formatSeconds(ms: number): string {
 
 function describeQuota(error: GeminiError): string | undefined {
   if (error.quota.length === 0) return undefined;
-  return error.quota.map((violation) => {
-    const name = violation.id ?? violation.metric ?? 'a quota';
-    const scope = violation.scope === 'unknown' ? '' : ` (per ${violation.scope})`;
-    const limit = violation.limit !== undefined ? `, limit ${violation.limit}` : '';
-    const model = violation.model ? ` for ${violation.model}` : '';
-    return `${name}${scope}${limit}${model}`;
-  }).join('; ');
+  return error.quota
+    .map((violation) => {
+      const name = violation.id ?? violation.metric ?? 'a quota';
+      const scope = violation.scope === 'unknown' ? '' : ` (per ${violation.scope})`;
+      const limit = violation.limit !== undefined ? `, limit ${violation.limit}` : '';
+      const model = violation.model ? ` for ${violation.model}` : '';
+      return `${name}${scope}${limit}${model}`;
+    })
+    .join('; ');
 }
 
 /** Specific sentences for this error: which quota, which model, when to retry, what the reason means. */
@@ -216,34 +236,55 @@ export function specifics(error: GeminiError): string[] {
   if (error.kind === 'quota_exhausted') {
     if (error.resetAt !== undefined) {
       const inMs = error.retryAfterMs;
-      lines.push(`It resets at ${formatPacificTime(error.resetAt)} (midnight Pacific time${inMs !== undefined ? `, in ${formatSeconds(inMs)}` : ''}).`);
+      lines.push(
+        `It resets at ${formatPacificTime(error.resetAt)} (midnight Pacific time${inMs !== undefined ? `, in ${formatSeconds(inMs)}` : ''}).`,
+      );
       if (error.serverRetryDelayMs !== undefined && error.serverRetryDelayMs < 3_600_000) {
-        lines.push(`The server's "retry in ${formatSeconds(error.serverRetryDelayMs)}" does not apply: a per-day quota is not freed by waiting seconds.`);
+        lines.push(
+          `The server's "retry in ${formatSeconds(error.serverRetryDelayMs)}" does not apply: a per-day quota is not freed by waiting seconds.`,
+        );
       }
-    }
-    else if (error.quota.some((violation) => violation.limit === 0)) lines.push('The limit is 0: this model has no quota on this project\'s tier; waiting will not help.');
+    } else if (error.quota.some((violation) => violation.limit === 0))
+      lines.push("The limit is 0: this model has no quota on this project's tier; waiting will not help.");
   } else if (error.retryAfterMs !== undefined) {
     lines.push(`The server asks to retry after ${formatSeconds(error.retryAfterMs)}.`);
   }
   switch (error.reason) {
-    case 'CONSUMER_SUSPENDED': lines.push('The project or key has been suspended by Google: appeal or use a key from another project.'); break;
+    case 'CONSUMER_SUSPENDED':
+      lines.push('The project or key has been suspended by Google: appeal or use a key from another project.');
+      break;
     case 'SERVICE_DISABLED': {
       const url = error.metadata?.activationUrl ?? error.helpLinks.find((link) => link.url)?.url;
-      lines.push(`The Generative Language API is disabled for this project${url ? `: enable it at ${url}` : ''}, then wait a few minutes.`);
+      lines.push(
+        `The Generative Language API is disabled for this project${url ? `: enable it at ${url}` : ''}, then wait a few minutes.`,
+      );
       break;
     }
-    case 'API_KEY_SERVICE_BLOCKED': lines.push('The key\'s API restrictions block this method: allow the Generative Language API for this key, or use an unrestricted key.'); break;
-    case 'API_KEY_HTTP_REFERRER_BLOCKED': lines.push('The key only works from certain websites (referrer restriction).'); break;
-    case 'API_KEY_IP_ADDRESS_BLOCKED': lines.push('The key only works from certain IP addresses.'); break;
-    default: break;
+    case 'API_KEY_SERVICE_BLOCKED':
+      lines.push(
+        "The key's API restrictions block this method: allow the Generative Language API for this key, or use an unrestricted key.",
+      );
+      break;
+    case 'API_KEY_HTTP_REFERRER_BLOCKED':
+      lines.push('The key only works from certain websites (referrer restriction).');
+      break;
+    case 'API_KEY_IP_ADDRESS_BLOCKED':
+      lines.push('The key only works from certain IP addresses.');
+      break;
+    default:
+      break;
   }
-  if (/expired/i.test(error.message) && error.kind === 'api_key_invalid') lines.push('The key has expired: renew it or create a new one.');
+  if (/expired/i.test(error.message) && error.kind === 'api_key_invalid')
+    lines.push('The key has expired: renew it or create a new one.');
   if (/unregistered callers/i.test(error.message)) lines.push('No API key was sent with the request.');
   if (error.kind === 'not_found') {
     const replacement = replacementModel(error.model);
-    if (error.model) lines.push(`Model: ${error.model}.${replacement ? ` It has been retired: use ${replacement}.` : ''}`);
+    if (error.model)
+      lines.push(`Model: ${error.model}.${replacement ? ` It has been retired: use ${replacement}.` : ''}`);
   }
-  const tokens = /input token count \(?(\d+)\)? exceeds the maximum number of tokens allowed \(?(\d+)\)?/i.exec(error.message);
+  const tokens = /input token count \(?(\d+)\)? exceeds the maximum number of tokens allowed \(?(\d+)\)?/i.exec(
+    error.message,
+  );
   if (tokens) lines.push(`The input has ${tokens[1]} tokens; the model accepts ${tokens[2]}.`);
   for (const violation of error.fieldViolations.slice(0, 5)) {
     if (violation.field) lines.push(`Field ${violation.field}: ${violation.description ?? 'invalid'}`);

@@ -1,8 +1,17 @@
 // classify(): any failure in, one GeminiError out. Structured evidence (status, details, reasons)
 // decides first; message text is read only when structure is missing.
 import {
-  DETAIL_TYPES, findDetail, findDetails, readErrorEnvelope,
-  type BadRequest, type ErrorDetail, type ErrorInfo, type ErrorStatus, type Help, type HelpLink, type StreamFrame,
+  DETAIL_TYPES,
+  findDetail,
+  findDetails,
+  readErrorEnvelope,
+  type BadRequest,
+  type ErrorDetail,
+  type ErrorInfo,
+  type ErrorStatus,
+  type Help,
+  type HelpLink,
+  type StreamFrame,
 } from '../wire/index.js';
 import { nextPacificMidnight } from '../time/index.js';
 import { findEmbeddedValues } from './embedded-json.js';
@@ -13,8 +22,14 @@ import { redactSecrets } from './redact.js';
 import { inspectResponse, looksLikeResponse } from './response-check.js';
 import { retryDelayFromDetails, retryDelayFromHeaders, retryDelayFromMessage, type HeaderBag } from './retry-delay.js';
 import {
-  CANCEL_PHRASES, defaultHttpStatus, defaultRpcStatus, httpStatusFromText, networkCodeFromText, reasonFromText,
-  rpcStatusFromText, TIMEOUT_PHRASES,
+  CANCEL_PHRASES,
+  defaultHttpStatus,
+  defaultRpcStatus,
+  httpStatusFromText,
+  networkCodeFromText,
+  reasonFromText,
+  rpcStatusFromText,
+  TIMEOUT_PHRASES,
 } from './text-evidence.js';
 
 /** An HTTP answer: status, headers and the body as text (or already parsed). */
@@ -24,13 +39,7 @@ export interface HttpFailure {
   body?: string | unknown;
 }
 
-export type ClassifyInput =
-  | HttpFailure
-  | { frame: StreamFrame }
-  | Error
-  | string
-  | Uint8Array
-  | unknown;
+export type ClassifyInput = HttpFailure | { frame: StreamFrame } | Error | string | Uint8Array | unknown;
 
 export interface ClassifyContext {
   model?: string;
@@ -45,8 +54,8 @@ export interface ClassifyContext {
 /** Everything gathered about a failure before its kind is decided. */
 interface Evidence {
   source: ErrorSource;
-  httpStatus?: number;
-  status?: string;
+  httpStatus?: number | undefined;
+  status?: string | undefined;
   message: string;
   details: ErrorDetail[];
   headers?: HeaderBag;
@@ -67,8 +76,14 @@ export function classify(input: ClassifyInput, context: ClassifyContext = {}): G
   } catch (failure) {
     // classify must never throw: a failure to read the input is itself an unknown error.
     return new GeminiError({
-      kind: 'unknown', retryable: false, source: 'text', message: `Could not read the error: ${String(failure)}`,
-      quota: [], helpLinks: [], fieldViolations: [], details: [],
+      kind: 'unknown',
+      retryable: false,
+      source: 'text',
+      message: `Could not read the error: ${String(failure)}`,
+      quota: [],
+      helpLinks: [],
+      fieldViolations: [],
+      details: [],
     });
   }
 }
@@ -87,20 +102,27 @@ export async function classifyResponse(response: Response, context: ClassifyCont
 // ---------- gathering ----------
 
 function isHttpFailure(value: unknown): value is HttpFailure {
-  return typeof value === 'object' && value !== null && !(value instanceof Error) &&
-    typeof (value as HttpFailure).status === 'number' && !('error' in value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Error) &&
+    typeof (value as HttpFailure).status === 'number' &&
+    !('error' in value)
+  );
 }
 
 function gather(input: unknown): Evidence {
   if (typeof input === 'string') return fromText(input, 'text');
   if (input instanceof Uint8Array) return fromText(Buffer.from(input).toString('utf8'), 'text');
   if (input instanceof Error || isErrorLike(input)) return fromThrown(input as Error);
-  if (typeof input === 'object' && input !== null && 'frame' in input) return fromFrame((input as { frame: StreamFrame }).frame);
+  if (typeof input === 'object' && input !== null && 'frame' in input)
+    return fromFrame((input as { frame: StreamFrame }).frame);
   if (isHttpFailure(input)) return fromHttp(input);
   if (typeof input === 'object' && input !== null) {
     const envelope = readErrorEnvelope(input);
     if (envelope) return fromEnvelope(envelope, 'http', JSON.stringify(input, null, 2));
-    if (looksLikeResponse(input)) return { source: 'response', message: '', details: [], text: '', response: input, httpStatus: 200 };
+    if (looksLikeResponse(input))
+      return { source: 'response', message: '', details: [], text: '', response: input, httpStatus: 200 };
     return fromText(safeStringify(input), 'text');
   }
   return fromText(String(input ?? ''), 'text');
@@ -115,8 +137,13 @@ function safeStringify(value: unknown): string {
 }
 
 function isErrorLike(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as Error).message === 'string' &&
-    typeof (value as Error).name === 'string' && !('error' in value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Error).message === 'string' &&
+    typeof (value as Error).name === 'string' &&
+    !('error' in value)
+  );
 }
 
 function fromEnvelope(envelope: ErrorStatus, source: ErrorSource, raw: string, httpStatus?: number): Evidence {
@@ -147,12 +174,21 @@ function innerEnvelope(message: string): ErrorStatus | undefined {
 
 function fromHttp(failure: HttpFailure): Evidence {
   const body = failure.body;
-  const text = typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body).toString('utf8') : body === undefined ? '' : safeStringify(body);
+  const text =
+    typeof body === 'string'
+      ? body
+      : body instanceof Uint8Array
+        ? Buffer.from(body).toString('utf8')
+        : body === undefined
+          ? ''
+          : safeStringify(body);
   let parsed: unknown = typeof body === 'string' || body instanceof Uint8Array ? undefined : body;
   if (parsed === undefined && text.trim()) {
     try {
       parsed = JSON.parse(text);
-    } catch { /* not JSON: HTML or plain text */ }
+    } catch {
+      /* not JSON: HTML or plain text */
+    }
   }
   const envelope = parsed === undefined ? undefined : readErrorEnvelope(parsed);
   let evidence: Evidence;
@@ -160,12 +196,21 @@ function fromHttp(failure: HttpFailure): Evidence {
     evidence = fromEnvelope(envelope, 'http', text, failure.status);
     if (failure.status >= 400) evidence.httpStatus = failure.status;
   } else if (failure.status >= 200 && failure.status < 300 && parsed !== undefined) {
-    evidence = { source: 'response', httpStatus: failure.status, message: '', details: [], text, raw: text, response: parsed };
+    evidence = {
+      source: 'response',
+      httpStatus: failure.status,
+      message: '',
+      details: [],
+      text,
+      raw: text,
+      response: parsed,
+    };
   } else {
     evidence = fromText(text, 'http');
     evidence.httpStatus = failure.status;
     evidence.raw = text;
-    if (!evidence.message) evidence.message = htmlSummary(text) ?? (text.trim().slice(0, 500) || `HTTP ${failure.status}`);
+    if (!evidence.message)
+      evidence.message = htmlSummary(text) ?? (text.trim().slice(0, 500) || `HTTP ${failure.status}`);
   }
   if (failure.headers) evidence.headers = failure.headers;
   if (failure.status >= 200 && failure.status < 300 && parsed === undefined) {
@@ -185,7 +230,15 @@ function htmlSummary(text: string): string | undefined {
 function fromFrame(frame: StreamFrame): Evidence {
   if (frame.type === 'error') return fromEnvelope(frame.error, 'stream', frame.raw);
   if (frame.type === 'invalid') {
-    return { source: 'stream', httpStatus: 200, message: 'The stream carried text that is not a valid chunk.', details: [], text: frame.raw, raw: frame.raw, response: frame.raw };
+    return {
+      source: 'stream',
+      httpStatus: 200,
+      message: 'The stream carried text that is not a valid chunk.',
+      details: [],
+      text: frame.raw,
+      raw: frame.raw,
+      response: frame.raw,
+    };
   }
   return { source: 'stream', httpStatus: 200, message: '', details: [], text: '', response: frame.value };
 }
@@ -194,8 +247,12 @@ function fromThrown(error: Error): Evidence {
   const record = error as unknown as Record<string, unknown>;
   const texts: string[] = [`${error.name}: ${error.message}`];
   // SDK errors carry the answer as properties: status/statusCode, responseBody, errorDetails, headers.
-  const statusProp = [record.status, record.statusCode, record.code, (record.response as Record<string, unknown> | undefined)?.status]
-    .find((value) => typeof value === 'number' && value >= 400 && value <= 599) as number | undefined;
+  const statusProp = [
+    record.status,
+    record.statusCode,
+    record.code,
+    (record.response as Record<string, unknown> | undefined)?.status,
+  ].find((value) => typeof value === 'number' && value >= 400 && value <= 599) as number | undefined;
   const body = record.responseBody ?? (record.response as Record<string, unknown> | undefined)?.data ?? record.body;
   if (typeof body === 'string') texts.push(body);
   else if (body && typeof body === 'object') texts.push(safeStringify(body));
@@ -205,7 +262,8 @@ function fromThrown(error: Error): Evidence {
   for (let depth = 0; cause && depth < 5; depth++) {
     const causeRecord = cause as Record<string, unknown>;
     if (typeof causeRecord.code === 'string') codes.push(causeRecord.code);
-    if (typeof causeRecord.message === 'string') texts.push(`${String(causeRecord.name ?? 'Error')}: ${causeRecord.message}`);
+    if (typeof causeRecord.message === 'string')
+      texts.push(`${String(causeRecord.name ?? 'Error')}: ${causeRecord.message}`);
     cause = causeRecord.cause;
   }
   if (typeof record.code === 'string') codes.push(record.code);
@@ -249,7 +307,11 @@ function fromText(input: string, source: ErrorSource): Evidence {
   return evidence;
 }
 
-interface Found { envelopes: ErrorStatus[]; details: ErrorDetail[]; response?: unknown }
+interface Found {
+  envelopes: ErrorStatus[];
+  details: ErrorDetail[];
+  response?: unknown;
+}
 
 /** Looks through a parsed value for error envelopes, detail lists and responses, also inside strings. */
 function walk(value: unknown, found: Found, depth: number): void {
@@ -264,7 +326,11 @@ function walk(value: unknown, found: Found, depth: number): void {
     found.envelopes.push(envelope);
     return;
   }
-  if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'object' && item !== null && '@type' in item)) {
+  if (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((item) => typeof item === 'object' && item !== null && '@type' in item)
+  ) {
     found.details.push(...(value as ErrorDetail[]));
     return;
   }
@@ -280,38 +346,64 @@ function score(evidence: Evidence): number {
 }
 
 function firstMeaningfulLine(text: string): string {
-  const line = text.split('\n').map((part) => part.trim()).find((part) => part.length > 0) ?? '';
+  const line =
+    text
+      .split('\n')
+      .map((part) => part.trim())
+      .find((part) => part.length > 0) ?? '';
   return line.length > 500 ? `${line.slice(0, 500)}…` : line;
 }
 
 // ---------- deciding ----------
 
 const PERMISSION_REASONS = new Set([
-  'CONSUMER_SUSPENDED', 'SERVICE_DISABLED', 'API_KEY_SERVICE_BLOCKED', 'API_KEY_HTTP_REFERRER_BLOCKED',
-  'API_KEY_IP_ADDRESS_BLOCKED', 'API_KEY_ANDROID_APP_BLOCKED', 'API_KEY_IOS_APP_BLOCKED', 'IAM_PERMISSION_DENIED',
-  'ACCESS_TOKEN_SCOPE_INSUFFICIENT', 'CONSUMER_INVALID', 'BILLING_DISABLED', 'USER_PROJECT_DENIED',
-  'RESOURCE_PROJECT_INVALID', 'ACCOUNT_STATE_INVALID',
+  'CONSUMER_SUSPENDED',
+  'SERVICE_DISABLED',
+  'API_KEY_SERVICE_BLOCKED',
+  'API_KEY_HTTP_REFERRER_BLOCKED',
+  'API_KEY_IP_ADDRESS_BLOCKED',
+  'API_KEY_ANDROID_APP_BLOCKED',
+  'API_KEY_IOS_APP_BLOCKED',
+  'IAM_PERMISSION_DENIED',
+  'ACCESS_TOKEN_SCOPE_INSUFFICIENT',
+  'CONSUMER_INVALID',
+  'BILLING_DISABLED',
+  'USER_PROJECT_DENIED',
+  'RESOURCE_PROJECT_INVALID',
+  'ACCOUNT_STATE_INVALID',
 ]);
 
-const INPUT_TOO_LARGE = /input token count.*exceeds|exceeds the maximum number of tokens|request payload size exceeds|payload size exceeds|request (?:entity )?too large|too many tokens|prompt is too long|context length|exceeds the context window/i;
-const KEY_INVALID = /API key not valid|API key expired|API_KEY_INVALID|invalid api key|API key not found|API Key not found|key is invalid|API key was reported as leaked/i;
-const LOCATION = /User location is not supported|not available in your country|not supported in your (?:country|region)|free tier is not available|enable billing|location is not supported/i;
-const NOT_FOUND = /is not found for API version|models\/[\w.-]+ is not found|\bNOT_FOUND\b|model not found|Requested entity was not found|is not supported for (?:generateContent|streamGenerateContent|countTokens)/i;
-const PERMISSION = /PERMISSION_DENIED|has been suspended|has not been used in project|it is disabled|are blocked|unregistered callers|does not have permission|permission denied|caller does not have|API_KEY_SERVICE_BLOCKED|SERVICE_DISABLED|CONSUMER_SUSPENDED/i;
-const QUOTA = /RESOURCE_EXHAUSTED|Resource (?:has been )?exhausted|exceeded your current quota|Quota exceeded|Too Many Requests|rate limit|RateLimit|quota/i;
-const OVERLOADED = /overloaded|high demand|Service Unavailable|currently unavailable|\bUNAVAILABLE\b|temporarily unavailable|Bad Gateway|Server Error|try again later|temporary error/i;
+const INPUT_TOO_LARGE =
+  /input token count.*exceeds|exceeds the maximum number of tokens|request payload size exceeds|payload size exceeds|request (?:entity )?too large|too many tokens|prompt is too long|context length|exceeds the context window/i;
+const KEY_INVALID =
+  /API key not valid|API key expired|API_KEY_INVALID|invalid api key|API key not found|API Key not found|key is invalid|API key was reported as leaked/i;
+const LOCATION =
+  /User location is not supported|not available in your country|not supported in your (?:country|region)|free tier is not available|enable billing|location is not supported/i;
+const NOT_FOUND =
+  /is not found for API version|models\/[\w.-]+ is not found|\bNOT_FOUND\b|model not found|Requested entity was not found|is not supported for (?:generateContent|streamGenerateContent|countTokens)/i;
+const PERMISSION =
+  /PERMISSION_DENIED|has been suspended|has not been used in project|it is disabled|are blocked|unregistered callers|does not have permission|permission denied|caller does not have|API_KEY_SERVICE_BLOCKED|SERVICE_DISABLED|CONSUMER_SUSPENDED/i;
+const QUOTA =
+  /RESOURCE_EXHAUSTED|Resource (?:has been )?exhausted|exceeded your current quota|Quota exceeded|Too Many Requests|rate limit|RateLimit|quota/i;
+const OVERLOADED =
+  /overloaded|high demand|Service Unavailable|currently unavailable|\bUNAVAILABLE\b|temporarily unavailable|Bad Gateway|Server Error|try again later|temporary error/i;
 const INTERNAL = /An internal error has occurred|Internal Server Error|\bINTERNAL\b|internal error/i;
 const DEADLINE = /DEADLINE_EXCEEDED|Deadline expired|Deadline Exceeded|Gateway Timeout/i;
-const INVALID = /INVALID_ARGUMENT|Invalid JSON payload|Please use a valid role|Bad Request|invalid argument|Unknown name|must be|is not valid|required field|contents is not specified|contents are required/i;
-const BLOCKED = /content[-_ ]filter|blocked due to|Response was blocked|was blocked|blockReason|PROHIBITED_CONTENT|finish_?reason\]?(?:\([^)]*\))?(?: is|:|=)?\s*(?:3|4|5|SAFETY|RECITATION|OTHER|BLOCKLIST|SPII)\b|\bSAFETY\b|\bRECITATION\b/i;
-const TRUNCATED = /finish[_ ]?reason["']?\s*[:=]?\s*["']?length\b|MAX_TOKENS|finish_?reason\]?(?:\([^)]*\))?(?: is|:|=)?\s*2\b/i;
-const MALFORMED = /Incomplete JSON segment|Unexpected end of JSON|is not valid JSON|Failed to parse|malformed response|Unexpected token .* in JSON|Invalid response|empty response/i;
+const INVALID =
+  /INVALID_ARGUMENT|Invalid JSON payload|Please use a valid role|Bad Request|invalid argument|Unknown name|must be|is not valid|required field|contents is not specified|contents are required/i;
+const BLOCKED =
+  /content[-_ ]filter|blocked due to|Response was blocked|was blocked|blockReason|PROHIBITED_CONTENT|finish_?reason\]?(?:\([^)]*\))?(?: is|:|=)?\s*(?:3|4|5|SAFETY|RECITATION|OTHER|BLOCKLIST|SPII)\b|\bSAFETY\b|\bRECITATION\b/i;
+const TRUNCATED =
+  /finish[_ ]?reason["']?\s*[:=]?\s*["']?length\b|MAX_TOKENS|finish_?reason\]?(?:\([^)]*\))?(?: is|:|=)?\s*2\b/i;
+const MALFORMED =
+  /Incomplete JSON segment|Unexpected end of JSON|is not valid JSON|Failed to parse|malformed response|Unexpected token .* in JSON|Invalid response|empty response/i;
 
 function decideKind(evidence: Evidence, quota: QuotaViolation[], reason: string | undefined): ErrorKind {
   const { httpStatus, status, message } = evidence;
   const text = `${message}\n${evidence.text}`;
 
-  if (reason === 'API_KEY_INVALID' || reason === 'API_KEY_EXPIRED' || reason === 'ACCESS_TOKEN_EXPIRED') return 'api_key_invalid';
+  if (reason === 'API_KEY_INVALID' || reason === 'API_KEY_EXPIRED' || reason === 'ACCESS_TOKEN_EXPIRED')
+    return 'api_key_invalid';
   if (reason && PERMISSION_REASONS.has(reason)) return 'permission_denied';
   if (reason === 'LOCATION_POLICY_VIOLATED') return 'location_unsupported';
 
@@ -322,7 +414,8 @@ function decideKind(evidence: Evidence, quota: QuotaViolation[], reason: string 
   if (status === 'CANCELLED' || httpStatus === 499) return 'cancelled';
   if (status === 'DEADLINE_EXCEEDED' || httpStatus === 504 || httpStatus === 408) return 'deadline_exceeded';
   if (status === 'UNAUTHENTICATED' || httpStatus === 401) return 'api_key_invalid';
-  if (status === 'PERMISSION_DENIED' || httpStatus === 403) return KEY_INVALID.test(message) ? 'api_key_invalid' : 'permission_denied';
+  if (status === 'PERMISSION_DENIED' || httpStatus === 403)
+    return KEY_INVALID.test(message) ? 'api_key_invalid' : 'permission_denied';
   if (status === 'NOT_FOUND' || httpStatus === 404) return 'not_found';
   if (httpStatus === 413) return 'input_too_large';
   if (status === 'INVALID_ARGUMENT' || status === 'OUT_OF_RANGE' || httpStatus === 400) {
@@ -376,9 +469,10 @@ function build(evidence: Evidence, context: ClassifyContext, input: unknown): Ge
   // RetryInfo "2s"): the later of the two is the earliest retry that will not be refused again.
   const fromDetails = retryDelayFromDetails(evidence.details);
   const fromMessage = retryDelayFromMessage(evidence.message) ?? retryDelayFromMessage(evidence.text);
-  const serverRetryDelayMs = fromDetails !== undefined || fromMessage !== undefined
-    ? Math.max(fromDetails ?? 0, fromMessage ?? 0)
-    : retryDelayFromHeaders(evidence.headers, now);
+  const serverRetryDelayMs =
+    fromDetails !== undefined || fromMessage !== undefined
+      ? Math.max(fromDetails ?? 0, fromMessage ?? 0)
+      : retryDelayFromHeaders(evidence.headers, now);
   let retryAfterMs = serverRetryDelayMs;
   let resetAt: number | undefined;
   if (kind === 'quota_exhausted') {
@@ -392,8 +486,12 @@ function build(evidence: Evidence, context: ClassifyContext, input: unknown): Ge
     }
   }
 
-  const helpLinks: HelpLink[] = findDetails<Help>(evidence.details, DETAIL_TYPES.help).flatMap((help) => help.links ?? []);
-  const fieldViolations = findDetails<BadRequest>(evidence.details, DETAIL_TYPES.badRequest).flatMap((detail) => detail.fieldViolations ?? []);
+  const helpLinks: HelpLink[] = findDetails<Help>(evidence.details, DETAIL_TYPES.help).flatMap(
+    (help) => help.links ?? [],
+  );
+  const fieldViolations = findDetails<BadRequest>(evidence.details, DETAIL_TYPES.badRequest).flatMap(
+    (detail) => detail.fieldViolations ?? [],
+  );
   const httpStatus = evidence.httpStatus ?? (evidence.status ? defaultHttpStatus(evidence.status) : undefined);
   const status = evidence.status ?? (httpStatus !== undefined ? defaultRpcStatus(httpStatus) : undefined);
   const source: ErrorSource = evidence.source;
@@ -401,27 +499,30 @@ function build(evidence: Evidence, context: ClassifyContext, input: unknown): Ge
   const model = context.model ?? modelFromText(evidence.message) ?? modelFromQuota;
 
   const message = redact(evidence.message || fallbackMessage(kind, evidence));
-  return new GeminiError({
-    kind,
-    retryable: isRetryableKind(kind),
-    source,
-    message,
-    ...(httpStatus !== undefined ? { httpStatus } : {}),
-    ...(status ? { status } : {}),
-    ...(reason ? { reason } : {}),
-    ...(errorInfo?.domain ? { domain: errorInfo.domain } : {}),
-    ...(errorInfo?.metadata ? { metadata: redactRecord(errorInfo.metadata, redact) } : {}),
-    quota,
-    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    ...(serverRetryDelayMs !== undefined ? { serverRetryDelayMs } : {}),
-    ...(resetAt !== undefined ? { resetAt } : {}),
-    helpLinks,
-    fieldViolations,
-    details: JSON.parse(redact(JSON.stringify(evidence.details))) as ErrorDetail[],
-    ...(evidence.raw ? { raw: redact(evidence.raw.slice(0, MAX_RAW_CHARS)) } : {}),
-    ...(model ? { model } : {}),
-    ...(context.keyHint ? { keyHint: context.keyHint } : {}),
-  }, input instanceof Error ? { cause: input } : undefined);
+  return new GeminiError(
+    {
+      kind,
+      retryable: isRetryableKind(kind),
+      source,
+      message,
+      ...(httpStatus !== undefined ? { httpStatus } : {}),
+      ...(status ? { status } : {}),
+      ...(reason ? { reason } : {}),
+      ...(errorInfo?.domain ? { domain: errorInfo.domain } : {}),
+      ...(errorInfo?.metadata ? { metadata: redactRecord(errorInfo.metadata, redact) } : {}),
+      quota,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      ...(serverRetryDelayMs !== undefined ? { serverRetryDelayMs } : {}),
+      ...(resetAt !== undefined ? { resetAt } : {}),
+      helpLinks,
+      fieldViolations,
+      details: JSON.parse(redact(JSON.stringify(evidence.details))) as ErrorDetail[],
+      ...(evidence.raw ? { raw: redact(evidence.raw.slice(0, MAX_RAW_CHARS)) } : {}),
+      ...(model ? { model } : {}),
+      ...(context.keyHint ? { keyHint: context.keyHint } : {}),
+    },
+    input instanceof Error ? { cause: input } : undefined,
+  );
 }
 
 function redactRecord(record: Record<string, string>, redact: (text: string) => string): Record<string, string> {
@@ -439,11 +540,23 @@ function fallbackMessage(kind: ErrorKind, evidence: Evidence): string {
   return evidence.httpStatus ? `HTTP ${evidence.httpStatus}` : 'Unrecognised error.';
 }
 
-function fromResponseEvidence(evidence: Evidence, context: ClassifyContext, redact: (text: string) => string): GeminiError {
-  const problem = inspectResponse(evidence.response, { finalChunk: true, ...(context.expectJson ? { expectJson: true } : {}) });
+function fromResponseEvidence(
+  evidence: Evidence,
+  context: ClassifyContext,
+  redact: (text: string) => string,
+): GeminiError {
+  const problem = inspectResponse(evidence.response, {
+    finalChunk: true,
+    ...(context.expectJson ? { expectJson: true } : {}),
+  });
   const kind: ErrorKind = problem?.kind ?? (typeof evidence.response === 'string' ? 'malformed_response' : 'unknown');
-  const message = problem?.message ?? (kind === 'malformed_response' ? 'The body of a successful answer is not valid JSON.' : 'The response carries a usable answer.');
-  const raw = evidence.raw ?? (typeof evidence.response === 'string' ? evidence.response : safeStringify(evidence.response));
+  const message =
+    problem?.message ??
+    (kind === 'malformed_response'
+      ? 'The body of a successful answer is not valid JSON.'
+      : 'The response carries a usable answer.');
+  const raw =
+    evidence.raw ?? (typeof evidence.response === 'string' ? evidence.response : safeStringify(evidence.response));
   const modelVersion = (evidence.response as { modelVersion?: unknown } | undefined)?.modelVersion;
   const model = context.model ?? (typeof modelVersion === 'string' ? modelVersion : undefined);
   return new GeminiError({
@@ -465,5 +578,3 @@ function fromResponseEvidence(evidence: Evidence, context: ClassifyContext, reda
     ...(context.keyHint ? { keyHint: context.keyHint } : {}),
   });
 }
-
-

@@ -27,7 +27,10 @@ function closingIndex(text: string, start: number, quoteAware: boolean): number 
 }
 
 function unescapeOnce(text: string): string {
-  return text.replace(/\\(["\\/bfnrt])/g, (_, char: string) => ({ b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' } as Record<string, string>)[char] ?? char);
+  return text.replace(
+    /\\(["\\/bfnrt])/g,
+    (_, char: string) => (({ b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }) as Record<string, string>)[char] ?? char,
+  );
 }
 
 /** Parses one candidate text as JSON, a Python literal, or escaped JSON (up to two levels). */
@@ -36,7 +39,9 @@ export function parseLoose(candidate: string): unknown {
   for (let level = 0; level < 3; level++) {
     try {
       return JSON.parse(text);
-    } catch { /* try the next form */ }
+    } catch {
+      /* try the next form */
+    }
     const literal = parsePythonLiteral(text);
     if (literal !== undefined) return literal;
     if (!text.includes('\\')) break;

@@ -56,12 +56,17 @@ const PLAIN: TextStyle = { bold: (t) => t, dim: (t) => t, red: (t) => t, green: 
 /** A short multi-line explanation for a terminal or a log. */
 export function explainText(error: GeminiError, style: TextStyle = PLAIN): string {
   const data = explain(error);
-  const head = [data.httpStatus, data.status, data.reason].filter((part) => part !== null && part !== undefined).join(' ');
+  const head = [data.httpStatus, data.status, data.reason]
+    .filter((part) => part !== null && part !== undefined)
+    .join(' ');
   const lines = [
     style.bold(style.red(data.title)),
     `${style.dim('kind:')} ${data.kind}${head ? `   ${style.dim('upstream:')} ${head}` : ''}   ${style.dim('retryable:')} ${data.retryable ? style.green('yes') : style.yellow('no')}`,
   ];
-  if (data.message) lines.push(`${style.dim('message:')} ${data.message.length > 400 ? `${data.message.slice(0, 400)}…` : data.message}`);
+  if (data.message)
+    lines.push(
+      `${style.dim('message:')} ${data.message.length > 400 ? `${data.message.slice(0, 400)}…` : data.message}`,
+    );
   lines.push('', data.explanation, '', `${style.bold('gemwarden does:')} ${data.automatic}`, style.bold('What to do:'));
   for (const remedy of data.remedies) lines.push(`  - ${remedy}`);
   for (const url of data.helpLinks) lines.push(`  ${style.dim('see')} ${url}`);

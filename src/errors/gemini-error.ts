@@ -83,8 +83,22 @@ export class GeminiError extends Error implements GeminiErrorData {
     this.helpLinks = data.helpLinks;
     this.fieldViolations = data.fieldViolations;
     this.details = data.details;
-    const optional = ['httpStatus', 'status', 'reason', 'domain', 'metadata', 'retryAfterMs', 'serverRetryDelayMs',
-      'resetAt', 'raw', 'model', 'keyHint', 'finishReason', 'blockReason', 'partialText'] as const;
+    const optional = [
+      'httpStatus',
+      'status',
+      'reason',
+      'domain',
+      'metadata',
+      'retryAfterMs',
+      'serverRetryDelayMs',
+      'resetAt',
+      'raw',
+      'model',
+      'keyHint',
+      'finishReason',
+      'blockReason',
+      'partialText',
+    ] as const;
     for (const field of optional) {
       if (data[field] !== undefined) (this as Record<string, unknown>)[field] = data[field];
     }
@@ -93,9 +107,33 @@ export class GeminiError extends Error implements GeminiErrorData {
   /** The data without the stack, for JSON output and logs. */
   toJSON(): GeminiErrorData & { attempts: AttemptRecord[] } {
     const { kind, retryable, source, message, quota, helpLinks, fieldViolations, details, attempts } = this;
-    const out: Record<string, unknown> = { kind, retryable, source, message, quota, helpLinks, fieldViolations, details, attempts };
-    for (const field of ['httpStatus', 'status', 'reason', 'domain', 'metadata', 'retryAfterMs', 'serverRetryDelayMs',
-      'resetAt', 'raw', 'model', 'keyHint', 'finishReason', 'blockReason', 'partialText'] as const) {
+    const out: Record<string, unknown> = {
+      kind,
+      retryable,
+      source,
+      message,
+      quota,
+      helpLinks,
+      fieldViolations,
+      details,
+      attempts,
+    };
+    for (const field of [
+      'httpStatus',
+      'status',
+      'reason',
+      'domain',
+      'metadata',
+      'retryAfterMs',
+      'serverRetryDelayMs',
+      'resetAt',
+      'raw',
+      'model',
+      'keyHint',
+      'finishReason',
+      'blockReason',
+      'partialText',
+    ] as const) {
       if (this[field] !== undefined) out[field] = this[field];
     }
     return out as unknown as GeminiErrorData & { attempts: AttemptRecord[] };

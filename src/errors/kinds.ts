@@ -25,7 +25,13 @@ export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 /** Kinds that a later attempt of the same request can fix (perhaps after a wait). */
 const RETRYABLE: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
-  'rate_limited', 'internal', 'unavailable', 'deadline_exceeded', 'timeout', 'network', 'malformed_response',
+  'rate_limited',
+  'internal',
+  'unavailable',
+  'deadline_exceeded',
+  'timeout',
+  'network',
+  'malformed_response',
 ]);
 
 export function isRetryableKind(kind: ErrorKind): boolean {

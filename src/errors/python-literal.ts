@@ -41,7 +41,11 @@ class LiteralParser {
     const word = /^(True|False|None|null|true|false)/.exec(rest);
     if (word) {
       this.index += word[0].length;
-      return word[0] === 'True' || word[0] === 'true' ? true : word[0] === 'False' || word[0] === 'false' ? false : null;
+      return word[0] === 'True' || word[0] === 'true'
+        ? true
+        : word[0] === 'False' || word[0] === 'false'
+          ? false
+          : null;
     }
     const number = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(rest);
     if (number) {
@@ -109,13 +113,27 @@ class LiteralParser {
       }
       const escape = this.text[this.index++];
       switch (escape) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'x': out += String.fromCharCode(Number.parseInt(this.text.slice(this.index, this.index + 2), 16)); this.index += 2; break;
-        case 'u': out += String.fromCharCode(Number.parseInt(this.text.slice(this.index, this.index + 4), 16)); this.index += 4; break;
-        case undefined: throw new Error('unterminated escape');
-        default: out += escape;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 'x':
+          out += String.fromCharCode(Number.parseInt(this.text.slice(this.index, this.index + 2), 16));
+          this.index += 2;
+          break;
+        case 'u':
+          out += String.fromCharCode(Number.parseInt(this.text.slice(this.index, this.index + 4), 16));
+          this.index += 4;
+          break;
+        case undefined:
+          throw new Error('unterminated escape');
+        default:
+          out += escape;
       }
     }
     throw new Error('unterminated string');

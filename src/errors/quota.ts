@@ -48,7 +48,8 @@ export function violationsFromDetails(details: ErrorDetail[] | undefined): Quota
   return out;
 }
 
-const METRIC_IN_MESSAGE = /Quota exceeded for metric:\s*([^\s,]+),\s*limit:\s*(\d+)(?:,\s*model:\s*([^\s,.]+(?:\.\d+[^\s,]*)?))?/gi;
+const METRIC_IN_MESSAGE =
+  /Quota exceeded for metric:\s*([^\s,]+),\s*limit:\s*(\d+)(?:,\s*model:\s*([^\s,.]+(?:\.\d+[^\s,]*)?))?/gi;
 const QUOTA_ID_IN_TEXT = /\b(Generate[A-Za-z]*Per(?:Minute|Day|Hour)[A-Za-z]*(?:-[A-Za-z]+)?)\b/g;
 
 /** Violations named in free text: the "Quota exceeded for metric: …" lines and bare quota ids. */

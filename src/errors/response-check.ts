@@ -5,8 +5,18 @@ import type { ErrorKind } from './kinds.js';
 
 /** Finish reasons that mean the answer was withheld by a filter. */
 export const BLOCKING_FINISH_REASONS: ReadonlySet<string> = new Set([
-  'SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'OTHER', 'IMAGE_SAFETY', 'LANGUAGE',
-  'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION', 'IMAGE_OTHER', 'NO_IMAGE',
+  'SAFETY',
+  'RECITATION',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'OTHER',
+  'IMAGE_SAFETY',
+  'LANGUAGE',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
+  'IMAGE_OTHER',
+  'NO_IMAGE',
 ]);
 
 export interface ResponseProblem {
@@ -23,14 +33,20 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** True for a value shaped like a GenerateContentResponse (possibly a failed one). */
 export function looksLikeResponse(value: unknown): value is GenerateContentResponse {
-  return isObject(value) && (Array.isArray(value.candidates) || isObject(value.promptFeedback) || isObject(value.usageMetadata));
+  return (
+    isObject(value) &&
+    (Array.isArray(value.candidates) || isObject(value.promptFeedback) || isObject(value.usageMetadata))
+  );
 }
 
 /**
  * What is wrong with a 200 response, or undefined when it carries a usable answer.
  * `finalChunk` is false for a chunk in the middle of a stream, where an empty chunk is normal.
  */
-export function inspectResponse(value: unknown, options: { finalChunk?: boolean; expectJson?: boolean } = {}): ResponseProblem | undefined {
+export function inspectResponse(
+  value: unknown,
+  options: { finalChunk?: boolean; expectJson?: boolean } = {},
+): ResponseProblem | undefined {
   const finalChunk = options.finalChunk ?? true;
   if (!isObject(value)) return { kind: 'malformed_response', message: 'The response body is not a JSON object.' };
   const response = value as GenerateContentResponse;
@@ -48,8 +64,13 @@ export function inspectResponse(value: unknown, options: { finalChunk?: boolean;
     return { kind: 'malformed_response', message: 'The response has no candidates.' };
   }
   const parts = candidate.content?.parts ?? [];
-  const text = parts.filter((part) => !part.thought && typeof part.text === 'string').map((part) => part.text).join('');
-  const hasOutput = text.length > 0 || parts.some((part) => !part.thought && (part.functionCall || part.inlineData || part.executableCode));
+  const text = parts
+    .filter((part) => !part.thought && typeof part.text === 'string')
+    .map((part) => part.text)
+    .join('');
+  const hasOutput =
+    text.length > 0 ||
+    parts.some((part) => !part.thought && (part.functionCall || part.inlineData || part.executableCode));
   const finishReason = candidate.finishReason;
   if (finishReason && BLOCKING_FINISH_REASONS.has(finishReason)) {
     const blocked = candidate.safetyRatings?.filter((rating) => rating.blocked).map((rating) => rating.category) ?? [];
@@ -61,23 +82,40 @@ export function inspectResponse(value: unknown, options: { finalChunk?: boolean;
     };
   }
   if (finishReason === 'MALFORMED_FUNCTION_CALL' || finishReason === 'UNEXPECTED_TOOL_CALL') {
-    return { kind: 'malformed_response', finishReason, message: `The model produced an unusable tool call (finishReason ${finishReason}).` };
+    return {
+      kind: 'malformed_response',
+      finishReason,
+      message: `The model produced an unusable tool call (finishReason ${finishReason}).`,
+    };
   }
   if (finishReason === 'MAX_TOKENS') {
     if (!hasOutput) {
-      return { kind: 'truncated', finishReason, message: 'The output token limit was reached before any answer was written (finishReason MAX_TOKENS).' };
+      return {
+        kind: 'truncated',
+        finishReason,
+        message: 'The output token limit was reached before any answer was written (finishReason MAX_TOKENS).',
+      };
     }
     if (options.expectJson) {
       try {
         JSON.parse(text);
       } catch {
-        return { kind: 'truncated', finishReason, partialText: text, message: 'The JSON answer was cut off by the output token limit (finishReason MAX_TOKENS).' };
+        return {
+          kind: 'truncated',
+          finishReason,
+          partialText: text,
+          message: 'The JSON answer was cut off by the output token limit (finishReason MAX_TOKENS).',
+        };
       }
     }
     return undefined;
   }
   if (finalChunk && !hasOutput) {
-    return { kind: 'malformed_response', ...(finishReason ? { finishReason } : {}), message: `The response is empty (finishReason ${finishReason ?? 'missing'}, no content).` };
+    return {
+      kind: 'malformed_response',
+      ...(finishReason ? { finishReason } : {}),
+      message: `The response is empty (finishReason ${finishReason ?? 'missing'}, no content).`,
+    };
   }
   return undefined;
 }

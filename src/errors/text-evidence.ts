@@ -39,7 +39,8 @@ export function httpStatusFromText(text: string): number | undefined {
   return undefined;
 }
 
-const RPC_NAME = /\b(?:StatusCode\.)?(INVALID_ARGUMENT|FAILED_PRECONDITION|PERMISSION_DENIED|NOT_FOUND|RESOURCE_EXHAUSTED|CANCELLED|DEADLINE_EXCEEDED|UNAUTHENTICATED|UNAVAILABLE|INTERNAL|OUT_OF_RANGE|UNIMPLEMENTED|ABORTED|DATA_LOSS)\b/;
+const RPC_NAME =
+  /\b(?:StatusCode\.)?(INVALID_ARGUMENT|FAILED_PRECONDITION|PERMISSION_DENIED|NOT_FOUND|RESOURCE_EXHAUSTED|CANCELLED|DEADLINE_EXCEEDED|UNAUTHENTICATED|UNAVAILABLE|INTERNAL|OUT_OF_RANGE|UNIMPLEMENTED|ABORTED|DATA_LOSS)\b/;
 
 export function rpcStatusFromText(text: string): string | undefined {
   const match = RPC_NAME.exec(text);
@@ -51,15 +52,31 @@ export function defaultHttpStatus(status: string): number | undefined {
 }
 
 export function defaultRpcStatus(httpStatus: number): string | undefined {
-  return HTTP_TO_STATUS[httpStatus] ?? (httpStatus >= 500 ? 'INTERNAL' : httpStatus >= 400 ? 'INVALID_ARGUMENT' : undefined);
+  return (
+    HTTP_TO_STATUS[httpStatus] ?? (httpStatus >= 500 ? 'INTERNAL' : httpStatus >= 400 ? 'INVALID_ARGUMENT' : undefined)
+  );
 }
 
 export const KNOWN_REASONS = [
-  'API_KEY_INVALID', 'API_KEY_EXPIRED', 'CONSUMER_SUSPENDED', 'SERVICE_DISABLED', 'API_KEY_SERVICE_BLOCKED',
-  'API_KEY_HTTP_REFERRER_BLOCKED', 'API_KEY_IP_ADDRESS_BLOCKED', 'API_KEY_ANDROID_APP_BLOCKED', 'API_KEY_IOS_APP_BLOCKED',
-  'IAM_PERMISSION_DENIED', 'ACCESS_TOKEN_SCOPE_INSUFFICIENT', 'CONSUMER_INVALID', 'BILLING_DISABLED',
-  'RATE_LIMIT_EXCEEDED', 'RESOURCE_PROJECT_INVALID', 'USER_PROJECT_DENIED',
-  'ACCESS_TOKEN_EXPIRED', 'ACCOUNT_STATE_INVALID', 'LOCATION_POLICY_VIOLATED',
+  'API_KEY_INVALID',
+  'API_KEY_EXPIRED',
+  'CONSUMER_SUSPENDED',
+  'SERVICE_DISABLED',
+  'API_KEY_SERVICE_BLOCKED',
+  'API_KEY_HTTP_REFERRER_BLOCKED',
+  'API_KEY_IP_ADDRESS_BLOCKED',
+  'API_KEY_ANDROID_APP_BLOCKED',
+  'API_KEY_IOS_APP_BLOCKED',
+  'IAM_PERMISSION_DENIED',
+  'ACCESS_TOKEN_SCOPE_INSUFFICIENT',
+  'CONSUMER_INVALID',
+  'BILLING_DISABLED',
+  'RATE_LIMIT_EXCEEDED',
+  'RESOURCE_PROJECT_INVALID',
+  'USER_PROJECT_DENIED',
+  'ACCESS_TOKEN_EXPIRED',
+  'ACCOUNT_STATE_INVALID',
+  'LOCATION_POLICY_VIOLATED',
 ] as const;
 
 const REASON_FIELD = /\breason["']?\s*[:=]\s*["']?([A-Z][A-Z0-9_]{3,})/;
@@ -69,8 +86,10 @@ export function reasonFromText(text: string): string | undefined {
   return REASON_FIELD.exec(text)?.[1] ?? REASON_WORD.exec(text)?.[1];
 }
 
-const NETWORK_CODES = /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|ENETUNREACH|EHOSTUNREACH|ENETDOWN|EPROTO|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT|UND_ERR_CLOSED|CERT_HAS_EXPIRED|UNABLE_TO_VERIFY_LEAF_SIGNATURE|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_[A-Z_]+)\b/;
-const NETWORK_PHRASES = /fetch failed|socket hang up|other side closed|network error|NetworkError|Failed to fetch|connection (?:refused|reset|closed|aborted)|getaddrinfo|certificate has expired|self[- ]signed certificate|APIConnectionError|Connection error|ServerDisconnectedError|RemoteDisconnected|Max retries exceeded with url|Name or service not known|Temporary failure in name resolution|proxy error|TypeError: terminated|\bterminated\b/i;
+const NETWORK_CODES =
+  /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|ENETUNREACH|EHOSTUNREACH|ENETDOWN|EPROTO|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT|UND_ERR_CLOSED|CERT_HAS_EXPIRED|UNABLE_TO_VERIFY_LEAF_SIGNATURE|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_[A-Z_]+)\b/;
+const NETWORK_PHRASES =
+  /fetch failed|socket hang up|other side closed|network error|NetworkError|Failed to fetch|connection (?:refused|reset|closed|aborted)|getaddrinfo|certificate has expired|self[- ]signed certificate|APIConnectionError|Connection error|ServerDisconnectedError|RemoteDisconnected|Max retries exceeded with url|Name or service not known|Temporary failure in name resolution|proxy error|TypeError: terminated|\bterminated\b/i;
 
 export function networkCodeFromText(text: string): string | undefined {
   const code = NETWORK_CODES.exec(text)?.[1];
@@ -78,5 +97,7 @@ export function networkCodeFromText(text: string): string | undefined {
   return NETWORK_PHRASES.test(text) ? 'NETWORK' : undefined;
 }
 
-export const TIMEOUT_PHRASES = /TimeoutError|aborted due to timeout|timed? ?out|UND_ERR_(?:HEADERS|BODY)_TIMEOUT|APITimeoutError|ReadTimeout|request timeout|Timeout of \d+ms exceeded/i;
-export const CANCEL_PHRASES = /AbortError|operation was aborted|user aborted|request was aborted|was cancell?ed|\bCANCELLED\b|Request aborted/i;
+export const TIMEOUT_PHRASES =
+  /TimeoutError|aborted due to timeout|timed? ?out|UND_ERR_(?:HEADERS|BODY)_TIMEOUT|APITimeoutError|ReadTimeout|request timeout|Timeout of \d+ms exceeded/i;
+export const CANCEL_PHRASES =
+  /AbortError|operation was aborted|user aborted|request was aborted|was cancell?ed|\bCANCELLED\b|Request aborted/i;

@@ -3,11 +3,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
-export interface ClientToken { token: string; name: string }
+export interface ClientToken {
+  token: string;
+  name: string;
+}
 
 export function presentedToken(headers: IncomingHttpHeaders, query: Record<string, unknown>): string | undefined {
   const authorization = headers.authorization;
-  if (typeof authorization === 'string' && /^Bearer\s+/i.test(authorization)) return authorization.replace(/^Bearer\s+/i, '').trim();
+  if (typeof authorization === 'string' && /^Bearer\s+/i.test(authorization))
+    return authorization.replace(/^Bearer\s+/i, '').trim();
   const googKey = headers['x-goog-api-key'];
   if (typeof googKey === 'string' && googKey) return googKey;
   return typeof query.key === 'string' && query.key ? query.key : undefined;

@@ -5,36 +5,55 @@ import type { ClientOptions } from '../client/index.js';
 
 const keySchema = z.union([
   z.string().min(1, 'a key must not be empty'),
-  z.object({ key: z.string().min(1, 'a key must not be empty'), project: z.string().min(1).optional(), tier: z.enum(['free', 'tier1', 'tier2', 'tier3']).optional() }).strict(),
+  z
+    .object({
+      key: z.string().min(1, 'a key must not be empty'),
+      project: z.string().min(1).optional(),
+      tier: z.enum(['free', 'tier1', 'tier2', 'tier3']).optional(),
+    })
+    .strict(),
 ]);
 
-const limitSchema = z.object({
-  rpm: z.number().int().positive().optional(),
-  tpm: z.number().int().positive().optional(),
-  rpd: z.number().int().positive().optional(),
-  concurrency: z.number().int().positive().optional(),
-}).strict();
+const limitSchema = z
+  .object({
+    rpm: z.number().int().positive().optional(),
+    tpm: z.number().int().positive().optional(),
+    rpd: z.number().int().positive().optional(),
+    concurrency: z.number().int().positive().optional(),
+  })
+  .strict();
 
-export const gatewayConfigSchema = z.object({
-  upstream: z.string().url('upstream must be a URL such as https://generativelanguage.googleapis.com').optional(),
-  keys: z.array(keySchema).optional(),
-  fallbacks: z.record(z.string(), z.array(z.string())).optional(),
-  redis: z.string().url('redis must be a URL such as redis://127.0.0.1:6379').optional(),
-  clients: z.array(z.object({ token: z.string().min(8, 'a client token needs at least 8 characters'), name: z.string().min(1) }).strict()).optional(),
-  limits: z.record(z.string(), limitSchema).optional(),
-  clock: z.object({ minuteMs: z.number().positive().optional(), dayMs: z.number().positive().optional() }).strict().optional(),
-  /** Total time one call may take upstream, waits and retries included. */
-  deadlineMs: z.number().int().positive().optional(),
-  maxAttempts: z.number().int().positive().optional(),
-  /** Largest request body accepted, bytes. */
-  bodyLimitBytes: z.number().int().positive().optional(),
-  /** Time allowed for graceful shutdown before open streams are cut. */
-  shutdownGraceMs: z.number().int().nonnegative().optional(),
-  fallbackOnBlocked: z.boolean().optional(),
-  /** A quota wait longer than this moves to the next model that can send at once (scale it with a compressed clock). */
-  rateLimitFallbackAfterMs: z.number().int().nonnegative().optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-}).strict();
+export const gatewayConfigSchema = z
+  .object({
+    upstream: z.string().url('upstream must be a URL such as https://generativelanguage.googleapis.com').optional(),
+    keys: z.array(keySchema).optional(),
+    fallbacks: z.record(z.string(), z.array(z.string())).optional(),
+    redis: z.string().url('redis must be a URL such as redis://127.0.0.1:6379').optional(),
+    clients: z
+      .array(
+        z
+          .object({ token: z.string().min(8, 'a client token needs at least 8 characters'), name: z.string().min(1) })
+          .strict(),
+      )
+      .optional(),
+    limits: z.record(z.string(), limitSchema).optional(),
+    clock: z
+      .object({ minuteMs: z.number().positive().optional(), dayMs: z.number().positive().optional() })
+      .strict()
+      .optional(),
+    /** Total time one call may take upstream, waits and retries included. */
+    deadlineMs: z.number().int().positive().optional(),
+    maxAttempts: z.number().int().positive().optional(),
+    /** Largest request body accepted, bytes. */
+    bodyLimitBytes: z.number().int().positive().optional(),
+    /** Time allowed for graceful shutdown before open streams are cut. */
+    shutdownGraceMs: z.number().int().nonnegative().optional(),
+    fallbackOnBlocked: z.boolean().optional(),
+    /** A quota wait longer than this moves to the next model that can send at once (scale it with a compressed clock). */
+    rateLimitFallbackAfterMs: z.number().int().nonnegative().optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  })
+  .strict();
 
 export type GatewayConfig = z.input<typeof gatewayConfigSchema>;
 export type CheckedGatewayConfig = z.output<typeof gatewayConfigSchema>;
@@ -50,7 +69,10 @@ export const GATEWAY_DEFAULTS = {
 
 /** Keys from the environment: GEMINI_API_KEYS (comma-separated) and GEMINI_API_KEY. */
 export function keysFromEnvironment(env: NodeJS.ProcessEnv): string[] {
-  const many = (env.GEMINI_API_KEYS ?? '').split(',').map((key) => key.trim()).filter(Boolean);
+  const many = (env.GEMINI_API_KEYS ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
   const one = (env.GEMINI_API_KEY ?? '').trim();
   return [...new Set([...many, ...(one ? [one] : [])])];
 }
@@ -60,7 +82,11 @@ export function isLoopback(host: string): boolean {
 }
 
 /** The client options a config file describes, shared by the gateway and the CLI commands that call Gemini. */
-export function clientOptionsFromConfig(config: CheckedGatewayConfig, keys: ClientOptions['keys'], upstream: string): ClientOptions {
+export function clientOptionsFromConfig(
+  config: CheckedGatewayConfig,
+  keys: ClientOptions['keys'],
+  upstream: string,
+): ClientOptions {
   return {
     keys,
     baseUrl: upstream,
@@ -68,7 +94,9 @@ export function clientOptionsFromConfig(config: CheckedGatewayConfig, keys: Clie
     ...(config.deadlineMs !== undefined ? { deadlineMs: config.deadlineMs } : {}),
     ...(config.maxAttempts !== undefined ? { maxAttempts: config.maxAttempts } : {}),
     ...(config.fallbackOnBlocked !== undefined ? { fallbackOnBlocked: config.fallbackOnBlocked } : {}),
-    ...(config.rateLimitFallbackAfterMs !== undefined ? { rateLimitFallbackAfterMs: config.rateLimitFallbackAfterMs } : {}),
+    ...(config.rateLimitFallbackAfterMs !== undefined
+      ? { rateLimitFallbackAfterMs: config.rateLimitFallbackAfterMs }
+      : {}),
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.clock ? { clock: config.clock } : {}),
     ...(config.redis ? { redis: config.redis } : {}),

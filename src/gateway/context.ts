@@ -20,13 +20,25 @@ export function isOpenAiPath(url: string): boolean {
 }
 
 /** Answers an early failure (auth, body) in the route's own format. */
-export function rejectRequest(request: FastifyRequest, reply: FastifyReply, status: number, message: string, kind: string): FastifyReply {
+export function rejectRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  message: string,
+  kind: string,
+): FastifyReply {
   reply.header('x-gemwarden-attempts', '0');
   if (isOpenAiPath(request.url)) {
     const type = status === 401 ? 'authentication_error' : 'invalid_request_error';
-    return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(openAiError(message, type, kind)));
+    return reply
+      .code(status)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(JSON.stringify(openAiError(message, type, kind)));
   }
-  const rpc = status === 401 ? 'UNAUTHENTICATED' : status === 404 ? 'NOT_FOUND' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT';
-  return reply.code(status).header('content-type', 'application/json; charset=UTF-8').send(renderErrorBody(errorEnvelope(rpc, message, undefined, status)));
+  const rpc =
+    status === 401 ? 'UNAUTHENTICATED' : status === 404 ? 'NOT_FOUND' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT';
+  return reply
+    .code(status)
+    .header('content-type', 'application/json; charset=UTF-8')
+    .send(renderErrorBody(errorEnvelope(rpc, message, undefined, status)));
 }
-

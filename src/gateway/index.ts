@@ -1,3 +1,10 @@
 // The gateway: `gemwarden serve`.
 export { startGateway, GatewayConfigError, type GatewayHandle, type GatewayOptions } from './server.js';
-export { clientOptionsFromConfig, gatewayConfigSchema, GATEWAY_DEFAULTS, keysFromEnvironment, type GatewayConfig, type CheckedGatewayConfig } from './config.js';
+export {
+  clientOptionsFromConfig,
+  gatewayConfigSchema,
+  GATEWAY_DEFAULTS,
+  keysFromEnvironment,
+  type GatewayConfig,
+  type CheckedGatewayConfig,
+} from './config.js';

@@ -5,15 +5,62 @@ import type { GeminiClient } from '../client/index.js';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'gemwarden_requests_total', help: 'Requests answered by the gateway', labelNames: ['route', 'status'] as const, registers: [this.registry] });
-  readonly attempts = new Counter({ name: 'gemwarden_upstream_attempts_total', help: 'Upstream attempts by model and outcome (ok or error kind)', labelNames: ['model', 'outcome'] as const, registers: [this.registry] });
-  readonly failures = new Counter({ name: 'gemwarden_failures_total', help: 'Requests that failed after every remedy, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
-  readonly fallbacks = new Counter({ name: 'gemwarden_fallbacks_total', help: 'Model fallbacks', labelNames: ['from', 'to'] as const, registers: [this.registry] });
-  readonly retries = new Counter({ name: 'gemwarden_retries_total', help: 'Retries scheduled, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
-  readonly pacingWait = new Histogram({ name: 'gemwarden_pacing_wait_seconds', help: 'Time requests waited for quota', labelNames: ['model'] as const, buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers: [this.registry] });
-  readonly upstreamLatency = new Histogram({ name: 'gemwarden_upstream_latency_seconds', help: 'Duration of upstream attempts by model', labelNames: ['model'] as const, buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [this.registry] });
-  readonly circuitOpen = new Gauge({ name: 'gemwarden_circuit_open', help: '1 while a model\'s circuit is open', labelNames: ['model'] as const, registers: [this.registry] });
-  readonly keysDisabled = new Counter({ name: 'gemwarden_keys_disabled_total', help: 'Keys taken out of the pool, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly requests = new Counter({
+    name: 'gemwarden_requests_total',
+    help: 'Requests answered by the gateway',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly attempts = new Counter({
+    name: 'gemwarden_upstream_attempts_total',
+    help: 'Upstream attempts by model and outcome (ok or error kind)',
+    labelNames: ['model', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly failures = new Counter({
+    name: 'gemwarden_failures_total',
+    help: 'Requests that failed after every remedy, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly fallbacks = new Counter({
+    name: 'gemwarden_fallbacks_total',
+    help: 'Model fallbacks',
+    labelNames: ['from', 'to'] as const,
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'gemwarden_retries_total',
+    help: 'Retries scheduled, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly pacingWait = new Histogram({
+    name: 'gemwarden_pacing_wait_seconds',
+    help: 'Time requests waited for quota',
+    labelNames: ['model'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+    registers: [this.registry],
+  });
+  readonly upstreamLatency = new Histogram({
+    name: 'gemwarden_upstream_latency_seconds',
+    help: 'Duration of upstream attempts by model',
+    labelNames: ['model'] as const,
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly circuitOpen = new Gauge({
+    name: 'gemwarden_circuit_open',
+    help: "1 while a model's circuit is open",
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly keysDisabled = new Counter({
+    name: 'gemwarden_keys_disabled_total',
+    help: 'Keys taken out of the pool, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
 
   constructor(client: GeminiClient) {
     client.on('attempt-failed', (event) => {

@@ -5,14 +5,27 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { classify, isGeminiError } from '../errors/index.js';
 import { openAiError, openAiErrorFor } from './openai-errors.js';
-import { chatRequestSchema, geminiModelName, toChatChunk, toChatCompletion, toGeminiRequest, TranslationError, usageOf } from './openai-translate.js';
+import {
+  chatRequestSchema,
+  geminiModelName,
+  toChatChunk,
+  toChatCompletion,
+  toGeminiRequest,
+  TranslationError,
+  usageOf,
+} from './openai-translate.js';
 import { disconnectSignal, parseJsonBody } from './request-signal.js';
 import type { GatewayContext } from './context.js';
 import { writeWithBackpressure } from './write-stream.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-function sendError(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {
+function sendError(
+  reply: FastifyReply,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): FastifyReply {
   reply.code(status).header('content-type', JSON_TYPE);
   for (const [name, value] of Object.entries({ 'x-gemwarden-attempts': '0', ...headers })) reply.header(name, value);
   return reply.send(JSON.stringify(body));
@@ -26,14 +39,23 @@ export function registerOpenAiRoutes(app: FastifyInstance, { client }: GatewayCo
     if (!checked.success) {
       const issue = checked.error.issues[0]!;
       const param = issue.path.map(String).join('.') || null;
-      return sendError(reply, 400, openAiError(`${param ?? 'request'}: ${issue.message}`, 'invalid_request_error', 'invalid_request', param));
+      return sendError(
+        reply,
+        400,
+        openAiError(`${param ?? 'request'}: ${issue.message}`, 'invalid_request_error', 'invalid_request', param),
+      );
     }
     const chat = checked.data;
     let geminiRequest;
     try {
       geminiRequest = toGeminiRequest(chat);
     } catch (error) {
-      if (error instanceof TranslationError) return sendError(reply, 400, openAiError(error.message, 'invalid_request_error', 'unsupported', error.param ?? null));
+      if (error instanceof TranslationError)
+        return sendError(
+          reply,
+          400,
+          openAiError(error.message, 'invalid_request_error', 'unsupported', error.param ?? null),
+        );
       throw error;
     }
     const model = geminiModelName(chat.model);
@@ -52,7 +74,11 @@ export function registerOpenAiRoutes(app: FastifyInstance, { client }: GatewayCo
       } catch (failure) {
         const error = isGeminiError(failure) ? failure : classify(failure);
         const { status, body } = openAiErrorFor(error);
-        return sendError(reply, status, body, { 'x-gemwarden-model': error.model ?? model, 'x-gemwarden-attempts': String(error.attempts.length), 'x-gemwarden-kind': error.kind });
+        return sendError(reply, status, body, {
+          'x-gemwarden-model': error.model ?? model,
+          'x-gemwarden-attempts': String(error.attempts.length),
+          'x-gemwarden-kind': error.kind,
+        });
       }
     }
 
@@ -62,7 +88,11 @@ export function registerOpenAiRoutes(app: FastifyInstance, { client }: GatewayCo
     } catch (failure) {
       const error = isGeminiError(failure) ? failure : classify(failure);
       const { status, body } = openAiErrorFor(error);
-      return sendError(reply, status, body, { 'x-gemwarden-model': error.model ?? model, 'x-gemwarden-attempts': String(error.attempts.length), 'x-gemwarden-kind': error.kind });
+      return sendError(reply, status, body, {
+        'x-gemwarden-model': error.model ?? model,
+        'x-gemwarden-attempts': String(error.attempts.length),
+        'x-gemwarden-kind': error.kind,
+      });
     }
     const answeredBy = stream.model ?? model;
     reply.hijack();
@@ -78,11 +108,15 @@ export function registerOpenAiRoutes(app: FastifyInstance, { client }: GatewayCo
     try {
       for await (const chunk of stream) {
         if (chunk.usageMetadata) usage = usageOf(chunk);
-        if (!(await writeWithBackpressure(reply.raw, event(toChatChunk(chunk, answeredBy, id, created, first))))) return reply;
+        if (!(await writeWithBackpressure(reply.raw, event(toChatChunk(chunk, answeredBy, id, created, first)))))
+          return reply;
         first = false;
       }
       if (chat.stream_options?.include_usage && usage) {
-        await writeWithBackpressure(reply.raw, event({ id, object: 'chat.completion.chunk', created, model: answeredBy, choices: [], usage }));
+        await writeWithBackpressure(
+          reply.raw,
+          event({ id, object: 'chat.completion.chunk', created, model: answeredBy, choices: [], usage }),
+        );
       }
     } catch (failure) {
       const error = isGeminiError(failure) ? failure : classify(failure);

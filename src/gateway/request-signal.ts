@@ -18,7 +18,8 @@ export function parseJsonBody(body: unknown): { value?: Record<string, unknown>;
   if (!text.trim()) return { error: 'The request body is empty: send a JSON object.' };
   try {
     const value = JSON.parse(text) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return { error: 'Invalid JSON payload received. The body must be a JSON object.' };
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return { error: 'Invalid JSON payload received. The body must be a JSON object.' };
     return { value: value as Record<string, unknown> };
   } catch (error) {
     return { error: `Invalid JSON payload received. ${(error as Error).message}` };

@@ -6,7 +6,13 @@ import { createClient, geminiErrorBody, type GeminiClient } from '../client/inde
 import { classify, redactSecrets } from '../errors/index.js';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.js';
 import { authenticate, presentedToken } from './auth.js';
-import { clientOptionsFromConfig, GATEWAY_DEFAULTS, isLoopback, keysFromEnvironment, type CheckedGatewayConfig } from './config.js';
+import {
+  clientOptionsFromConfig,
+  GATEWAY_DEFAULTS,
+  isLoopback,
+  keysFromEnvironment,
+  type CheckedGatewayConfig,
+} from './config.js';
 import { registerGeminiRoutes } from './gemini-routes.js';
 import { GatewayMetrics } from './metrics.js';
 import { STATUS_PAGE } from './status-page.js';
@@ -45,7 +51,9 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
   const host = options.host ?? GATEWAY_DEFAULTS.host;
   const tokens = config.clients ?? [];
   if (!isLoopback(host) && tokens.length === 0) {
-    throw new GatewayConfigError(`binding to ${host} (not loopback) needs client tokens: add "clients": [{"token": "…", "name": "…"}] to the config`);
+    throw new GatewayConfigError(
+      `binding to ${host} (not loopback) needs client tokens: add "clients": [{"token": "…", "name": "…"}] to the config`,
+    );
   }
   const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const env = options.env ?? process.env;
@@ -73,15 +81,23 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     bodyLimit: bodyLimitBytes,
     requestTimeout: 120_000,
     return503OnClosing: true,
-    logger: options.logger === false ? false : {
-      level: config.logLevel ?? GATEWAY_DEFAULTS.logLevel,
-      ...(options.logDestination ? { stream: options.logDestination } : {}),
-      redact: { paths: ['req.headers.authorization', 'req.headers["x-goog-api-key"]'], censor: '[redacted]' },
-      serializers: {
-        req: (request: { method: string; url: string }) => ({ method: request.method, url: redactSecrets(request.url, secrets) }),
-      },
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: config.logLevel ?? GATEWAY_DEFAULTS.logLevel,
+            ...(options.logDestination ? { stream: options.logDestination } : {}),
+            redact: { paths: ['req.headers.authorization', 'req.headers["x-goog-api-key"]'], censor: '[redacted]' },
+            serializers: {
+              req: (request: { method: string; url: string }) => ({
+                method: request.method,
+                url: redactSecrets(request.url, secrets),
+              }),
+            },
+          },
+    frameworkErrors: (error, request, reply) => {
+      rejectRequest(request, reply, 400, `Invalid request: ${error.message}`, 'invalid_request');
     },
-    frameworkErrors: (error, request, reply) => { rejectRequest(request, reply, 400, `Invalid request: ${error.message}`, 'invalid_request'); },
   });
 
   app.removeAllContentTypeParsers();
@@ -89,13 +105,22 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
   let inFlight = 0;
   app.addHook('onRequest', async (request, reply) => {
     inFlight++;
-    reply.raw.once('close', () => { inFlight--; });
+    reply.raw.once('close', () => {
+      inFlight--;
+    });
     const contentType = request.headers['content-type'];
     if (!contentType || !contentType.trim()) request.headers['content-type'] = 'application/json';
     if (OPEN_PATHS.has(request.url)) return;
     if (tokens.length === 0) return;
     const client = authenticate(tokens, presentedToken(request.headers, request.query as Record<string, unknown>));
-    if (!client) return rejectRequest(request, reply, 401, 'A valid gemwarden client token is required (Authorization: Bearer TOKEN or x-goog-api-key: TOKEN).', 'unauthenticated');
+    if (!client)
+      return rejectRequest(
+        request,
+        reply,
+        401,
+        'A valid gemwarden client token is required (Authorization: Bearer TOKEN or x-goog-api-key: TOKEN).',
+        'unauthenticated',
+      );
     (request as FastifyRequest & { clientName?: string }).clientName = client.name;
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -103,32 +128,86 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     metrics.requests.inc({ route, status: String(reply.statusCode) });
   });
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return rejectRequest(request, reply, 413, `Request payload size exceeds the limit: ${bodyLimitBytes} bytes.`, 'input_too_large');
-    if ((error.statusCode ?? 500) < 500) return rejectRequest(request, reply, error.statusCode ?? 400, `Invalid request: ${error.message}`, 'invalid_request');
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return rejectRequest(
+        request,
+        reply,
+        413,
+        `Request payload size exceeds the limit: ${bodyLimitBytes} bytes.`,
+        'input_too_large',
+      );
+    if ((error.statusCode ?? 500) < 500)
+      return rejectRequest(
+        request,
+        reply,
+        error.statusCode ?? 400,
+        `Invalid request: ${error.message}`,
+        'invalid_request',
+      );
     request.log.error({ err: { message: redactSecrets(error.message, secrets) } }, 'unexpected error');
     const failure = classify(error);
-    return reply.code(500).header('content-type', 'application/json; charset=UTF-8').send(JSON.stringify(geminiErrorBody(failure)));
+    return reply
+      .code(500)
+      .header('content-type', 'application/json; charset=UTF-8')
+      .send(JSON.stringify(geminiErrorBody(failure)));
   });
-  app.setNotFoundHandler((request, reply) => rejectRequest(request, reply, 404, `No route for ${request.method} ${request.url.split('?')[0]}`, 'not_found'));
+  app.setNotFoundHandler((request, reply) =>
+    rejectRequest(request, reply, 404, `No route for ${request.method} ${request.url.split('?')[0]}`, 'not_found'),
+  );
 
   // Logs: what gemwarden did about each failure, with key hints only.
-  client.on('attempt-failed', (event) => app.log.warn({ event: 'attempt-failed', ...event }, `${event.model}: ${event.kind} → ${event.action}`));
-  client.on('model-fallback', (event) => app.log.info({ event: 'model-fallback', ...event }, `fell back from ${event.from} to ${event.to}`));
-  client.on('key-disabled', (event) => app.log.warn({ event: 'key-disabled', ...event }, `key ${event.keyHint} taken out: ${event.reason}`));
-  client.on('key-parked', (event) => app.log.warn({ event: 'key-parked', ...event, until: Number.isFinite(event.until) ? new Date(event.until).toISOString() : 'process end' }, `${event.project}/${event.model} parked: ${event.reason}`));
+  client.on('attempt-failed', (event) =>
+    app.log.warn({ event: 'attempt-failed', ...event }, `${event.model}: ${event.kind} → ${event.action}`),
+  );
+  client.on('model-fallback', (event) =>
+    app.log.info({ event: 'model-fallback', ...event }, `fell back from ${event.from} to ${event.to}`),
+  );
+  client.on('key-disabled', (event) =>
+    app.log.warn({ event: 'key-disabled', ...event }, `key ${event.keyHint} taken out: ${event.reason}`),
+  );
+  client.on('key-parked', (event) =>
+    app.log.warn(
+      {
+        event: 'key-parked',
+        ...event,
+        until: Number.isFinite(event.until) ? new Date(event.until).toISOString() : 'process end',
+      },
+      `${event.project}/${event.model} parked: ${event.reason}`,
+    ),
+  );
   client.on('pacing-degraded', (event) => app.log.error({ event: 'pacing-degraded' }, event.reason));
-  client.on('pacing-restored', () => app.log.info({ event: 'pacing-restored' }, 'Redis is back: pacing is shared again'));
-  client.on('limit-learned', (event) => app.log.info({ event: 'limit-learned', ...event }, `learned ${event.window} ${event.limit} for ${event.project}/${event.model}`));
-  client.on('circuit-opened', (event) => app.log.warn({ event: 'circuit-opened', model: event.model, until: new Date(event.until).toISOString() }, `circuit opened for ${event.model}`));
+  client.on('pacing-restored', () =>
+    app.log.info({ event: 'pacing-restored' }, 'Redis is back: pacing is shared again'),
+  );
+  client.on('limit-learned', (event) =>
+    app.log.info(
+      { event: 'limit-learned', ...event },
+      `learned ${event.window} ${event.limit} for ${event.project}/${event.model}`,
+    ),
+  );
+  client.on('circuit-opened', (event) =>
+    app.log.warn(
+      { event: 'circuit-opened', model: event.model, until: new Date(event.until).toISOString() },
+      `circuit opened for ${event.model}`,
+    ),
+  );
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {
     const usable = client.keys.keys.filter((key) => !key.disabled).length;
-    return reply.code(usable > 0 ? 200 : 503).send({ ready: usable > 0, usableKeys: usable, upstream: emulator ? 'built-in emulator' : upstream });
+    return reply
+      .code(usable > 0 ? 200 : 503)
+      .send({ ready: usable > 0, usableKeys: usable, upstream: emulator ? 'built-in emulator' : upstream });
   });
-  app.get('/status', async (_request, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(STATUS_PAGE));
-  app.get('/status.json', async (_request, reply) => reply.header('cache-control', 'no-store').send(await status.json()));
-  app.get('/metrics', async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/status', async (_request, reply) =>
+    reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(STATUS_PAGE),
+  );
+  app.get('/status.json', async (_request, reply) =>
+    reply.header('cache-control', 'no-store').send(await status.json()),
+  );
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   const context: GatewayContext = { client, metrics, tokens, bodyLimitBytes };
   registerOpenAiRoutes(app, context);
@@ -141,7 +220,7 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     throw error;
   }
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port ?? 0;
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const grace = config.shutdownGraceMs ?? GATEWAY_DEFAULTS.shutdownGraceMs;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,

@@ -15,21 +15,35 @@ export interface RecentError {
   action: string;
 }
 
-export interface ActivityEntry { at: number; text: string }
+export interface ActivityEntry {
+  at: number;
+  text: string;
+}
 
-interface Bucket { t: number; requests: number; retries: number; fallbacks: number; failures: number }
+interface Bucket {
+  t: number;
+  requests: number;
+  retries: number;
+  fallbacks: number;
+  failures: number;
+}
 
 const BUCKET_MS = 10_000;
 const BUCKETS = 60; // ten minutes
 const MAX_ERRORS = 50;
 const MAX_ACTIVITY = 50;
 
-const ACTIONS: Record<string, string> = { retry: 'retried', fallback: 'fell back to the next model', shrink: 'shrank the request', fail: 'gave up (nothing can fix this by retrying)' };
+const ACTIONS: Record<string, string> = {
+  retry: 'retried',
+  fallback: 'fell back to the next model',
+  shrink: 'shrank the request',
+  fail: 'gave up (nothing can fix this by retrying)',
+};
 
 /** What a retry decision meant for each kind, in words. */
 const RETRY_WORDS: Partial<Record<ErrorKind, string>> = {
   quota_exhausted: 'parked this project and model until the quota resets; went on elsewhere',
-  rate_limited: 'rested this project and model for the server\'s delay; went on elsewhere or waited',
+  rate_limited: "rested this project and model for the server's delay; went on elsewhere or waited",
   api_key_invalid: 'took the key out of the pool; went on with the others',
   permission_denied: 'took the key out; went on with the others',
   deadline_exceeded: 'retried with a longer timeout',
@@ -45,32 +59,59 @@ export class StatusCollector {
   readonly activity: ActivityEntry[] = [];
   private buckets: Bucket[] = [];
 
-  constructor(private readonly client: GeminiClient, private readonly upstream: string, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly client: GeminiClient,
+    private readonly upstream: string,
+    private readonly now: () => number = Date.now,
+  ) {
     client.on('attempt-failed', (event) => {
       const entry = CATALOGUE[event.kind];
-      this.push(this.recentErrors, {
-        at: this.now(), model: event.model, keyHint: event.keyHint, kind: event.kind, status: event.status ?? null,
-        message: event.message.slice(0, 300), title: entry.title, explanation: entry.meaning, action: actionWords(event.kind, event.action),
-      }, MAX_ERRORS);
+      this.push(
+        this.recentErrors,
+        {
+          at: this.now(),
+          model: event.model,
+          keyHint: event.keyHint,
+          kind: event.kind,
+          status: event.status ?? null,
+          message: event.message.slice(0, 300),
+          title: entry.title,
+          explanation: entry.meaning,
+          action: actionWords(event.kind, event.action),
+        },
+        MAX_ERRORS,
+      );
       if (event.action === 'retry') this.bucket().retries++;
     });
     client.on('model-fallback', (event) => {
       this.bucket().fallbacks++;
       this.note(`fell back from ${event.from} to ${event.to}: ${event.reason}`);
     });
-    client.on('request-succeeded', () => { this.bucket().requests++; });
+    client.on('request-succeeded', () => {
+      this.bucket().requests++;
+    });
     client.on('request-failed', () => {
       const bucket = this.bucket();
       bucket.requests++;
       bucket.failures++;
     });
-    client.on('key-parked', (event) => this.note(`parked ${event.project}/${event.model} until ${Number.isFinite(event.until) ? new Date(event.until).toISOString() : 'restart'}: ${event.reason}`));
-    client.on('key-disabled', (event) => this.note(`took key ${event.keyHint} out${event.model ? ` for ${event.model}` : ''}: ${event.reason}`));
-    client.on('circuit-opened', (event) => this.note(`opened the circuit of ${event.model} until ${new Date(event.until).toISOString()}`));
+    client.on('key-parked', (event) =>
+      this.note(
+        `parked ${event.project}/${event.model} until ${Number.isFinite(event.until) ? new Date(event.until).toISOString() : 'restart'}: ${event.reason}`,
+      ),
+    );
+    client.on('key-disabled', (event) =>
+      this.note(`took key ${event.keyHint} out${event.model ? ` for ${event.model}` : ''}: ${event.reason}`),
+    );
+    client.on('circuit-opened', (event) =>
+      this.note(`opened the circuit of ${event.model} until ${new Date(event.until).toISOString()}`),
+    );
     client.on('circuit-closed', (event) => this.note(`closed the circuit of ${event.model}: it answers again`));
     client.on('pacing-degraded', (event) => this.note(event.reason));
     client.on('pacing-restored', () => this.note('Redis is back: pacing is shared again'));
-    client.on('limit-learned', (event) => this.note(`learned ${event.window} = ${event.limit} for ${event.project}/${event.model} from a 429`));
+    client.on('limit-learned', (event) =>
+      this.note(`learned ${event.window} = ${event.limit} for ${event.project}/${event.model} from a 429`),
+    );
   }
 
   private push<T>(list: T[], item: T, max: number): void {
@@ -109,14 +150,34 @@ export class StatusCollector {
     const pairs = new Map<string, Record<string, unknown>>();
     const rowFor = (project: string, model: string) => {
       const id = `${project}/${model}`;
-      const row = pairs.get(id) ?? { project, model, circuit: circuits[model]?.state ?? 'closed', minute: null, day: null, parkedUntil: null, coolingUntil: null, parkedReason: null, waiting: 0 };
+      const row = pairs.get(id) ?? {
+        project,
+        model,
+        circuit: circuits[model]?.state ?? 'closed',
+        minute: null,
+        day: null,
+        parkedUntil: null,
+        coolingUntil: null,
+        parkedReason: null,
+        waiting: 0,
+      };
       pairs.set(id, row);
       return row;
     };
-    for (const pacing of snapshot.pacing) Object.assign(rowFor(pacing.project, pacing.model), { minute: pacing.minute, day: pacing.day, waiting: pacing.waiting, ...(pacing.parkedUntil ? { parkedUntil: pacing.parkedUntil, parkedReason: 'daily limit reached (paced)' } : {}) });
+    for (const pacing of snapshot.pacing)
+      Object.assign(rowFor(pacing.project, pacing.model), {
+        minute: pacing.minute,
+        day: pacing.day,
+        waiting: pacing.waiting,
+        ...(pacing.parkedUntil ? { parkedUntil: pacing.parkedUntil, parkedReason: 'daily limit reached (paced)' } : {}),
+      });
     for (const pair of snapshot.pairs) {
       const row = rowFor(pair.project, pair.model);
-      if (pair.parkedUntil !== undefined) Object.assign(row, { parkedUntil: Number.isFinite(pair.parkedUntil) ? pair.parkedUntil : 'restart', parkedReason: pair.parkedReason ?? null });
+      if (pair.parkedUntil !== undefined)
+        Object.assign(row, {
+          parkedUntil: Number.isFinite(pair.parkedUntil) ? pair.parkedUntil : 'restart',
+          parkedReason: pair.parkedReason ?? null,
+        });
       if (pair.coolingUntil !== undefined) row.coolingUntil = pair.coolingUntil;
     }
     return {

@@ -4,13 +4,13 @@
 
 export interface Limits {
   /** Requests per minute. */
-  rpm?: number;
+  rpm?: number | undefined;
   /** Input tokens per minute. */
-  tpm?: number;
+  tpm?: number | undefined;
   /** Requests per day (the day ends at midnight Pacific). */
-  rpd?: number;
+  rpd?: number | undefined;
   /** Requests in flight at once (per process). */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
 
 export type Tier = 'free' | 'tier1' | 'tier2' | 'tier3';

@@ -97,7 +97,8 @@ export class MemoryPacingStore implements PacingStore {
 
   private prune(state: PairState, now: number): void {
     let drop = 0;
-    while (drop < state.log.length && state.log[drop]!.at + this.window() <= now) state.byId.delete(state.log[drop++]!.id);
+    while (drop < state.log.length && state.log[drop]!.at + this.window() <= now)
+      state.byId.delete(state.log[drop++]!.id);
     if (drop > 0) state.log.splice(0, drop);
   }
 
@@ -126,9 +127,10 @@ export class MemoryPacingStore implements PacingStore {
   async usage(pair: string, now: number): Promise<PairUsage> {
     const state = this.state(pair);
     const inMinute = state.log.filter((booking) => booking.at > now - this.windows.minuteMs && booking.at <= now);
-    const dayRequests = this.windows.dayMs === REAL_DAY_MS
-      ? state.days.get(nextPacificMidnight(now)) ?? 0
-      : state.dayLog.filter((time) => time + this.windows.dayMs > now && time <= now).length;
+    const dayRequests =
+      this.windows.dayMs === REAL_DAY_MS
+        ? (state.days.get(nextPacificMidnight(now)) ?? 0)
+        : state.dayLog.filter((time) => time + this.windows.dayMs > now && time <= now).length;
     return {
       minuteRequests: inMinute.length,
       minuteTokens: inMinute.reduce((sum, booking) => sum + booking.tokens, 0),

@@ -39,7 +39,10 @@ export interface Pacer {
   close(): Promise<void>;
 }
 
-export type PacerEvent = { type: 'pacing-degraded'; reason: string } | { type: 'pacing-restored' } | { type: 'limit-learned'; project: string; model: string; window: 'rpm' | 'tpm' | 'rpd'; limit: number };
+export type PacerEvent =
+  | { type: 'pacing-degraded'; reason: string }
+  | { type: 'pacing-restored' }
+  | { type: 'limit-learned'; project: string; model: string; window: 'rpm' | 'tpm' | 'rpd'; limit: number };
 
 export interface PacerOptions {
   /** Limits per model (all projects). */
@@ -47,7 +50,7 @@ export interface PacerOptions {
   /** The tier of each project, for documented default limits. */
   tiers?: Record<string, Tier>;
   /** Compressed windows for the emulator's clock. */
-  clock?: { minuteMs?: number; dayMs?: number };
+  clock?: { minuteMs?: number | undefined; dayMs?: number | undefined };
   /** redis://… to share pacing between processes. */
   redis?: string;
   redisPrefix?: string;
@@ -96,7 +99,8 @@ class Semaphore {
       if (freed) return;
       freed = true;
       const next = this.queue.shift();
-      if (next) next(); // the slot passes straight to the next in line
+      if (next)
+        next(); // the slot passes straight to the next in line
       else this.active--;
     };
   }
@@ -116,7 +120,11 @@ export class GeminiPacer implements Pacer {
     this.windows = defaultWindows(options.clock);
     this.local = new MemoryPacingStore(this.windows);
     if (options.redis) {
-      this.remote = new RedisPacingStore({ url: options.redis, windows: this.windows, ...(options.redisPrefix ? { prefix: options.redisPrefix } : {}) });
+      this.remote = new RedisPacingStore({
+        url: options.redis,
+        windows: this.windows,
+        ...(options.redisPrefix ? { prefix: options.redisPrefix } : {}),
+      });
       this.remote.redis.on('ready', () => {
         if (!this.degraded) return;
         this.degraded = false;
@@ -153,7 +161,10 @@ export class GeminiPacer implements Pacer {
   private degrade(error: unknown): void {
     if (this.degraded) return;
     this.degraded = true;
-    this.options.onEvent?.({ type: 'pacing-degraded', reason: `Redis unavailable (${(error as Error).message ?? String(error)}): pacing per process until it is back` });
+    this.options.onEvent?.({
+      type: 'pacing-degraded',
+      reason: `Redis unavailable (${(error as Error).message ?? String(error)}): pacing per process until it is back`,
+    });
   }
 
   private store(): PacingStore {
@@ -191,10 +202,14 @@ export class GeminiPacer implements Pacer {
       // Unlimited so far, but traffic is still recorded: a limit learned from a 429 then starts
       // from what was really sent in the last minute.
       const booked = await this.local.reserve(pair, tokens, {}, now);
-      return { at: now, dayFull: false, release: ({ sent, inputTokens }) => {
-        if (!sent) void this.local.cancel(pair, booked.id);
-        else if (inputTokens !== undefined) void this.local.correct(pair, booked.id, inputTokens);
-      } };
+      return {
+        at: now,
+        dayFull: false,
+        release: ({ sent, inputTokens }) => {
+          if (!sent) void this.local.cancel(pair, booked.id);
+          else if (inputTokens !== undefined) void this.local.correct(pair, booked.id, inputTokens);
+        },
+      };
     }
     await this.connected();
     let store = this.store();
@@ -217,8 +232,16 @@ export class GeminiPacer implements Pacer {
       dayFull: false,
       release: ({ sent, inputTokens }) => {
         const done = sent
-          ? inputTokens !== undefined ? Promise.all([used.correct(pair, booked.id, inputTokens), used === this.local ? undefined : this.local.correct(pair, booked.id, inputTokens)]) : undefined
-          : Promise.all([used.cancel(pair, booked.id, now), used === this.local ? undefined : this.local.cancel(pair, booked.id)]);
+          ? inputTokens !== undefined
+            ? Promise.all([
+                used.correct(pair, booked.id, inputTokens),
+                used === this.local ? undefined : this.local.correct(pair, booked.id, inputTokens),
+              ])
+            : undefined
+          : Promise.all([
+              used.cancel(pair, booked.id, now),
+              used === this.local ? undefined : this.local.cancel(pair, booked.id),
+            ]);
         done?.catch((error: unknown) => this.degrade(error));
       },
     };
@@ -242,7 +265,8 @@ export class GeminiPacer implements Pacer {
     for (const violation of error.quota) {
       const window = windowOf(violation);
       if (!window || violation.limit === undefined || violation.limit <= 0) continue;
-      if (this.remote && !this.degraded) this.remote.learn(pair, window, violation.limit).catch((failure: unknown) => this.degrade(failure));
+      if (this.remote && !this.degraded)
+        this.remote.learn(pair, window, violation.limit).catch((failure: unknown) => this.degrade(failure));
       if (learned[window] === undefined || violation.limit < learned[window]!) {
         learned[window] = violation.limit;
         this.options.onEvent?.({ type: 'limit-learned', project, model, window, limit: violation.limit });
@@ -263,8 +287,14 @@ export class GeminiPacer implements Pacer {
       const limits = this.limitsFor(project, model);
       const parked = this.parked.get(pair);
       out.push({
-        project, model,
-        minute: { requests: usage.minuteRequests, rpm: limits.rpm ?? null, tokens: usage.minuteTokens, tpm: limits.tpm ?? null },
+        project,
+        model,
+        minute: {
+          requests: usage.minuteRequests,
+          rpm: limits.rpm ?? null,
+          tokens: usage.minuteTokens,
+          tpm: limits.tpm ?? null,
+        },
         day: { requests: usage.dayRequests, rpd: limits.rpd ?? null },
         parkedUntil: parked !== undefined && parked > now ? parked : null,
         waiting: usage.waiting,

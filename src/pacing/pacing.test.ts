@@ -5,7 +5,8 @@ import { MemoryPacingStore } from './memory-store.js';
 import { GeminiPacer } from './pacer.js';
 import { earliestSlot, type Booking } from './sliding-log.js';
 
-const log = (...times: Array<[number, number]>): Booking[] => times.map(([at, tokens], index) => ({ at, tokens, id: String(index) }));
+const log = (...times: Array<[number, number]>): Booking[] =>
+  times.map(([at, tokens], index) => ({ at, tokens, id: String(index) }));
 
 describe('earliestSlot', () => {
   const table: Array<[string, Booking[], number, Parameters<typeof earliestSlot>[2], number, number]> = [
@@ -26,7 +27,10 @@ describe('limits', () => {
   it('configured limits win over tier defaults; learned limits only lower them', () => {
     expect(resolveLimits('gemini-2.5-pro', { tier: 'free' })).toEqual({ rpm: 5, tpm: 250_000, rpd: 100 });
     expect(resolveLimits('gemini-2.5-pro', { tier: 'free', configured: { rpm: 50 } })).toEqual({ rpm: 50 });
-    expect(resolveLimits('gemini-2.5-pro', { configured: { rpm: 50 }, learned: { rpm: 20, tpm: 10 } })).toEqual({ rpm: 20, tpm: 10 });
+    expect(resolveLimits('gemini-2.5-pro', { configured: { rpm: 50 }, learned: { rpm: 20, tpm: 10 } })).toEqual({
+      rpm: 20,
+      tpm: 10,
+    });
     expect(resolveLimits('unknown-model', {})).toEqual({});
     expect(tightest({ rpm: 3 }, undefined, { rpm: 2, rpd: 9 })).toEqual({ rpm: 2, rpd: 9 });
   });
@@ -71,10 +75,33 @@ describe('pacer', () => {
   it('learns the limit from a 429 QuotaFailure, per window', async () => {
     const learned: unknown[] = [];
     const pacer = new GeminiPacer({ clock: { minuteMs: 1000 }, onEvent: (event) => learned.push(event) });
-    const error = classify({ status: 429, body: JSON.stringify({ error: { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'x', details: [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [
-      { quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', quotaValue: '3' },
-      { quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count', quotaId: 'GenerateContentInputTokensPerModelPerMinute-FreeTier', quotaValue: '1000' },
-    ] }] } }) });
+    const error = classify({
+      status: 429,
+      body: JSON.stringify({
+        error: {
+          code: 429,
+          status: 'RESOURCE_EXHAUSTED',
+          message: 'x',
+          details: [
+            {
+              '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+              violations: [
+                {
+                  quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+                  quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+                  quotaValue: '3',
+                },
+                {
+                  quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count',
+                  quotaId: 'GenerateContentInputTokensPerModelPerMinute-FreeTier',
+                  quotaValue: '1000',
+                },
+              ],
+            },
+          ],
+        },
+      }),
+    });
     pacer.learn('p', 'm', error);
     expect(pacer.limitsFor('p', 'm')).toEqual({ rpm: 3, tpm: 1000 });
     expect(learned).toHaveLength(2);
@@ -90,8 +117,14 @@ describe('pacer', () => {
     const pacer = new GeminiPacer({ limits: { m: { concurrency: 1 } } });
     const order: number[] = [];
     const first = await pacer.enter('m');
-    const second = pacer.enter('m').then((leave) => { order.push(2); return leave; });
-    const third = pacer.enter('m').then((leave) => { order.push(3); return leave; });
+    const second = pacer.enter('m').then((leave) => {
+      order.push(2);
+      return leave;
+    });
+    const third = pacer.enter('m').then((leave) => {
+      order.push(3);
+      return leave;
+    });
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(order).toEqual([]);
     first();

@@ -110,10 +110,24 @@ return {#ids, tokens, day, waiting}
 `;
 
 interface PacingRedis extends Redis {
-  gwReserve(log: string, tok: string, day: string, learned: string, ...args: string[]): Promise<[string, string, string]>;
+  gwReserve(
+    log: string,
+    tok: string,
+    day: string,
+    learned: string,
+    ...args: string[]
+  ): Promise<[string, string, string]>;
   gwLearn(learned: string, window: string, limit: string, ttlMs: string): Promise<number>;
   gwCancel(log: string, tok: string, day: string, id: string, realDay: string): Promise<number>;
-  gwUsage(log: string, tok: string, day: string, now: string, minute: string, realDay: string, dayMs: string): Promise<[number, number, number, number]>;
+  gwUsage(
+    log: string,
+    tok: string,
+    day: string,
+    now: string,
+    minute: string,
+    realDay: string,
+    dayMs: string,
+  ): Promise<[number, number, number, number]>;
 }
 
 export interface RedisStoreOptions {
@@ -161,9 +175,20 @@ export class RedisPacingStore implements PacingStore {
   async reserve(pair: string, tokens: number, limits: Limits, now: number): Promise<Booked> {
     const { minuteMs, marginMs, dayMs } = this.options.windows;
     const id = randomUUID();
-    const [at, booked, dayFull] = await this.redis.gwReserve(...this.keys(pair, now), this.learnedKey(pair),
-      String(now), String(minuteMs + marginMs), String(tokens), String(limits.rpm ?? 0), String(limits.tpm ?? 0),
-      String(limits.rpd ?? -1), id, this.realDay() ? '1' : '0', String(dayMs), String(nextPacificMidnight(now)));
+    const [at, booked, dayFull] = await this.redis.gwReserve(
+      ...this.keys(pair, now),
+      this.learnedKey(pair),
+      String(now),
+      String(minuteMs + marginMs),
+      String(tokens),
+      String(limits.rpm ?? 0),
+      String(limits.tpm ?? 0),
+      String(limits.rpd ?? -1),
+      id,
+      this.realDay() ? '1' : '0',
+      String(dayMs),
+      String(nextPacificMidnight(now)),
+    );
     return { at: at === 'inf' ? Number.POSITIVE_INFINITY : Number(at), id: booked, dayFull: dayFull === '1' };
   }
 
@@ -189,8 +214,13 @@ export class RedisPacingStore implements PacingStore {
   }
 
   async usage(pair: string, now: number): Promise<PairUsage> {
-    const [minuteRequests, minuteTokens, dayRequests, waiting] = await this.redis.gwUsage(...this.keys(pair, now),
-      String(now), String(this.options.windows.minuteMs), this.realDay() ? '1' : '0', String(this.options.windows.dayMs));
+    const [minuteRequests, minuteTokens, dayRequests, waiting] = await this.redis.gwUsage(
+      ...this.keys(pair, now),
+      String(now),
+      String(this.options.windows.minuteMs),
+      this.realDay() ? '1' : '0',
+      String(this.options.windows.dayMs),
+    );
     return { minuteRequests, minuteTokens, dayRequests, waiting };
   }
 

@@ -4,9 +4,19 @@
 // window the server may count in.
 import type { Limits } from './limits.js';
 
-export interface Booking { at: number; tokens: number; id: string }
+export interface Booking {
+  at: number;
+  tokens: number;
+  id: string;
+}
 
-export function earliestSlot(log: readonly Booking[], tokens: number, limits: Limits, now: number, windowMs: number): number {
+export function earliestSlot(
+  log: readonly Booking[],
+  tokens: number,
+  limits: Limits,
+  now: number,
+  windowMs: number,
+): number {
   let at = now;
   const last = log[log.length - 1];
   if (last && last.at > at) at = last.at; // FIFO: never ahead of an earlier booking

@@ -38,7 +38,11 @@ export interface PacingStore {
 
 export const REAL_DAY_MS = 86_400_000;
 
-export function defaultWindows(clock: { minuteMs?: number; dayMs?: number } = {}): Windows {
+export function defaultWindows(clock: { minuteMs?: number | undefined; dayMs?: number | undefined } = {}): Windows {
   const minuteMs = clock.minuteMs ?? 60_000;
-  return { minuteMs, dayMs: clock.dayMs ?? REAL_DAY_MS, marginMs: Math.min(1000, Math.max(25, Math.round(minuteMs * 0.02))) };
+  return {
+    minuteMs,
+    dayMs: clock.dayMs ?? REAL_DAY_MS,
+    marginMs: Math.min(1000, Math.max(25, Math.round(minuteMs * 0.02))),
+  };
 }

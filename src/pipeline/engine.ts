@@ -4,8 +4,16 @@
 import { classify, GeminiError, isGeminiError, type AttemptRecord, type ErrorKind } from '../errors/index.js';
 import type { Pacer, Reservation } from '../pacing/pacer.js';
 import {
-  attemptTimeout, CircuitBreaker, decide, KeyPool, RetryBudget, serverTimeoutSeconds,
-  type Decision, type PolicyOptions, type PooledKey, type Rule,
+  attemptTimeout,
+  CircuitBreaker,
+  decide,
+  KeyPool,
+  RetryBudget,
+  serverTimeoutSeconds,
+  type Decision,
+  type PolicyOptions,
+  type PooledKey,
+  type Rule,
 } from '../policy/index.js';
 import type { Clock } from '../time/index.js';
 import type { GenerateContentRequest } from '../wire/index.js';
@@ -20,10 +28,15 @@ export interface AttemptInput {
   signal?: AbortSignal;
 }
 
-export interface AttemptOutput<T> { value: T; inputTokens?: number }
+export interface AttemptOutput<T> {
+  value: T;
+  inputTokens?: number;
+}
 
-export type ShrinkHook = (request: GenerateContentRequest, context: { model: string; error: GeminiError; attempt: number }) =>
-  GenerateContentRequest | undefined | Promise<GenerateContentRequest | undefined>;
+export type ShrinkHook = (
+  request: GenerateContentRequest,
+  context: { model: string; error: GeminiError; attempt: number },
+) => GenerateContentRequest | undefined | Promise<GenerateContentRequest | undefined>;
 
 export interface CallSpec<T> {
   model: string;
@@ -39,7 +52,11 @@ export interface CallSpec<T> {
   shrink?: ShrinkHook;
 }
 
-export interface CallResult<T> { value: T; model: string; attempts: AttemptRecord[] }
+export interface CallResult<T> {
+  value: T;
+  model: string;
+  attempts: AttemptRecord[];
+}
 
 export interface EngineOptions {
   keys: KeyPool;
@@ -50,9 +67,19 @@ export interface EngineOptions {
   events: PipelineEmitter;
 }
 
-interface ModelCounters { consecutive: number; internal: number; timeouts: number }
+interface ModelCounters {
+  consecutive: number;
+  internal: number;
+  timeouts: number;
+}
 
-interface Choice { model: string; index: number; key: PooledKey; readyAt: number; waitReason: 'quota' | 'backoff' | 'none' }
+interface Choice {
+  model: string;
+  index: number;
+  key: PooledKey;
+  readyAt: number;
+  waitReason: 'quota' | 'backoff' | 'none';
+}
 
 export class Engine {
   readonly breakers = new Map<string, CircuitBreaker>();
@@ -91,19 +118,29 @@ export class Engine {
 
     const giveUp = (error: GeminiError): never => {
       error.attempts = attempts;
-      events.emit('request-failed', { requestedModel: spec.model, kind: error.kind, attempts: attempts.length, durationMs: clock.now() - started });
+      events.emit('request-failed', {
+        requestedModel: spec.model,
+        kind: error.kind,
+        attempts: attempts.length,
+        durationMs: clock.now() - started,
+      });
       throw error;
     };
 
     for (;;) {
       if (spec.signal?.aborted) giveUp(abortError(spec.model));
-      if (attempts.length >= policy.maxAttempts) giveUp(withNote(lastError!, `gave up after ${attempts.length} attempts`));
+      if (attempts.length >= policy.maxAttempts)
+        giveUp(withNote(lastError!, `gave up after ${attempts.length} attempts`));
       const now = clock.now();
       const choice = await this.choose(chain, chainIndex, notBefore, spec, now);
       if (!choice) giveUp(lastError ?? this.nothingToTry(chain, spec.model, now));
       const { model, key } = choice!;
       if (choice!.index !== chainIndex) {
-        events.emit('model-fallback', { from: chain[chainIndex]!, to: model, reason: fallbackReason ?? this.skipReason(chain[chainIndex]!, now) });
+        events.emit('model-fallback', {
+          from: chain[chainIndex]!,
+          to: model,
+          reason: fallbackReason ?? this.skipReason(chain[chainIndex]!, now),
+        });
         chainIndex = choice!.index;
         fallbackReason = undefined;
       }
@@ -111,16 +148,24 @@ export class Engine {
       if (waitMs > 0) {
         if (now + waitMs > deadline) {
           const error = lastError ?? this.nothingToTry(chain, spec.model, now);
-          giveUp(withNote(error, `the next try would be at ${new Date(now + waitMs).toISOString()}, after the deadline`));
+          giveUp(
+            withNote(error, `the next try would be at ${new Date(now + waitMs).toISOString()}, after the deadline`),
+          );
         }
-        events.emit('wait-started', { project: key.project, model, until: now + waitMs, reason: choice!.waitReason === 'quota' ? 'quota' : 'backoff' });
+        events.emit('wait-started', {
+          project: key.project,
+          model,
+          until: now + waitMs,
+          reason: choice!.waitReason === 'quota' ? 'quota' : 'backoff',
+        });
         try {
           await clock.sleep(waitMs, spec.signal);
         } catch {
           giveUp(abortError(spec.model));
         }
         waitedMs += waitMs;
-        if (choice!.waitReason === 'quota') events.emit('quota-waited', { project: key.project, model, waitedMs: waitMs });
+        if (choice!.waitReason === 'quota')
+          events.emit('quota-waited', { project: key.project, model, waitedMs: waitMs });
         continue; // the world may have changed while we slept: choose again
       }
 
@@ -131,14 +176,24 @@ export class Engine {
         if (ticket.dayFull) {
           // The pacer knows the day is spent: park the pair as a 429 would have, without asking.
           keys.park(key.project, model, ticket.at, 'daily request limit reached (paced)');
-          events.emit('key-parked', { project: key.project, model, until: ticket.at, reason: 'daily request limit reached (paced)' });
+          events.emit('key-parked', {
+            project: key.project,
+            model,
+            until: ticket.at,
+            reason: 'daily request limit reached (paced)',
+          });
           continue;
         }
         const slotWait = ticket.at - clock.now();
         if (slotWait > 0) {
           if (ticket.at > deadline) {
             ticket.release({ sent: false });
-            giveUp(withNote(lastError ?? this.quotaWaitError(spec.model, key.project, ticket.at), `the next free slot is at ${new Date(ticket.at).toISOString()}, after the deadline`));
+            giveUp(
+              withNote(
+                lastError ?? this.quotaWaitError(spec.model, key.project, ticket.at),
+                `the next free slot is at ${new Date(ticket.at).toISOString()}, after the deadline`,
+              ),
+            );
           }
           events.emit('wait-started', { project: key.project, model, until: ticket.at, reason: 'quota' });
           try {
@@ -173,31 +228,58 @@ export class Engine {
       const timeoutMs = attemptTimeout(timeoutLevel, policy.timeout, Math.max(1, deadline - attemptStarted));
       try {
         const output = await spec.attempt({
-          model, key, request, timeoutMs, serverTimeoutSeconds: serverTimeoutSeconds(timeoutMs, policy.timeout),
+          model,
+          key,
+          request,
+          timeoutMs,
+          serverTimeoutSeconds: serverTimeoutSeconds(timeoutMs, policy.timeout),
           ...(spec.signal ? { signal: spec.signal } : {}),
         });
         leave?.();
-        ticket?.release({ sent: true, ...(output.inputTokens !== undefined ? { inputTokens: output.inputTokens } : {}) });
+        ticket?.release({
+          sent: true,
+          ...(output.inputTokens !== undefined ? { inputTokens: output.inputTokens } : {}),
+        });
         if (breaker.success()) events.emit('circuit-closed', { model });
         attempts.push({ model, keyHint: key.hint, waitedMs, durationMs: clock.now() - attemptStarted });
-        events.emit('attempt-succeeded', { model, keyHint: key.hint, attempt: attempts.length, durationMs: clock.now() - attemptStarted });
-        events.emit('request-succeeded', { model, requestedModel: spec.model, attempts: attempts.length, durationMs: clock.now() - started });
+        events.emit('attempt-succeeded', {
+          model,
+          keyHint: key.hint,
+          attempt: attempts.length,
+          durationMs: clock.now() - attemptStarted,
+        });
+        events.emit('request-succeeded', {
+          model,
+          requestedModel: spec.model,
+          attempts: attempts.length,
+          durationMs: clock.now() - started,
+        });
         return { value: output.value, model, attempts };
       } catch (thrown) {
-        const error = isGeminiError(thrown) ? thrown : classify(thrown, { model, keyHint: key.hint, secrets: [key.key] });
+        const error = isGeminiError(thrown)
+          ? thrown
+          : classify(thrown, { model, keyHint: key.hint, secrets: [key.key] });
         error.model ??= model;
         error.keyHint ??= key.hint;
         leave?.();
         // A request that never reached Gemini gives its slot back; one that did was counted.
         ticket?.release({ sent: error.kind !== 'network' && error.kind !== 'cancelled' });
         lastError = error;
-        attempts.push({ model, keyHint: key.hint, kind: error.kind, ...(error.httpStatus !== undefined ? { status: error.httpStatus } : {}), waitedMs, durationMs: clock.now() - attemptStarted });
+        attempts.push({
+          model,
+          keyHint: key.hint,
+          kind: error.kind,
+          ...(error.httpStatus !== undefined ? { status: error.httpStatus } : {}),
+          waitedMs,
+          durationMs: clock.now() - attemptStarted,
+        });
         waitedMs = 0;
         if (error.kind === 'cancelled' || spec.signal?.aborted) {
           breaker.neutral();
           giveUp(spec.signal?.aborted ? abortError(spec.model) : error);
         }
-        if (error.kind === 'rate_limited' || error.kind === 'quota_exhausted') this.options.pacer.learn(key.project, model, error, clock.now());
+        if (error.kind === 'rate_limited' || error.kind === 'quota_exhausted')
+          this.options.pacer.learn(key.project, model, error, clock.now());
 
         const count = counters.get(model) ?? { consecutive: 0, internal: 0, timeouts: 0 };
         count.consecutive++;
@@ -205,12 +287,32 @@ export class Engine {
         if (error.kind === 'timeout' || error.kind === 'deadline_exceeded') count.timeouts++;
         counters.set(model, count);
         const hasNextModel = chain.slice(chainIndex + 1).some((name) => !this.dropped.has(name));
-        const decision = decide(error, {
-          model, hasNextModel, consecutiveModelFailures: count.consecutive, internalFailures: count.internal,
-          timeoutFailures: count.timeouts, retryIndex: attempts.length - 1, canShrink, now: clock.now(),
-          random: () => clock.random(), options: policy,
-        }, this.options.rules);
-        events.emit('attempt-failed', { model, keyHint: key.hint, kind: error.kind, ...(error.httpStatus !== undefined ? { status: error.httpStatus } : {}), message: error.message, attempt: attempts.length, action: decision.action, durationMs: attempts[attempts.length - 1]!.durationMs });
+        const decision = decide(
+          error,
+          {
+            model,
+            hasNextModel,
+            consecutiveModelFailures: count.consecutive,
+            internalFailures: count.internal,
+            timeoutFailures: count.timeouts,
+            retryIndex: attempts.length - 1,
+            canShrink,
+            now: clock.now(),
+            random: () => clock.random(),
+            options: policy,
+          },
+          this.options.rules,
+        );
+        events.emit('attempt-failed', {
+          model,
+          keyHint: key.hint,
+          kind: error.kind,
+          ...(error.httpStatus !== undefined ? { status: error.httpStatus } : {}),
+          message: error.message,
+          attempt: attempts.length,
+          action: decision.action,
+          durationMs: attempts[attempts.length - 1]!.durationMs,
+        });
         this.applyEffects(decision, error, model, key, breaker);
         if (decision.raiseTimeout) timeoutLevel++;
 
@@ -221,7 +323,12 @@ export class Engine {
           case 'retry':
             if (decision.delayMs && decision.delayMs > 0) {
               notBefore.set(model, clock.now() + decision.delayMs);
-              events.emit('retry-scheduled', { model, delayMs: decision.delayMs, kind: error.kind, attempt: attempts.length });
+              events.emit('retry-scheduled', {
+                model,
+                delayMs: decision.delayMs,
+                kind: error.kind,
+                attempt: attempts.length,
+              });
             }
             break;
           case 'fallback':
@@ -248,17 +355,34 @@ export class Engine {
     }
   }
 
-  private applyEffects(decision: Decision, error: GeminiError, model: string, key: PooledKey, breaker: CircuitBreaker): void {
+  private applyEffects(
+    decision: Decision,
+    error: GeminiError,
+    model: string,
+    key: PooledKey,
+    breaker: CircuitBreaker,
+  ): void {
     const { keys, events, clock } = this.options;
     const now = clock.now();
     if (decision.disableKey) {
       const scoped = decision.disableKey.scope === 'model';
       keys.disable(key, decision.disableKey.reason, scoped ? model : undefined);
-      events.emit('key-disabled', { keyHint: key.hint, project: key.project, ...(scoped ? { model } : {}), reason: decision.disableKey.reason, kind: error.kind });
+      events.emit('key-disabled', {
+        keyHint: key.hint,
+        project: key.project,
+        ...(scoped ? { model } : {}),
+        reason: decision.disableKey.reason,
+        kind: error.kind,
+      });
     }
     if (decision.park) {
       keys.park(key.project, model, decision.park.until, decision.park.reason);
-      events.emit('key-parked', { project: key.project, model, until: decision.park.until, reason: decision.park.reason });
+      events.emit('key-parked', {
+        project: key.project,
+        model,
+        until: decision.park.until,
+        reason: decision.park.reason,
+      });
     }
     if (decision.coolDown) keys.coolDown(key.project, model, decision.coolDown.until);
     if (decision.dropModel) this.dropped.set(model, error.message);
@@ -276,7 +400,13 @@ export class Engine {
    * rest, the first that can send now wins; a model that must wait for quota longer than
    * `rateLimitFallbackAfterMs` gives way to a later one that can send sooner.
    */
-  private async choose<T>(chain: string[], start: number, notBefore: Map<string, number>, spec: CallSpec<T>, now: number): Promise<Choice | undefined> {
+  private async choose<T>(
+    chain: string[],
+    start: number,
+    notBefore: Map<string, number>,
+    spec: CallSpec<T>,
+    now: number,
+  ): Promise<Choice | undefined> {
     const { keys, policy, pacer } = this.options;
     const options: Choice[] = [];
     const circuitBlocked: Choice[] = [];
@@ -317,9 +447,16 @@ export class Engine {
   private quotaWaitError(model: string, project: string, at: number): GeminiError {
     const now = this.options.clock.now();
     return new GeminiError({
-      kind: 'rate_limited', retryable: true, source: 'text', model,
+      kind: 'rate_limited',
+      retryable: true,
+      source: 'text',
+      model,
       message: `Pacing: ${project}/${model} has no free slot before ${new Date(at).toISOString()}.`,
-      quota: [], helpLinks: [], fieldViolations: [], details: [], retryAfterMs: Math.max(0, at - now),
+      quota: [],
+      helpLinks: [],
+      fieldViolations: [],
+      details: [],
+      retryAfterMs: Math.max(0, at - now),
     });
   }
 
@@ -329,7 +466,8 @@ export class Engine {
     if (breaker && !breaker.allows(now)) return `${model} circuit open`;
     const usable = this.options.keys.usable(model);
     if (usable.length === 0) return `no usable key for ${model}`;
-    if (usable.every((key) => this.options.keys.isParked(key.project, model, now))) return `every project's quota for ${model} is spent`;
+    if (usable.every((key) => this.options.keys.isParked(key.project, model, now)))
+      return `every project's quota for ${model} is spent`;
     return `${model} must wait for quota`;
   }
 
@@ -339,7 +477,8 @@ export class Engine {
     const reasons = chain.map((model) => {
       if (this.dropped.has(model)) return `${model}: not found`;
       const breaker = this.breakers.get(model);
-      if (breaker && !breaker.allows(now)) return `${model}: circuit open until ${new Date(breaker.retryAt() ?? now).toISOString()}`;
+      if (breaker && !breaker.allows(now))
+        return `${model}: circuit open until ${new Date(breaker.retryAt() ?? now).toISOString()}`;
       const usable = keys.usable(model);
       if (usable.length === 0) {
         const why = [...new Set(keys.keys.map((key) => key.disabled ?? key.disabledModels.get(model)).filter(Boolean))];
@@ -347,15 +486,37 @@ export class Engine {
       }
       return `${model}: every project is parked until its quota resets`;
     });
-    const parkedUntil = chain.flatMap((model) => keys.usable(model).map((key) => keys.readyAt(key, model, now))).filter((at) => at > now);
-    const retryAt = Math.min(...chain.map((model) => this.breakers.get(model)?.retryAt() ?? Number.POSITIVE_INFINITY), ...parkedUntil);
+    const parkedUntil = chain
+      .flatMap((model) => keys.usable(model).map((key) => keys.readyAt(key, model, now)))
+      .filter((at) => at > now);
+    const retryAt = Math.min(
+      ...chain.map((model) => this.breakers.get(model)?.retryAt() ?? Number.POSITIVE_INFINITY),
+      ...parkedUntil,
+    );
     const allKeysOut = chain.every((model) => keys.usable(model).length === 0);
-    const allParked = chain.every((model) => !this.dropped.has(model) && keys.usable(model).length > 0 && keys.usable(model).every((key) => keys.isParked(key.project, model, now)));
-    const kind: ErrorKind = allKeysOut ? 'permission_denied' : allParked ? 'quota_exhausted' : chain.every((model) => this.dropped.has(model)) ? 'not_found' : 'unavailable';
+    const allParked = chain.every(
+      (model) =>
+        !this.dropped.has(model) &&
+        keys.usable(model).length > 0 &&
+        keys.usable(model).every((key) => keys.isParked(key.project, model, now)),
+    );
+    const kind: ErrorKind = allKeysOut
+      ? 'permission_denied'
+      : allParked
+        ? 'quota_exhausted'
+        : chain.every((model) => this.dropped.has(model))
+          ? 'not_found'
+          : 'unavailable';
     return new GeminiError({
-      kind, retryable: kind === 'unavailable', source: 'text', model: requested,
+      kind,
+      retryable: kind === 'unavailable',
+      source: 'text',
+      model: requested,
       message: `Nothing left to try for ${requested}: ${reasons.join('; ')}.`,
-      quota: [], helpLinks: [], fieldViolations: [], details: [],
+      quota: [],
+      helpLinks: [],
+      fieldViolations: [],
+      details: [],
       ...(Number.isFinite(retryAt) ? { retryAfterMs: Math.max(0, retryAt - now) } : {}),
       ...(kind === 'quota_exhausted' && Number.isFinite(retryAt) ? { resetAt: retryAt } : {}),
     });

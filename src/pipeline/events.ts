@@ -4,7 +4,16 @@ import { EventEmitter } from 'node:events';
 import type { ErrorKind } from '../errors/index.js';
 
 export interface PipelineEvents {
-  'attempt-failed': { model: string; keyHint: string; kind: ErrorKind; status?: number; message: string; attempt: number; action: string; durationMs: number };
+  'attempt-failed': {
+    model: string;
+    keyHint: string;
+    kind: ErrorKind;
+    status?: number;
+    message: string;
+    attempt: number;
+    action: string;
+    durationMs: number;
+  };
   'attempt-succeeded': { model: string; keyHint: string; attempt: number; durationMs: number };
   'retry-scheduled': { model: string; delayMs: number; kind: ErrorKind; attempt: number };
   'model-fallback': { from: string; to: string; reason: string };

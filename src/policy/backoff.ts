@@ -7,6 +7,11 @@ export function backoffDelay(retryIndex: number, options: BackoffOptions, random
 }
 
 /** The server's delay wins over our backoff; both are capped by what is left of the deadline. */
-export function retryDelay(serverDelayMs: number | undefined, retryIndex: number, options: BackoffOptions, random: () => number): number {
+export function retryDelay(
+  serverDelayMs: number | undefined,
+  retryIndex: number,
+  options: BackoffOptions,
+  random: () => number,
+): number {
   return serverDelayMs !== undefined ? serverDelayMs : backoffDelay(retryIndex, options, random);
 }

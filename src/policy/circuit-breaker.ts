@@ -5,14 +5,22 @@ import type { BreakerOptions } from './options.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
-export interface CircuitSnapshot { model: string; state: CircuitState; consecutiveFailures: number; openUntil?: number }
+export interface CircuitSnapshot {
+  model: string;
+  state: CircuitState;
+  consecutiveFailures: number;
+  openUntil?: number;
+}
 
 export class CircuitBreaker {
   private failures = 0;
   private openUntil: number | undefined;
   private probing = false;
 
-  constructor(readonly model: string, private readonly options: BreakerOptions) {}
+  constructor(
+    readonly model: string,
+    private readonly options: BreakerOptions,
+  ) {}
 
   state(now: number): CircuitState {
     if (this.openUntil === undefined) return 'closed';
@@ -63,6 +71,11 @@ export class CircuitBreaker {
   }
 
   snapshot(now: number): CircuitSnapshot {
-    return { model: this.model, state: this.state(now), consecutiveFailures: this.failures, ...(this.openUntil !== undefined ? { openUntil: this.openUntil } : {}) };
+    return {
+      model: this.model,
+      state: this.state(now),
+      consecutiveFailures: this.failures,
+      ...(this.openUntil !== undefined ? { openUntil: this.openUntil } : {}),
+    };
   }
 }

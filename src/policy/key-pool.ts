@@ -3,7 +3,11 @@
 // rate limit, and which are parked until a quota resets. Time comes in as `now`.
 import { keyHint } from '../errors/index.js';
 
-export interface KeySpec { key: string; project?: string; tier?: 'free' | 'tier1' | 'tier2' | 'tier3' }
+export interface KeySpec {
+  key: string;
+  project?: string | undefined;
+  tier?: 'free' | 'tier1' | 'tier2' | 'tier3' | undefined;
+}
 
 export interface PooledKey {
   key: string;
@@ -16,8 +20,20 @@ export interface PooledKey {
   disabledModels: Map<string, string>;
 }
 
-export interface KeySnapshot { keyHint: string; project: string; healthy: boolean; disabled?: string; disabledModels: Record<string, string> }
-export interface PairSnapshot { project: string; model: string; coolingUntil?: number; parkedUntil?: number; parkedReason?: string }
+export interface KeySnapshot {
+  keyHint: string;
+  project: string;
+  healthy: boolean;
+  disabled?: string;
+  disabledModels: Record<string, string>;
+}
+export interface PairSnapshot {
+  project: string;
+  model: string;
+  coolingUntil?: number;
+  parkedUntil?: number;
+  parkedReason?: string;
+}
 
 const pair = (project: string, model: string) => `${project}\u0000${model}`;
 
@@ -32,13 +48,20 @@ export class KeyPool {
     const seen = new Set<string>();
     this.keys = [];
     for (const spec of specs) {
-      const { key, project, tier } = typeof spec === 'string' ? { key: spec, project: undefined, tier: undefined } : spec;
+      const { key, project, tier } =
+        typeof spec === 'string' ? { key: spec, project: undefined, tier: undefined } : spec;
       const trimmed = key.trim();
       if (!trimmed || seen.has(trimmed)) continue;
       seen.add(trimmed);
       const hint = keyHint(trimmed);
       // A key of unknown project is assumed to be its own project.
-      this.keys.push({ key: trimmed, hint, project: project ?? `key${hint}#${this.keys.length + 1}`, ...(tier ? { tier } : {}), disabledModels: new Map() });
+      this.keys.push({
+        key: trimmed,
+        hint,
+        project: project ?? `key${hint}#${this.keys.length + 1}`,
+        ...(tier ? { tier } : {}),
+        disabledModels: new Map(),
+      });
     }
   }
 
@@ -96,8 +119,11 @@ export class KeyPool {
     }
     return {
       keys: this.keys.map((entry) => ({
-        keyHint: entry.hint, project: entry.project, healthy: !entry.disabled && entry.disabledModels.size === 0,
-        ...(entry.disabled ? { disabled: entry.disabled } : {}), disabledModels: Object.fromEntries(entry.disabledModels),
+        keyHint: entry.hint,
+        project: entry.project,
+        healthy: !entry.disabled && entry.disabledModels.size === 0,
+        ...(entry.disabled ? { disabled: entry.disabled } : {}),
+        disabledModels: Object.fromEntries(entry.disabledModels),
       })),
       pairs: [...pairs.values()],
     };

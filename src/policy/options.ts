@@ -67,18 +67,26 @@ export const POLICY_DEFAULTS: PolicyOptions = {
   timeout: { initialMs: 60_000, factor: 2, maxMs: 600_000, minServerTimeoutMs: 10_000 },
 };
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> | (T[K] extends false ? false : never) : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? Partial<T[K]> | (T[K] extends false ? false : never) : T[K];
+};
 export type PolicyOverrides = DeepPartial<PolicyOptions>;
 
 /** The defaults with the caller's overrides, one level deep. */
 export function resolvePolicy(overrides: PolicyOverrides = {}): PolicyOptions {
-  const merge = <T extends object>(base: T, extra: unknown): T => (extra && typeof extra === 'object' ? { ...base, ...extra } : base);
+  const merge = <T extends object>(base: T, extra: unknown): T =>
+    extra && typeof extra === 'object' ? { ...base, ...extra } : base;
   return {
     ...POLICY_DEFAULTS,
-    ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined && typeof value !== 'object')),
+    ...Object.fromEntries(
+      Object.entries(overrides).filter(([, value]) => value !== undefined && typeof value !== 'object'),
+    ),
     backoff: merge(POLICY_DEFAULTS.backoff, overrides.backoff),
     breaker: merge(POLICY_DEFAULTS.breaker, overrides.breaker),
-    retryBudget: overrides.retryBudget === false ? false : merge(POLICY_DEFAULTS.retryBudget as RetryBudgetOptions, overrides.retryBudget),
+    retryBudget:
+      overrides.retryBudget === false
+        ? false
+        : merge(POLICY_DEFAULTS.retryBudget as RetryBudgetOptions, overrides.retryBudget),
     timeout: merge(POLICY_DEFAULTS.timeout, overrides.timeout),
   } as PolicyOptions;
 }

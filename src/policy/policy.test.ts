@@ -9,42 +9,131 @@ import { decide, type AttemptContext } from './rules.js';
 import { attemptTimeout, serverTimeoutSeconds } from './timeout-ladder.js';
 
 function failure(kind: ErrorKind, extra: Partial<ConstructorParameters<typeof GeminiError>[0]> = {}): GeminiError {
-  return new GeminiError({ kind, retryable: false, source: 'http', message: kind, quota: [], helpLinks: [], fieldViolations: [], details: [], ...extra });
+  return new GeminiError({
+    kind,
+    retryable: false,
+    source: 'http',
+    message: kind,
+    quota: [],
+    helpLinks: [],
+    fieldViolations: [],
+    details: [],
+    ...extra,
+  });
 }
 
 const NOW = 1_000_000;
 function context(extra: Partial<AttemptContext> = {}): AttemptContext {
   return {
-    model: 'gemini-2.5-pro', hasNextModel: true, consecutiveModelFailures: 1, internalFailures: 0, timeoutFailures: 0,
-    retryIndex: 0, canShrink: false, now: NOW, random: () => 0.5, options: POLICY_DEFAULTS, ...extra,
+    model: 'gemini-2.5-pro',
+    hasNextModel: true,
+    consecutiveModelFailures: 1,
+    internalFailures: 0,
+    timeoutFailures: 0,
+    retryIndex: 0,
+    canShrink: false,
+    now: NOW,
+    random: () => 0.5,
+    options: POLICY_DEFAULTS,
+    ...extra,
   };
 }
 
 describe('rules: what each kind does', () => {
   const table: Array<[string, GeminiError, Partial<AttemptContext>, Partial<ReturnType<typeof decide>>]> = [
-    ['rate limit with RetryInfo 3s: cool the pair 3 s, retry elsewhere', failure('rate_limited', { retryAfterMs: 3000 }), {}, { action: 'retry', coolDown: { until: NOW + 3000 } }],
-    ['rate limit without delay: backoff with jitter', failure('rate_limited'), { retryIndex: 2 }, { action: 'retry', coolDown: { until: NOW + 1000 } }],
-    ['daily quota: park until reset', failure('quota_exhausted', { resetAt: NOW + 5000 }), {}, { action: 'retry', park: { until: NOW + 5000, reason: 'daily quota spent' } }],
-    ['no quota at all: park for the process', failure('quota_exhausted'), {}, { action: 'retry', park: { until: Number.POSITIVE_INFINITY, reason: 'no quota for this model on this tier' } }],
-    ['503 once: retry with backoff', failure('unavailable'), {}, { action: 'retry', delayMs: 250, modelUnhealthy: true }],
-    ['503 twice: next model', failure('unavailable'), { consecutiveModelFailures: 2 }, { action: 'fallback', modelUnhealthy: true }],
-    ['503 twice, no other model: keep retrying', failure('unavailable'), { consecutiveModelFailures: 2, hasNextModel: false }, { action: 'retry' }],
+    [
+      'rate limit with RetryInfo 3s: cool the pair 3 s, retry elsewhere',
+      failure('rate_limited', { retryAfterMs: 3000 }),
+      {},
+      { action: 'retry', coolDown: { until: NOW + 3000 } },
+    ],
+    [
+      'rate limit without delay: backoff with jitter',
+      failure('rate_limited'),
+      { retryIndex: 2 },
+      { action: 'retry', coolDown: { until: NOW + 1000 } },
+    ],
+    [
+      'daily quota: park until reset',
+      failure('quota_exhausted', { resetAt: NOW + 5000 }),
+      {},
+      { action: 'retry', park: { until: NOW + 5000, reason: 'daily quota spent' } },
+    ],
+    [
+      'no quota at all: park for the process',
+      failure('quota_exhausted'),
+      {},
+      { action: 'retry', park: { until: Number.POSITIVE_INFINITY, reason: 'no quota for this model on this tier' } },
+    ],
+    [
+      '503 once: retry with backoff',
+      failure('unavailable'),
+      {},
+      { action: 'retry', delayMs: 250, modelUnhealthy: true },
+    ],
+    [
+      '503 twice: next model',
+      failure('unavailable'),
+      { consecutiveModelFailures: 2 },
+      { action: 'fallback', modelUnhealthy: true },
+    ],
+    [
+      '503 twice, no other model: keep retrying',
+      failure('unavailable'),
+      { consecutiveModelFailures: 2, hasNextModel: false },
+      { action: 'retry' },
+    ],
     ['network: like 503', failure('network'), { consecutiveModelFailures: 2 }, { action: 'fallback' }],
     ['500 first: retry once', failure('internal'), { internalFailures: 1 }, { action: 'retry' }],
-    ['500 again with shrink: shrink', failure('internal'), { internalFailures: 2, canShrink: true }, { action: 'shrink' }],
+    [
+      '500 again with shrink: shrink',
+      failure('internal'),
+      { internalFailures: 2, canShrink: true },
+      { action: 'shrink' },
+    ],
     ['500 again without shrink: next model', failure('internal'), { internalFailures: 2 }, { action: 'fallback' }],
-    ['504 first: longer timeout', failure('deadline_exceeded'), { timeoutFailures: 1 }, { action: 'retry', raiseTimeout: true }],
-    ['504 again: next model', failure('deadline_exceeded'), { timeoutFailures: 2 }, { action: 'fallback', raiseTimeout: true }],
+    [
+      '504 first: longer timeout',
+      failure('deadline_exceeded'),
+      { timeoutFailures: 1 },
+      { action: 'retry', raiseTimeout: true },
+    ],
+    [
+      '504 again: next model',
+      failure('deadline_exceeded'),
+      { timeoutFailures: 2 },
+      { action: 'fallback', raiseTimeout: true },
+    ],
     ['client timeout: like 504', failure('timeout'), { timeoutFailures: 1 }, { action: 'retry', raiseTimeout: true }],
-    ['bad key: take it out', failure('api_key_invalid'), {}, { action: 'retry', disableKey: { scope: 'key', reason: 'API key not valid' } }],
-    ['suspended: key out for every model', failure('permission_denied', { reason: 'CONSUMER_SUSPENDED' }), {}, { disableKey: { scope: 'key', reason: 'permission denied (CONSUMER_SUSPENDED)' } }],
-    ['403 for one model: key out for that model', failure('permission_denied'), {}, { disableKey: { scope: 'model', reason: 'permission denied' } }],
+    [
+      'bad key: take it out',
+      failure('api_key_invalid'),
+      {},
+      { action: 'retry', disableKey: { scope: 'key', reason: 'API key not valid' } },
+    ],
+    [
+      'suspended: key out for every model',
+      failure('permission_denied', { reason: 'CONSUMER_SUSPENDED' }),
+      {},
+      { disableKey: { scope: 'key', reason: 'permission denied (CONSUMER_SUSPENDED)' } },
+    ],
+    [
+      '403 for one model: key out for that model',
+      failure('permission_denied'),
+      {},
+      { disableKey: { scope: 'model', reason: 'permission denied' } },
+    ],
     ['404: drop and go on', failure('not_found'), {}, { action: 'fallback', dropModel: true }],
     ['404 as only model: fail', failure('not_found'), { hasNextModel: false }, { action: 'fail' }],
     ['input too large without shrink: fail', failure('input_too_large'), {}, { action: 'fail' }],
     ['input too large with shrink: shrink', failure('input_too_large'), { canShrink: true }, { action: 'shrink' }],
     ['blocked: fail', failure('blocked'), {}, { action: 'fail' }],
-    ['blocked with fallbackOnBlocked: next model', failure('blocked'), { options: { ...POLICY_DEFAULTS, fallbackOnBlocked: true } }, { action: 'fallback' }],
+    [
+      'blocked with fallbackOnBlocked: next model',
+      failure('blocked'),
+      { options: { ...POLICY_DEFAULTS, fallbackOnBlocked: true } },
+      { action: 'fallback' },
+    ],
     ['location: fail', failure('location_unsupported'), {}, { action: 'fail' }],
     ['invalid request: fail', failure('invalid_request'), {}, { action: 'fail' }],
     ['truncated: fail', failure('truncated'), {}, { action: 'fail' }],
@@ -56,14 +145,35 @@ describe('rules: what each kind does', () => {
   }
 
   it('a caller rule replaces the default, but never for cancellation', () => {
-    const rules = { unavailable: () => ({ action: 'fail' as const, reason: 'mine' }), cancelled: () => ({ action: 'retry' as const, reason: 'no' }) };
+    const rules = {
+      unavailable: () => ({ action: 'fail' as const, reason: 'mine' }),
+      cancelled: () => ({ action: 'retry' as const, reason: 'no' }),
+    };
     expect(decide(failure('unavailable'), context(), rules).reason).toBe('mine');
     expect(decide(failure('cancelled'), context(), rules).action).toBe('fail');
   });
 
   it('a real per-day 429 parks until midnight Pacific', () => {
     const now = Date.UTC(2026, 10, 28, 12);
-    const error = classify({ status: 429, body: JSON.stringify({ error: { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'x', details: [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', quotaValue: '50' }] }] } }) }, { now });
+    const error = classify(
+      {
+        status: 429,
+        body: JSON.stringify({
+          error: {
+            code: 429,
+            status: 'RESOURCE_EXHAUSTED',
+            message: 'x',
+            details: [
+              {
+                '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+                violations: [{ quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', quotaValue: '50' }],
+              },
+            ],
+          },
+        }),
+      },
+      { now },
+    );
     expect(decide(error, context({ now })).park?.until).toBe(Date.UTC(2026, 10, 29, 8));
   });
 });
@@ -78,7 +188,9 @@ describe('backoff, timeouts, options', () => {
   });
   it('the timeout ladder doubles to its cap and never passes the deadline', () => {
     const options = POLICY_DEFAULTS.timeout;
-    expect([0, 1, 2, 5].map((level) => attemptTimeout(level, options, 10_000_000))).toEqual([60_000, 120_000, 240_000, 600_000]);
+    expect([0, 1, 2, 5].map((level) => attemptTimeout(level, options, 10_000_000))).toEqual([
+      60_000, 120_000, 240_000, 600_000,
+    ]);
     expect(attemptTimeout(0, options, 5000)).toBe(5000);
     expect(serverTimeoutSeconds(2000, options)).toBe(10);
     expect(serverTimeoutSeconds(120_000, options)).toBe(120);
@@ -124,7 +236,11 @@ describe('retry budget', () => {
 
 describe('key pool', () => {
   it('groups by project, parks and cools pairs, disables keys with reasons, never shows keys', () => {
-    const pool = new KeyPool([{ key: `AIza${''}SyAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1111`, project: 'p1' }, { key: `AIza${''}SyBBBBBBBBBBBBBBBBBBBBBBBBBBBBB2222`, project: 'p1' }, `AIza${''}SyCCCCCCCCCCCCCCCCCCCCCCCCCCCCC3333`]);
+    const pool = new KeyPool([
+      { key: `AIza${''}SyAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1111`, project: 'p1' },
+      { key: `AIza${''}SyBBBBBBBBBBBBBBBBBBBBBBBBBBBBB2222`, project: 'p1' },
+      `AIza${''}SyCCCCCCCCCCCCCCCCCCCCCCCCCCCCC3333`,
+    ]);
     const [a, b, c] = pool.keys;
     pool.park('p1', 'm', 500, 'daily quota spent');
     expect(pool.readyAt(b!, 'm', 0)).toBe(500);

@@ -32,6 +32,10 @@ export class RetryBudget {
   snapshot(now: number): { requests: number; retries: number; allowed: number } | undefined {
     if (!this.options) return undefined;
     this.prune(now);
-    return { requests: this.requests.length, retries: this.retries.length, allowed: Math.floor(this.options.minPerWindow + this.options.ratio * this.requests.length) };
+    return {
+      requests: this.requests.length,
+      retries: this.retries.length,
+      allowed: Math.floor(this.options.minPerWindow + this.options.ratio * this.requests.length),
+    };
   }
 }

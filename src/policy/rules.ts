@@ -47,11 +47,16 @@ export interface Decision {
 export type Rule = (failure: GeminiError, context: AttemptContext) => Decision;
 
 /** ErrorInfo reasons and texts that mean the key itself is out, whatever the model. */
-const KEY_WIDE = /CONSUMER_SUSPENDED|SERVICE_DISABLED|API_KEY_SERVICE_BLOCKED|API_KEY_.*_BLOCKED|BILLING_DISABLED|CONSUMER_INVALID|unregistered callers|has been suspended|has not been used in project/;
+const KEY_WIDE =
+  /CONSUMER_SUSPENDED|SERVICE_DISABLED|API_KEY_SERVICE_BLOCKED|API_KEY_.*_BLOCKED|BILLING_DISABLED|CONSUMER_INVALID|unregistered callers|has been suspended|has not been used in project/;
 
 const transient: Rule = (failure, context) => {
   if (context.consecutiveModelFailures >= context.options.fallbackAfter && context.hasNextModel) {
-    return { action: 'fallback', modelUnhealthy: true, reason: `${failure.kind} ${context.consecutiveModelFailures}× on ${context.model}` };
+    return {
+      action: 'fallback',
+      modelUnhealthy: true,
+      reason: `${failure.kind} ${context.consecutiveModelFailures}× on ${context.model}`,
+    };
   }
   return {
     action: 'retry',
@@ -61,12 +66,19 @@ const transient: Rule = (failure, context) => {
   };
 };
 
-const failFast = (why: string): Rule => () => ({ action: 'fail', reason: why });
+const failFast =
+  (why: string): Rule =>
+  () => ({ action: 'fail', reason: why });
 
 export const DEFAULT_RULES: Record<ErrorKind, Rule> = {
   rate_limited: (failure, context) => {
     const waitMs = retryDelay(failure.retryAfterMs, context.retryIndex, context.options.backoff, context.random);
-    return { action: 'retry', delayMs: 0, coolDown: { until: context.now + waitMs }, reason: `rate limited: this project rests ${waitMs} ms` };
+    return {
+      action: 'retry',
+      delayMs: 0,
+      coolDown: { until: context.now + waitMs },
+      reason: `rate limited: this project rests ${waitMs} ms`,
+    };
   },
   quota_exhausted: (failure) => ({
     action: 'retry',
@@ -82,32 +94,63 @@ export const DEFAULT_RULES: Record<ErrorKind, Rule> = {
   malformed_response: transient,
   internal: (failure, context) => {
     if (context.internalFailures <= context.options.internalRetries) {
-      return { action: 'retry', delayMs: retryDelay(failure.retryAfterMs, context.retryIndex, context.options.backoff, context.random), modelUnhealthy: true, reason: '500: retry once' };
+      return {
+        action: 'retry',
+        delayMs: retryDelay(failure.retryAfterMs, context.retryIndex, context.options.backoff, context.random),
+        modelUnhealthy: true,
+        reason: '500: retry once',
+      };
     }
     if (context.canShrink) return { action: 'shrink', modelUnhealthy: true, reason: '500 again: shrink the request' };
     if (context.hasNextModel) return { action: 'fallback', modelUnhealthy: true, reason: '500 again: next model' };
-    return { action: 'retry', delayMs: retryDelay(undefined, context.retryIndex, context.options.backoff, context.random), modelUnhealthy: true, reason: '500 again, no other model: retry with backoff' };
+    return {
+      action: 'retry',
+      delayMs: retryDelay(undefined, context.retryIndex, context.options.backoff, context.random),
+      modelUnhealthy: true,
+      reason: '500 again, no other model: retry with backoff',
+    };
   },
   deadline_exceeded: (_failure, context) => {
     if (context.timeoutFailures > context.options.timeoutRetries && context.hasNextModel) {
       return { action: 'fallback', raiseTimeout: true, modelUnhealthy: true, reason: 'deadline again: next model' };
     }
-    return { action: 'retry', delayMs: 0, raiseTimeout: true, modelUnhealthy: true, reason: 'deadline: retry with a longer timeout' };
+    return {
+      action: 'retry',
+      delayMs: 0,
+      raiseTimeout: true,
+      modelUnhealthy: true,
+      reason: 'deadline: retry with a longer timeout',
+    };
   },
   timeout: (failure, context) => DEFAULT_RULES.deadline_exceeded(failure, context),
-  api_key_invalid: () => ({ action: 'retry', delayMs: 0, disableKey: { scope: 'key', reason: 'API key not valid' }, reason: 'bad key: take it out' }),
+  api_key_invalid: () => ({
+    action: 'retry',
+    delayMs: 0,
+    disableKey: { scope: 'key', reason: 'API key not valid' },
+    reason: 'bad key: take it out',
+  }),
   permission_denied: (failure) => {
     const keyWide = KEY_WIDE.test(`${failure.reason ?? ''} ${failure.message}`);
     const reason = failure.reason ? `permission denied (${failure.reason})` : 'permission denied';
-    return { action: 'retry', delayMs: 0, disableKey: { scope: keyWide ? 'key' : 'model', reason }, reason: `${reason}: take the key out${keyWide ? '' : ' for this model'}` };
+    return {
+      action: 'retry',
+      delayMs: 0,
+      disableKey: { scope: keyWide ? 'key' : 'model', reason },
+      reason: `${reason}: take the key out${keyWide ? '' : ' for this model'}`,
+    };
   },
-  not_found: (_failure, context) => (context.hasNextModel
-    ? { action: 'fallback', dropModel: true, reason: `${context.model} not found: drop it` }
-    : { action: 'fail', dropModel: true, reason: `${context.model} not found and no other model` }),
-  input_too_large: (_failure, context) => (context.canShrink ? { action: 'shrink', reason: 'input too large: shrink' } : { action: 'fail', reason: 'input too large' }),
-  blocked: (_failure, context) => (context.options.fallbackOnBlocked && context.hasNextModel
-    ? { action: 'fallback', reason: 'blocked: try the next model' }
-    : { action: 'fail', reason: 'blocked by a filter' }),
+  not_found: (_failure, context) =>
+    context.hasNextModel
+      ? { action: 'fallback', dropModel: true, reason: `${context.model} not found: drop it` }
+      : { action: 'fail', dropModel: true, reason: `${context.model} not found and no other model` },
+  input_too_large: (_failure, context) =>
+    context.canShrink
+      ? { action: 'shrink', reason: 'input too large: shrink' }
+      : { action: 'fail', reason: 'input too large' },
+  blocked: (_failure, context) =>
+    context.options.fallbackOnBlocked && context.hasNextModel
+      ? { action: 'fallback', reason: 'blocked: try the next model' }
+      : { action: 'fail', reason: 'blocked by a filter' },
   location_unsupported: failFast('not offered in this location without billing'),
   invalid_request: failFast('malformed request'),
   truncated: failFast('output cut by the token limit'),
@@ -115,7 +158,11 @@ export const DEFAULT_RULES: Record<ErrorKind, Rule> = {
   unknown: failFast('unrecognised failure'),
 };
 
-export function decide(failure: GeminiError, context: AttemptContext, rules: Partial<Record<ErrorKind, Rule>> = {}): Decision {
+export function decide(
+  failure: GeminiError,
+  context: AttemptContext,
+  rules: Partial<Record<ErrorKind, Rule>> = {},
+): Decision {
   if (failure.kind === 'cancelled') return { action: 'fail', reason: 'cancelled' }; // an abort is never retried, whatever the rules
   return (rules[failure.kind] ?? DEFAULT_RULES[failure.kind])(failure, context);
 }

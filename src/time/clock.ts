@@ -31,10 +31,13 @@ export const realClock: Clock = {
         clearTimeout(timer);
         reject(abortReason(signal!));
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },
@@ -52,7 +55,10 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-interface Sleeper { at: number; resolve: () => void }
+interface Sleeper {
+  at: number;
+  resolve: () => void;
+}
 
 /** A manual clock for tests: time moves only through advance(). */
 export class FakeClock implements Clock {
@@ -76,7 +82,9 @@ export class FakeClock implements Clock {
   timer(ms: number, callback: () => void): () => void {
     const sleeper: Sleeper = { at: this.current + Math.max(0, ms), resolve: callback };
     this.sleepers.push(sleeper);
-    return () => { this.sleepers = this.sleepers.filter((s) => s !== sleeper); };
+    return () => {
+      this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+    };
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -87,10 +95,14 @@ export class FakeClock implements Clock {
       }
       const sleeper: Sleeper = { at: this.current + Math.max(0, ms), resolve };
       this.sleepers.push(sleeper);
-      signal?.addEventListener('abort', () => {
-        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
-        reject(abortReason(signal));
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+          reject(abortReason(signal));
+        },
+        { once: true },
+      );
     });
   }
 

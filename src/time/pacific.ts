@@ -3,8 +3,14 @@
 const PACIFIC = 'America/Los_Angeles';
 
 const partsFormatter = new Intl.DateTimeFormat('en-US', {
-  timeZone: PACIFIC, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-  hour: '2-digit', minute: '2-digit', second: '2-digit',
+  timeZone: PACIFIC,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
 });
 
 function pacificParts(ms: number): Record<string, number> {

@@ -4,9 +4,19 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 
-export interface SavedLine { lineId: string; translation: string; answeredBy: string }
+export interface SavedLine {
+  lineId: string;
+  translation: string;
+  answeredBy: string;
+}
 
-export interface JobKey { inputHash: string; target: string; source: string; model: string; promptVersion: string }
+export interface JobKey {
+  inputHash: string;
+  target: string;
+  source: string;
+  model: string;
+  promptVersion: string;
+}
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -32,19 +42,31 @@ export class Checkpoint {
       );
       CREATE INDEX IF NOT EXISTS lines_by_source ON lines (source_hash, target, source_lang, model, prompt_version);
     `);
-    this.insert = this.db.prepare(`INSERT OR REPLACE INTO lines VALUES (@inputHash, @lineId, @target, @source, @model, @promptVersion, @sourceHash, @translation, @answeredBy, NULL, @savedAt)`);
-    this.flagBlocked = this.db.prepare(`INSERT OR REPLACE INTO lines VALUES (@inputHash, @lineId, @target, @source, @model, @promptVersion, @sourceHash, NULL, NULL, @reason, @savedAt)`);
-    this.cached = this.db.prepare(`SELECT translation, answered_by AS answeredBy FROM lines WHERE source_hash = ? AND target = ? AND source_lang = ? AND model = ? AND prompt_version = ? AND translation IS NOT NULL LIMIT 1`);
+    this.insert = this.db.prepare(
+      `INSERT OR REPLACE INTO lines VALUES (@inputHash, @lineId, @target, @source, @model, @promptVersion, @sourceHash, @translation, @answeredBy, NULL, @savedAt)`,
+    );
+    this.flagBlocked = this.db.prepare(
+      `INSERT OR REPLACE INTO lines VALUES (@inputHash, @lineId, @target, @source, @model, @promptVersion, @sourceHash, NULL, NULL, @reason, @savedAt)`,
+    );
+    this.cached = this.db.prepare(
+      `SELECT translation, answered_by AS answeredBy FROM lines WHERE source_hash = ? AND target = ? AND source_lang = ? AND model = ? AND prompt_version = ? AND translation IS NOT NULL LIMIT 1`,
+    );
   }
 
   /** Lines of this job already done, and lines blocked earlier. */
   load(job: JobKey): { done: Map<string, SavedLine>; blocked: Map<string, string> } {
-    const rows = this.db.prepare(`SELECT line_id AS lineId, translation, answered_by AS answeredBy, blocked FROM lines WHERE input_hash = ? AND target = ? AND source_lang = ? AND model = ? AND prompt_version = ?`)
-      .all(job.inputHash, job.target, job.source, job.model, job.promptVersion) as Array<SavedLine & { blocked: string | null }>;
+    const rows = this.db
+      .prepare(
+        `SELECT line_id AS lineId, translation, answered_by AS answeredBy, blocked FROM lines WHERE input_hash = ? AND target = ? AND source_lang = ? AND model = ? AND prompt_version = ?`,
+      )
+      .all(job.inputHash, job.target, job.source, job.model, job.promptVersion) as Array<
+      SavedLine & { blocked: string | null }
+    >;
     const done = new Map<string, SavedLine>();
     const blocked = new Map<string, string>();
     for (const row of rows) {
-      if (row.translation !== null) done.set(row.lineId, { lineId: row.lineId, translation: row.translation, answeredBy: row.answeredBy });
+      if (row.translation !== null)
+        done.set(row.lineId, { lineId: row.lineId, translation: row.translation, answeredBy: row.answeredBy });
       else if (row.blocked) blocked.set(row.lineId, row.blocked);
     }
     return { done, blocked };
@@ -52,7 +74,8 @@ export class Checkpoint {
 
   /** A translation of the same text made for another file (or earlier job). */
   fromCache(job: JobKey, text: string): { translation: string; answeredBy: string } | undefined {
-    return this.cached.get(sha256(text), job.target, job.source, job.model, job.promptVersion) as { translation: string; answeredBy: string } | undefined;
+    return this.cached.get(sha256(text), job.target, job.source, job.model, job.promptVersion) as
+      { translation: string; answeredBy: string } | undefined;
   }
 
   /** Saves finished lines in one transaction. */
@@ -60,7 +83,14 @@ export class Checkpoint {
     const savedAt = Date.now();
     this.db.transaction(() => {
       for (const line of lines) {
-        this.insert.run({ ...job, lineId: line.lineId, sourceHash: sha256(line.text), translation: line.translation, answeredBy: line.answeredBy, savedAt });
+        this.insert.run({
+          ...job,
+          lineId: line.lineId,
+          sourceHash: sha256(line.text),
+          translation: line.translation,
+          answeredBy: line.answeredBy,
+          savedAt,
+        });
       }
     })();
   }

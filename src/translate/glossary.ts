@@ -23,7 +23,8 @@ export function loadGlossary(path: string): Glossary {
     } catch (error) {
       throw new GlossaryError(`glossary ${path} is not valid JSON: ${(error as Error).message}`);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GlossaryError(`glossary ${path} must be an object of term → translation`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new GlossaryError(`glossary ${path} must be an object of term → translation`);
     return new Map(Object.entries(value).map(([term, translation]) => [term, String(translation)]));
   }
   const glossary: Glossary = new Map();

@@ -29,10 +29,18 @@ export function buildRequest(batch: BatchPrompt): GenerateContentRequest {
     for (const [term, translation] of Object.entries(batch.glossary)) parts.push(`- ${term} => ${translation}`);
     parts.push('');
   }
-  parts.push(`Translate each value of this JSON object${batch.from ? ` from ${batch.from}` : ''} into ${batch.to}. Answer with a JSON object with exactly the same keys in the same order:`);
+  parts.push(
+    `Translate each value of this JSON object${batch.from ? ` from ${batch.from}` : ''} into ${batch.to}. Answer with a JSON object with exactly the same keys in the same order:`,
+  );
   parts.push(JSON.stringify(lines));
   return {
-    systemInstruction: { parts: [{ text: `You are a professional translator for games and visual novels. Translate faithfully into ${batch.to}, keeping the tone, names, formatting codes, placeholders and line breaks. Never add notes.` }] },
+    systemInstruction: {
+      parts: [
+        {
+          text: `You are a professional translator for games and visual novels. Translate faithfully into ${batch.to}, keeping the tone, names, formatting codes, placeholders and line breaks. Never add notes.`,
+        },
+      ],
+    },
     contents: [{ role: 'user', parts: [{ text: parts.join('\n') }] }],
     generationConfig: {
       responseMimeType: 'application/json',
@@ -56,7 +64,8 @@ export function checkReply(text: string, segments: readonly Segment[]): ReplyChe
   } catch {
     return { ok: false, problem: 'the reply is not valid JSON' };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, problem: 'the reply is not a JSON object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, problem: 'the reply is not a JSON object' };
   const expected = segments.map((segment) => segment.id);
   const got = Object.keys(value);
   const missing = expected.filter((id) => !got.includes(id));

@@ -30,13 +30,19 @@ export interface TranslateOptions {
 }
 
 export type JobState =
-  | { type: 'translating' }
-  | { type: 'waiting'; until: number; reason: string }
-  | { type: 'fell-back'; model: string };
+  { type: 'translating' } | { type: 'waiting'; until: number; reason: string } | { type: 'fell-back'; model: string };
 
-export interface Progress { done: number; total: number; state: JobState }
+export interface Progress {
+  done: number;
+  total: number;
+  state: JobState;
+}
 
-export interface UntranslatedLine { id: string; text: string; reason: string }
+export interface UntranslatedLine {
+  id: string;
+  text: string;
+  reason: string;
+}
 
 export interface TranslateReport {
   format: FormatName;
@@ -57,27 +63,59 @@ export interface TranslateReport {
   outputWritten: boolean;
 }
 
-const SPLITTING: ReadonlySet<ErrorKind> = new Set(['internal', 'input_too_large', 'deadline_exceeded', 'timeout', 'malformed_response', 'truncated']);
+const SPLITTING: ReadonlySet<ErrorKind> = new Set([
+  'internal',
+  'input_too_large',
+  'deadline_exceeded',
+  'timeout',
+  'malformed_response',
+  'truncated',
+]);
 /** Failures a later try may not meet: the batch goes to the back of the queue a few times. */
 const REQUEUE: ReadonlySet<ErrorKind> = new Set(['unavailable', 'network', 'unknown']);
 const MAX_REQUEUES = 3;
 
-interface Batch { segments: Segment[]; reasked: boolean; requeued?: number }
+interface Batch {
+  segments: Segment[];
+  reasked: boolean;
+  requeued?: number;
+}
 
-export async function runTranslate(options: TranslateOptions, onProgress: (progress: Progress) => void = () => undefined): Promise<TranslateReport> {
+export async function runTranslate(
+  options: TranslateOptions,
+  onProgress: (progress: Progress) => void = () => undefined,
+): Promise<TranslateReport> {
   const source = readFileSync(options.input, 'utf8');
   const format = options.format ?? detectFormat(options.input);
   const document = parseDocument(source, format, options.column !== undefined ? { column: options.column } : {});
-  const job: JobKey = { inputHash: sha256(source), target: options.to, source: options.from ?? 'auto', model: options.model, promptVersion: PROMPT_VERSION };
+  const job: JobKey = {
+    inputHash: sha256(source),
+    target: options.to,
+    source: options.from ?? 'auto',
+    model: options.model,
+    promptVersion: PROMPT_VERSION,
+  };
   const checkpoint = new Checkpoint(options.checkpointPath);
   const { done: saved, blocked } = checkpoint.load(job);
   const report: TranslateReport = {
-    format, total: document.segments.length, translated: 0, fromCheckpoint: 0, fromCache: 0, linesPerModel: {}, requests: 0, retries: 0,
-    fallbacks: 0, tokens: { input: 0, output: 0 }, untranslated: [], outputWritten: false,
+    format,
+    total: document.segments.length,
+    translated: 0,
+    fromCheckpoint: 0,
+    fromCache: 0,
+    linesPerModel: {},
+    requests: 0,
+    retries: 0,
+    fallbacks: 0,
+    tokens: { input: 0, output: 0 },
+    untranslated: [],
+    outputWritten: false,
   };
   const translations = new Map<string, string>();
   const order = new Map(document.segments.map((segment, index) => [segment.id, index]));
-  const count = (model: string, lines: number) => { report.linesPerModel[model] = (report.linesPerModel[model] ?? 0) + lines; };
+  const count = (model: string, lines: number) => {
+    report.linesPerModel[model] = (report.linesPerModel[model] ?? 0) + lines;
+  };
 
   const pending: Segment[] = [];
   const cachedLines: Array<{ lineId: string; text: string; translation: string; answeredBy: string }> = [];
@@ -96,7 +134,12 @@ export async function runTranslate(options: TranslateOptions, onProgress: (progr
     const cached = checkpoint.fromCache(job, segment.text);
     if (cached) {
       translations.set(segment.id, cached.translation);
-      cachedLines.push({ lineId: segment.id, text: segment.text, translation: cached.translation, answeredBy: cached.answeredBy });
+      cachedLines.push({
+        lineId: segment.id,
+        text: segment.text,
+        translation: cached.translation,
+        answeredBy: cached.answeredBy,
+      });
       report.fromCache++;
       count(cached.answeredBy, 1);
       continue;
@@ -106,7 +149,8 @@ export async function runTranslate(options: TranslateOptions, onProgress: (progr
   if (cachedLines.length > 0) checkpoint.save(job, cachedLines);
 
   let state: JobState = { type: 'translating' };
-  const progress = () => onProgress({ done: translations.size + report.untranslated.length, total: report.total, state });
+  const progress = () =>
+    onProgress({ done: translations.size + report.untranslated.length, total: report.total, state });
   const unsubscribe = [
     options.client.on('wait-started', (event) => {
       if (event.until - options.clock.now() > 1000) {
@@ -119,24 +163,32 @@ export async function runTranslate(options: TranslateOptions, onProgress: (progr
       state = { type: 'fell-back', model: event.to };
       progress();
     }),
-    options.client.on('attempt-failed', () => { report.retries++; }),
+    options.client.on('attempt-failed', () => {
+      report.retries++;
+    }),
   ];
   progress();
 
   const queue: Batch[] = [];
-  for (let index = 0; index < pending.length; index += options.batchSize) queue.push({ segments: pending.slice(index, index + options.batchSize), reasked: false });
+  for (let index = 0; index < pending.length; index += options.batchSize)
+    queue.push({ segments: pending.slice(index, index + options.batchSize), reasked: false });
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
 
   const contextFor = (segments: Segment[]) => {
     const first = order.get(segments[0]!.id) ?? 0;
-    return document.segments.slice(Math.max(0, first - options.contextLines), first)
-      .map((segment) => ({ text: segment.text, ...(translations.has(segment.id) ? { translation: translations.get(segment.id)! } : {}) }));
+    return document.segments.slice(Math.max(0, first - options.contextLines), first).map((segment) => ({
+      text: segment.text,
+      ...(translations.has(segment.id) ? { translation: translations.get(segment.id)! } : {}),
+    }));
   };
 
   const split = (batch: Batch) => {
     const middle = Math.ceil(batch.segments.length / 2);
-    queue.unshift({ segments: batch.segments.slice(0, middle), reasked: false }, { segments: batch.segments.slice(middle), reasked: false });
+    queue.unshift(
+      { segments: batch.segments.slice(0, middle), reasked: false },
+      { segments: batch.segments.slice(middle), reasked: false },
+    );
   };
 
   const leaveUntranslated = (segment: Segment, reason: string, persist: boolean) => {
@@ -148,7 +200,12 @@ export async function runTranslate(options: TranslateOptions, onProgress: (progr
   const handleFailure = async (batch: Batch, error: GeminiError): Promise<void> => {
     if (error.kind === 'blocked') {
       if (batch.segments.length > 1) split(batch);
-      else leaveUntranslated(batch.segments[0]!, `blocked by a filter (${error.finishReason ?? error.blockReason ?? 'safety'})`, true);
+      else
+        leaveUntranslated(
+          batch.segments[0]!,
+          `blocked by a filter (${error.finishReason ?? error.blockReason ?? 'safety'})`,
+          true,
+        );
       return;
     }
     if (REQUEUE.has(error.kind)) {
@@ -165,8 +222,16 @@ export async function runTranslate(options: TranslateOptions, onProgress: (progr
     if (error.kind === 'quota_exhausted' || error.kind === 'rate_limited') {
       const snapshot = await options.client.snapshot();
       const now = options.clock.now();
-      const parked = snapshot.pairs.map((pair) => pair.parkedUntil ?? pair.coolingUntil ?? Number.POSITIVE_INFINITY).filter((at) => at > now && Number.isFinite(at));
-      const resumesAt = error.resetAt ?? (parked.length > 0 ? Math.min(...parked) : error.retryAfterMs !== undefined ? now + error.retryAfterMs : undefined);
+      const parked = snapshot.pairs
+        .map((pair) => pair.parkedUntil ?? pair.coolingUntil ?? Number.POSITIVE_INFINITY)
+        .filter((at) => at > now && Number.isFinite(at));
+      const resumesAt =
+        error.resetAt ??
+        (parked.length > 0
+          ? Math.min(...parked)
+          : error.retryAfterMs !== undefined
+            ? now + error.retryAfterMs
+            : undefined);
       if (options.waitForReset && resumesAt !== undefined) {
         state = { type: 'waiting', until: resumesAt, reason: 'quota reset' };
         progress();
@@ -192,9 +257,16 @@ export async function runTranslate(options: TranslateOptions, onProgress: (progr
       const batch = queue.shift();
       if (!batch) return;
       const request = buildRequest({
-        segments: batch.segments, context: contextFor(batch.segments),
-        glossary: options.glossary ? termsIn(options.glossary, batch.segments.map((segment) => segment.text)) : {},
-        ...(options.from ? { from: options.from } : {}), to: options.to,
+        segments: batch.segments,
+        context: contextFor(batch.segments),
+        glossary: options.glossary
+          ? termsIn(
+              options.glossary,
+              batch.segments.map((segment) => segment.text),
+            )
+          : {},
+        ...(options.from ? { from: options.from } : {}),
+        to: options.to,
       });
       report.requests++;
       try {
@@ -205,10 +277,19 @@ export async function runTranslate(options: TranslateOptions, onProgress: (progr
         if (!check.ok) {
           if (!batch.reasked) queue.unshift({ segments: batch.segments, reasked: true });
           else if (batch.segments.length > 1) split(batch);
-          else leaveUntranslated(batch.segments[0]!, `the model's reply did not match the line (${check.problem})`, false);
+          else
+            leaveUntranslated(batch.segments[0]!, `the model's reply did not match the line (${check.problem})`, false);
           continue;
         }
-        checkpoint.save(job, batch.segments.map((segment) => ({ lineId: segment.id, text: segment.text, translation: check.translations.get(segment.id)!, answeredBy: result.model })));
+        checkpoint.save(
+          job,
+          batch.segments.map((segment) => ({
+            lineId: segment.id,
+            text: segment.text,
+            translation: check.translations.get(segment.id)!,
+            answeredBy: result.model,
+          })),
+        );
         for (const [id, translation] of check.translations) translations.set(id, translation);
         report.translated += batch.segments.length;
         count(result.model, batch.segments.length);
@@ -216,7 +297,18 @@ export async function runTranslate(options: TranslateOptions, onProgress: (progr
         progress();
       } catch (failure) {
         if (signal.aborted && !isGeminiError(failure)) return;
-        const error = isGeminiError(failure) ? failure : new GeminiError({ kind: 'unknown', retryable: false, source: 'text', message: String(failure), quota: [], helpLinks: [], fieldViolations: [], details: [] });
+        const error = isGeminiError(failure)
+          ? failure
+          : new GeminiError({
+              kind: 'unknown',
+              retryable: false,
+              source: 'text',
+              message: String(failure),
+              quota: [],
+              helpLinks: [],
+              fieldViolations: [],
+              details: [],
+            });
         try {
           await handleFailure(batch, error);
         } catch {

@@ -28,9 +28,14 @@ export interface TransportCall {
   extraHeaders?: Record<string, string>;
 }
 
-export function buildUrl(call: Pick<TransportCall, 'baseUrl' | 'version' | 'model' | 'method' | 'path' | 'alt'>): string {
+export function buildUrl(
+  call: Pick<TransportCall, 'baseUrl' | 'version' | 'model' | 'method' | 'path' | 'alt'>,
+): string {
   const base = call.baseUrl.replace(/\/+$/, '').replace(/\/(v1|v1beta|v1alpha)$/, '');
-  const path = call.model && call.method ? modelMethodPath(call.model, call.method, call.version) : `/${call.version}/${call.path ?? ''}`;
+  const path =
+    call.model && call.method
+      ? modelMethodPath(call.model, call.method, call.version)
+      : `/${call.version}/${call.path ?? ''}`;
   return `${base}${path}${call.alt ? `?alt=${call.alt}` : ''}`;
 }
 
@@ -75,34 +80,63 @@ export async function send(call: TransportCall): Promise<TransportResponse> {
     ...call.extraHeaders,
   };
   try {
-    const init = { method: call.body !== undefined ? 'POST' : 'GET', headers, ...(call.body !== undefined ? { body: call.body } : {}), signal: controller.signal };
-    const { response, readText } = call.fetch ? fromFetch(await call.fetch(buildUrl(call), init)) : await viaPool(buildUrl(call), init);
+    const init = {
+      method: call.body !== undefined ? 'POST' : 'GET',
+      headers,
+      ...(call.body !== undefined ? { body: call.body } : {}),
+      signal: controller.signal,
+    };
+    const { response, readText } = call.fetch
+      ? fromFetch(await call.fetch(buildUrl(call), init))
+      : await viaPool(buildUrl(call), init);
     const text = async () => {
       try {
         return await readText();
       } catch (failure) {
         if (call.signal?.aborted) throw cancelledError(call);
         if (timedOut) throw timeoutError(call);
-        throw classify(failure, { ...(call.model ? { model: call.model } : {}), keyHint: keyHint(call.key), secrets: [call.key] });
+        throw classify(failure, {
+          ...(call.model ? { model: call.model } : {}),
+          keyHint: keyHint(call.key),
+          secrets: [call.key],
+        });
       } finally {
         cleanup();
       }
     };
-    return { response, text, abort: () => { cleanup(); controller.abort(); }, clearTimer: cancelTimer };
+    return {
+      response,
+      text,
+      abort: () => {
+        cleanup();
+        controller.abort();
+      },
+      clearTimer: cancelTimer,
+    };
   } catch (failure) {
     cleanup();
     if (call.signal?.aborted) throw cancelledError(call);
     if (timedOut) throw timeoutError(call);
-    throw classify(failure, { ...(call.model ? { model: call.model } : {}), keyHint: keyHint(call.key), secrets: [call.key] });
+    throw classify(failure, {
+      ...(call.model ? { model: call.model } : {}),
+      keyHint: keyHint(call.key),
+      secrets: [call.key],
+    });
   }
 }
 
 export function cancelledError(call: Pick<TransportCall, 'model' | 'key'>): GeminiError {
-  return classify(new DOMException('The request was aborted by the caller.', 'AbortError'), { ...(call.model ? { model: call.model } : {}), keyHint: keyHint(call.key) });
+  return classify(new DOMException('The request was aborted by the caller.', 'AbortError'), {
+    ...(call.model ? { model: call.model } : {}),
+    keyHint: keyHint(call.key),
+  });
 }
 
 export function timeoutError(call: Pick<TransportCall, 'model' | 'key' | 'timeoutMs'>): GeminiError {
-  const error = classify(new DOMException(`No answer within ${call.timeoutMs} ms (client-side timeout).`, 'TimeoutError'), { ...(call.model ? { model: call.model } : {}), keyHint: keyHint(call.key) });
+  const error = classify(
+    new DOMException(`No answer within ${call.timeoutMs} ms (client-side timeout).`, 'TimeoutError'),
+    { ...(call.model ? { model: call.model } : {}), keyHint: keyHint(call.key) },
+  );
   return error;
 }
 
@@ -114,8 +148,17 @@ function fromFetch(response: Response): { response: HttpAnswer; readText: () => 
   return { response, readText: () => response.text() };
 }
 
-async function viaPool(url: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }): Promise<{ response: HttpAnswer; readText: () => Promise<string> }> {
-  const answer = await undiciRequest(url, { method: init.method as 'GET' | 'POST', headers: init.headers, ...(init.body !== undefined ? { body: init.body } : {}), signal: init.signal, dispatcher: pool });
+async function viaPool(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+): Promise<{ response: HttpAnswer; readText: () => Promise<string> }> {
+  const answer = await undiciRequest(url, {
+    method: init.method as 'GET' | 'POST',
+    headers: init.headers,
+    ...(init.body !== undefined ? { body: init.body } : {}),
+    signal: init.signal,
+    dispatcher: pool,
+  });
   const headers = new Headers();
   for (const [name, value] of Object.entries(answer.headers)) {
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);

@@ -17,7 +17,10 @@ export const DETAIL_TYPES = {
   requestInfo: `${TYPE_PREFIX}RequestInfo`,
 } as const;
 
-export interface RetryInfo { '@type': typeof DETAIL_TYPES.retryInfo; retryDelay?: string }
+export interface RetryInfo {
+  '@type': typeof DETAIL_TYPES.retryInfo;
+  retryDelay?: string;
+}
 export interface QuotaViolationWire {
   subject?: string;
   description?: string;
@@ -27,23 +30,50 @@ export interface QuotaViolationWire {
   quotaValue?: string;
   futureQuotaValue?: string;
 }
-export interface QuotaFailure { '@type': typeof DETAIL_TYPES.quotaFailure; violations?: QuotaViolationWire[] }
+export interface QuotaFailure {
+  '@type': typeof DETAIL_TYPES.quotaFailure;
+  violations?: QuotaViolationWire[];
+}
 export interface ErrorInfo {
   '@type': typeof DETAIL_TYPES.errorInfo;
   reason?: string;
   domain?: string;
   metadata?: Record<string, string>;
 }
-export interface HelpLink { description?: string; url?: string }
-export interface Help { '@type': typeof DETAIL_TYPES.help; links?: HelpLink[] }
-export interface FieldViolation { field?: string; description?: string; reason?: string }
-export interface BadRequest { '@type': typeof DETAIL_TYPES.badRequest; fieldViolations?: FieldViolation[] }
-export interface LocalizedMessage { '@type': typeof DETAIL_TYPES.localizedMessage; locale?: string; message?: string }
-export interface DebugInfo { '@type': typeof DETAIL_TYPES.debugInfo; stackEntries?: string[]; detail?: string }
-export interface UnknownDetail { '@type'?: string; [field: string]: unknown }
+export interface HelpLink {
+  description?: string;
+  url?: string;
+}
+export interface Help {
+  '@type': typeof DETAIL_TYPES.help;
+  links?: HelpLink[];
+}
+export interface FieldViolation {
+  field?: string;
+  description?: string;
+  reason?: string;
+}
+export interface BadRequest {
+  '@type': typeof DETAIL_TYPES.badRequest;
+  fieldViolations?: FieldViolation[];
+}
+export interface LocalizedMessage {
+  '@type': typeof DETAIL_TYPES.localizedMessage;
+  locale?: string;
+  message?: string;
+}
+export interface DebugInfo {
+  '@type': typeof DETAIL_TYPES.debugInfo;
+  stackEntries?: string[];
+  detail?: string;
+}
+export interface UnknownDetail {
+  '@type'?: string;
+  [field: string]: unknown;
+}
 
 export type ErrorDetail =
-  | RetryInfo | QuotaFailure | ErrorInfo | Help | BadRequest | LocalizedMessage | DebugInfo | UnknownDetail;
+  RetryInfo | QuotaFailure | ErrorInfo | Help | BadRequest | LocalizedMessage | DebugInfo | UnknownDetail;
 
 export interface ErrorStatus {
   code: number;
@@ -52,7 +82,9 @@ export interface ErrorStatus {
   details?: ErrorDetail[];
 }
 
-export interface ErrorEnvelope { error: ErrorStatus }
+export interface ErrorEnvelope {
+  error: ErrorStatus;
+}
 
 /** Builds an envelope; `code` follows from `status` unless given. */
 export function errorEnvelope(
@@ -81,9 +113,10 @@ export function readErrorEnvelope(value: unknown): ErrorStatus | undefined {
   const raw = candidate.error;
   const code = typeof raw.code === 'number' ? raw.code : Number.parseInt(String(raw.code ?? ''), 10);
   const statusText = typeof raw.status === 'string' ? raw.status : '';
-  const message = typeof raw.message === 'string' ? raw.message : raw.message === undefined ? '' : JSON.stringify(raw.message);
+  const message =
+    typeof raw.message === 'string' ? raw.message : raw.message === undefined ? '' : JSON.stringify(raw.message);
   if (!Number.isFinite(code) && !statusText && !message) return undefined;
-  const details = Array.isArray(raw.details) ? raw.details.filter(isObject) as ErrorDetail[] : undefined;
+  const details = Array.isArray(raw.details) ? (raw.details.filter(isObject) as ErrorDetail[]) : undefined;
   const upper = statusText.toUpperCase();
   return {
     code: Number.isFinite(code) ? code : 0,

@@ -3,10 +3,25 @@
 
 export type Role = 'user' | 'model' | (string & {});
 
-export interface Blob { mimeType: string; data: string }
-export interface FileData { mimeType?: string; fileUri: string }
-export interface FunctionCall { id?: string; name: string; args?: Record<string, unknown> }
-export interface FunctionResponse { id?: string; name: string; response: Record<string, unknown>; willContinue?: boolean }
+export interface Blob {
+  mimeType: string;
+  data: string;
+}
+export interface FileData {
+  mimeType?: string;
+  fileUri: string;
+}
+export interface FunctionCall {
+  id?: string;
+  name: string;
+  args?: Record<string, unknown>;
+}
+export interface FunctionResponse {
+  id?: string;
+  name: string;
+  response: Record<string, unknown>;
+  willContinue?: boolean;
+}
 
 export interface Part {
   text?: string;
@@ -23,7 +38,10 @@ export interface Part {
   videoMetadata?: { startOffset?: string; endOffset?: string; fps?: number };
 }
 
-export interface Content { role?: Role; parts: Part[] }
+export interface Content {
+  role?: Role;
+  parts: Part[];
+}
 
 export interface Schema {
   type?: 'TYPE_UNSPECIFIED' | 'STRING' | 'NUMBER' | 'INTEGER' | 'BOOLEAN' | 'ARRAY' | 'OBJECT' | 'NULL' | (string & {});
@@ -44,7 +62,11 @@ export interface Schema {
   [extra: string]: unknown;
 }
 
-export interface ThinkingConfig { includeThoughts?: boolean; thinkingBudget?: number; thinkingLevel?: string }
+export interface ThinkingConfig {
+  includeThoughts?: boolean;
+  thinkingBudget?: number;
+  thinkingLevel?: string;
+}
 
 export interface GenerationConfig {
   stopSequences?: string[];
@@ -66,7 +88,10 @@ export interface GenerationConfig {
   [extra: string]: unknown;
 }
 
-export interface SafetySetting { category: string; threshold: string }
+export interface SafetySetting {
+  category: string;
+  threshold: string;
+}
 
 export interface FunctionDeclaration {
   name: string;
@@ -98,11 +123,27 @@ export interface GenerateContentRequest {
 }
 
 export type FinishReason =
-  | 'FINISH_REASON_UNSPECIFIED' | 'STOP' | 'MAX_TOKENS' | 'SAFETY' | 'RECITATION' | 'LANGUAGE' | 'OTHER'
-  | 'BLOCKLIST' | 'PROHIBITED_CONTENT' | 'SPII' | 'MALFORMED_FUNCTION_CALL' | 'IMAGE_SAFETY'
-  | 'UNEXPECTED_TOOL_CALL' | 'TOO_MANY_TOOL_CALLS' | (string & {});
+  | 'FINISH_REASON_UNSPECIFIED'
+  | 'STOP'
+  | 'MAX_TOKENS'
+  | 'SAFETY'
+  | 'RECITATION'
+  | 'LANGUAGE'
+  | 'OTHER'
+  | 'BLOCKLIST'
+  | 'PROHIBITED_CONTENT'
+  | 'SPII'
+  | 'MALFORMED_FUNCTION_CALL'
+  | 'IMAGE_SAFETY'
+  | 'UNEXPECTED_TOOL_CALL'
+  | 'TOO_MANY_TOOL_CALLS'
+  | (string & {});
 
-export interface SafetyRating { category: string; probability: string; blocked?: boolean }
+export interface SafetyRating {
+  category: string;
+  probability: string;
+  blocked?: boolean;
+}
 
 export interface Candidate {
   content?: Content;
@@ -115,7 +156,11 @@ export interface Candidate {
   groundingMetadata?: unknown;
 }
 
-export interface PromptFeedback { blockReason?: string; blockReasonMessage?: string; safetyRatings?: SafetyRating[] }
+export interface PromptFeedback {
+  blockReason?: string;
+  blockReasonMessage?: string;
+  safetyRatings?: SafetyRating[];
+}
 
 export interface UsageMetadata {
   promptTokenCount?: number;
@@ -134,8 +179,15 @@ export interface GenerateContentResponse {
   responseId?: string;
 }
 
-export interface CountTokensRequest { contents?: Content[]; generateContentRequest?: GenerateContentRequest }
-export interface CountTokensResponse { totalTokens: number; cachedContentTokenCount?: number; promptTokensDetails?: unknown[] }
+export interface CountTokensRequest {
+  contents?: Content[];
+  generateContentRequest?: GenerateContentRequest;
+}
+export interface CountTokensResponse {
+  totalTokens: number;
+  cachedContentTokenCount?: number;
+  promptTokensDetails?: unknown[];
+}
 
 export interface ModelInfo {
   name: string;
@@ -153,10 +205,16 @@ export interface ModelInfo {
   thinking?: boolean;
 }
 
-export interface ListModelsResponse { models: ModelInfo[]; nextPageToken?: string }
+export interface ListModelsResponse {
+  models: ModelInfo[];
+  nextPageToken?: string;
+}
 
 /** The text of a response's first candidate, without thought parts. */
 export function responseText(response: GenerateContentResponse): string {
   const parts = response.candidates?.[0]?.content?.parts ?? [];
-  return parts.filter((part) => !part.thought && typeof part.text === 'string').map((part) => part.text).join('');
+  return parts
+    .filter((part) => !part.thought && typeof part.text === 'string')
+    .map((part) => part.text)
+    .join('');
 }

@@ -4,8 +4,15 @@
 import type { FieldViolation } from './error-envelope.js';
 
 type FieldType =
-  | 'string' | 'number' | 'integer' | 'boolean' | 'any' | 'object'
-  | { message: string } | { repeated: FieldType } | { map: FieldType };
+  | 'string'
+  | 'number'
+  | 'integer'
+  | 'boolean'
+  | 'any'
+  | 'object'
+  | { message: string }
+  | { repeated: FieldType }
+  | { map: FieldType };
 
 type MessageSpec = Record<string, FieldType>;
 
@@ -14,55 +21,118 @@ const message = (name: string): FieldType => ({ message: name });
 
 const MESSAGES: Record<string, MessageSpec> = {
   GenerateContentRequest: {
-    model: 'string', contents: repeated(message('Content')), systemInstruction: message('Content'),
-    tools: repeated(message('Tool')), toolConfig: message('ToolConfig'),
-    safetySettings: repeated(message('SafetySetting')), generationConfig: message('GenerationConfig'),
-    cachedContent: 'string', serviceTier: 'string', store: 'boolean',
+    model: 'string',
+    contents: repeated(message('Content')),
+    systemInstruction: message('Content'),
+    tools: repeated(message('Tool')),
+    toolConfig: message('ToolConfig'),
+    safetySettings: repeated(message('SafetySetting')),
+    generationConfig: message('GenerationConfig'),
+    cachedContent: 'string',
+    serviceTier: 'string',
+    store: 'boolean',
   },
-  CountTokensRequest: { contents: repeated(message('Content')), generateContentRequest: message('GenerateContentRequest') },
+  CountTokensRequest: {
+    contents: repeated(message('Content')),
+    generateContentRequest: message('GenerateContentRequest'),
+  },
   Content: { parts: repeated(message('Part')), role: 'string' },
   Part: {
-    text: 'string', inlineData: message('Blob'), fileData: message('FileData'), functionCall: message('FunctionCall'),
-    functionResponse: message('FunctionResponse'), executableCode: message('ExecutableCode'),
-    codeExecutionResult: message('CodeExecutionResult'), thought: 'boolean', thoughtSignature: 'string',
-    videoMetadata: message('VideoMetadata'), partMetadata: 'object', mediaResolution: 'any',
+    text: 'string',
+    inlineData: message('Blob'),
+    fileData: message('FileData'),
+    functionCall: message('FunctionCall'),
+    functionResponse: message('FunctionResponse'),
+    executableCode: message('ExecutableCode'),
+    codeExecutionResult: message('CodeExecutionResult'),
+    thought: 'boolean',
+    thoughtSignature: 'string',
+    videoMetadata: message('VideoMetadata'),
+    partMetadata: 'object',
+    mediaResolution: 'any',
   },
   Blob: { mimeType: 'string', data: 'string' },
   FileData: { mimeType: 'string', fileUri: 'string' },
   FunctionCall: { id: 'string', name: 'string', args: 'object' },
   FunctionResponse: {
-    id: 'string', name: 'string', response: 'object', willContinue: 'boolean', scheduling: 'string',
+    id: 'string',
+    name: 'string',
+    response: 'object',
+    willContinue: 'boolean',
+    scheduling: 'string',
     parts: repeated('any'),
   },
   ExecutableCode: { language: 'string', code: 'string' },
   CodeExecutionResult: { outcome: 'string', output: 'string' },
   VideoMetadata: { startOffset: 'string', endOffset: 'string', fps: 'number' },
   Tool: {
-    functionDeclarations: repeated(message('FunctionDeclaration')), googleSearchRetrieval: 'object',
-    codeExecution: 'object', googleSearch: 'object', urlContext: 'object', computerUse: 'object',
-    fileSearch: 'object', googleMaps: 'object',
+    functionDeclarations: repeated(message('FunctionDeclaration')),
+    googleSearchRetrieval: 'object',
+    codeExecution: 'object',
+    googleSearch: 'object',
+    urlContext: 'object',
+    computerUse: 'object',
+    fileSearch: 'object',
+    googleMaps: 'object',
   },
   FunctionDeclaration: {
-    name: 'string', description: 'string', behavior: 'string', parameters: message('Schema'),
-    parametersJsonSchema: 'any', response: message('Schema'), responseJsonSchema: 'any',
+    name: 'string',
+    description: 'string',
+    behavior: 'string',
+    parameters: message('Schema'),
+    parametersJsonSchema: 'any',
+    response: message('Schema'),
+    responseJsonSchema: 'any',
   },
   Schema: {
-    type: 'string', format: 'string', title: 'string', description: 'string', nullable: 'boolean',
-    enum: repeated('string'), maxItems: 'integer', minItems: 'integer', properties: { map: message('Schema') },
-    required: repeated('string'), minProperties: 'integer', maxProperties: 'integer', minLength: 'integer',
-    maxLength: 'integer', pattern: 'string', example: 'any', anyOf: repeated(message('Schema')),
-    propertyOrdering: repeated('string'), default: 'any', items: message('Schema'), minimum: 'number', maximum: 'number',
+    type: 'string',
+    format: 'string',
+    title: 'string',
+    description: 'string',
+    nullable: 'boolean',
+    enum: repeated('string'),
+    maxItems: 'integer',
+    minItems: 'integer',
+    properties: { map: message('Schema') },
+    required: repeated('string'),
+    minProperties: 'integer',
+    maxProperties: 'integer',
+    minLength: 'integer',
+    maxLength: 'integer',
+    pattern: 'string',
+    example: 'any',
+    anyOf: repeated(message('Schema')),
+    propertyOrdering: repeated('string'),
+    default: 'any',
+    items: message('Schema'),
+    minimum: 'number',
+    maximum: 'number',
   },
   ToolConfig: { functionCallingConfig: message('FunctionCallingConfig'), retrievalConfig: 'object' },
   FunctionCallingConfig: { mode: 'string', allowedFunctionNames: repeated('string') },
   SafetySetting: { category: 'string', threshold: 'string' },
   GenerationConfig: {
-    stopSequences: repeated('string'), responseMimeType: 'string', responseSchema: message('Schema'),
-    responseJsonSchema: 'any', _responseJsonSchema: 'any', responseModalities: repeated('string'),
-    candidateCount: 'integer', maxOutputTokens: 'integer', temperature: 'number', topP: 'number', topK: 'integer',
-    seed: 'integer', presencePenalty: 'number', frequencyPenalty: 'number', responseLogprobs: 'boolean',
-    logprobs: 'integer', enableEnhancedCivicAnswers: 'boolean', speechConfig: 'any',
-    thinkingConfig: message('ThinkingConfig'), imageConfig: 'any', mediaResolution: 'string',
+    stopSequences: repeated('string'),
+    responseMimeType: 'string',
+    responseSchema: message('Schema'),
+    responseJsonSchema: 'any',
+    _responseJsonSchema: 'any',
+    responseModalities: repeated('string'),
+    candidateCount: 'integer',
+    maxOutputTokens: 'integer',
+    temperature: 'number',
+    topP: 'number',
+    topK: 'integer',
+    seed: 'integer',
+    presencePenalty: 'number',
+    frequencyPenalty: 'number',
+    responseLogprobs: 'boolean',
+    logprobs: 'integer',
+    enableEnhancedCivicAnswers: 'boolean',
+    speechConfig: 'any',
+    thinkingConfig: message('ThinkingConfig'),
+    imageConfig: 'any',
+    mediaResolution: 'string',
   },
   ThinkingConfig: { includeThoughts: 'boolean', thinkingBudget: 'integer', thinkingLevel: 'string' },
 };
@@ -73,11 +143,20 @@ const snakeCase = (name: string): string => name.replace(/[A-Z]/g, (letter) => `
 const camelCase = (name: string): string => name.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
 
 const PROTO_TYPE_NAMES: Record<string, string> = {
-  string: 'TYPE_STRING', number: 'TYPE_FLOAT', integer: 'TYPE_INT32', boolean: 'TYPE_BOOL',
+  string: 'TYPE_STRING',
+  number: 'TYPE_FLOAT',
+  integer: 'TYPE_INT32',
+  boolean: 'TYPE_BOOL',
 };
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? '[...]' : typeof value === 'object' && value !== null ? '{...}' : String(value);
+  return typeof value === 'string'
+    ? JSON.stringify(value)
+    : Array.isArray(value)
+      ? '[...]'
+      : typeof value === 'object' && value !== null
+        ? '{...}'
+        : String(value);
 }
 
 /** Normalises a request's field names to camelCase, returning a copy (protobuf JSON accepts both). */
@@ -101,7 +180,11 @@ function normaliseField(value: unknown, type: FieldType): unknown {
   if (typeof type === 'string') return value;
   if ('message' in type) return normaliseMessage(value, type.message);
   if ('repeated' in type) {
-    return Array.isArray(value) ? value.map((item) => normaliseField(item, type.repeated)) : value === null ? value : [normaliseField(value, type.repeated)];
+    return Array.isArray(value)
+      ? value.map((item) => normaliseField(item, type.repeated))
+      : value === null
+        ? value
+        : [normaliseField(value, type.repeated)];
   }
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, normaliseField(item, type.map)]));
@@ -144,10 +227,11 @@ function checkMessage(value: Record<string, unknown>, messageName: string, path:
 }
 
 function checkField(value: unknown, type: FieldType, path: string, out: FieldViolation[]): void {
-  const invalid = (protoType: string) => out.push({
-    field: path,
-    description: `Invalid value at '${path}' (${protoType}), ${describe(value)}`,
-  });
+  const invalid = (protoType: string) =>
+    out.push({
+      field: path,
+      description: `Invalid value at '${path}' (${protoType}), ${describe(value)}`,
+    });
   if (type === 'any') return;
   if (type === 'object') {
     if (typeof value !== 'object' || Array.isArray(value)) invalid('type.googleapis.com/google.protobuf.Struct');
@@ -162,8 +246,10 @@ function checkField(value: unknown, type: FieldType, path: string, out: FieldVio
     return;
   }
   if (type === 'number' || type === 'integer') {
-    const numeric = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-    if (!Number.isFinite(numeric) || (type === 'integer' && !Number.isInteger(numeric))) invalid(PROTO_TYPE_NAMES[type]!);
+    const numeric =
+      typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+    if (!Number.isFinite(numeric) || (type === 'integer' && !Number.isInteger(numeric)))
+      invalid(PROTO_TYPE_NAMES[type]!);
     return;
   }
   if ('repeated' in type) {

@@ -135,10 +135,14 @@ export class SseStreamDecoder {
   private line(line: string, frames: StreamFrame[]): void {
     if (this.rawActive || (this.dataLines.length === 0 && line.trimStart().startsWith('{'))) {
       this.rawActive = true;
-      this.raw.push(`${line}\n`, (raw) => {
-        frames.push(frameFromJson(raw));
-        this.rawActive = false;
-      }, () => undefined);
+      this.raw.push(
+        `${line}\n`,
+        (raw) => {
+          frames.push(frameFromJson(raw));
+          this.rawActive = false;
+        },
+        () => undefined,
+      );
       return;
     }
     if (line === '') {
@@ -170,9 +174,13 @@ export class JsonArrayStreamDecoder {
 
   push(text: string): StreamFrame[] {
     const frames: StreamFrame[] = [];
-    this.scanner.push(text, (raw) => frames.push(frameFromJson(raw)), (char) => {
-      if (!/[\s,[\]]/.test(char)) this.stray += char;
-    });
+    this.scanner.push(
+      text,
+      (raw) => frames.push(frameFromJson(raw)),
+      (char) => {
+        if (!/[\s,[\]]/.test(char)) this.stray += char;
+      },
+    );
     return frames;
   }
 
@@ -203,7 +211,9 @@ export function findJsonObjects(text: string, limit = 256): unknown[] {
         found.push(JSON.parse(text.slice(start, end + 1)));
         start = text.indexOf('{', end + 1);
         continue;
-      } catch { /* not JSON from here: try the next brace */ }
+      } catch {
+        /* not JSON from here: try the next brace */
+      }
     }
     start = text.indexOf('{', start + 1);
   }

@@ -3,7 +3,14 @@ import { formatDuration, parseDuration } from './duration.js';
 import { errorEnvelope, readErrorEnvelope, renderErrorBody } from './error-envelope.js';
 import { normaliseFieldNames, validateRequestShape } from './request-schema.js';
 import { parseGeminiPath } from './routes.js';
-import { encodeSseError, encodeSseEvent, JsonArrayStreamDecoder, JsonArrayStreamWriter, SseStreamDecoder, type StreamFrame } from './stream.js';
+import {
+  encodeSseError,
+  encodeSseEvent,
+  JsonArrayStreamDecoder,
+  JsonArrayStreamWriter,
+  SseStreamDecoder,
+  type StreamFrame,
+} from './stream.js';
 import { httpStatusOf, HTTP_TO_STATUS } from './status.js';
 
 describe('status table', () => {
@@ -17,7 +24,13 @@ describe('status table', () => {
 });
 
 describe('protobuf Duration', () => {
-  it.each([['26s', 26000], ['2.463586755s', 2464], ['0s', 0], ['0.5s', 500], ['1.000000001s', 1001]])('%s → %d ms', (text, ms) => {
+  it.each([
+    ['26s', 26000],
+    ['2.463586755s', 2464],
+    ['0s', 0],
+    ['0.5s', 500],
+    ['1.000000001s', 1001],
+  ])('%s → %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
   it('rejects malformed strings', () => {
@@ -45,37 +58,70 @@ describe('error envelope', () => {
 
 describe('request shape', () => {
   it('accepts camelCase and snake_case', () => {
-    expect(validateRequestShape({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generation_config: { max_output_tokens: 5 } }, 'GenerateContentRequest')).toEqual([]);
-    const normalised = normaliseFieldNames({ system_instruction: { parts: { text: 'x' } } }, 'GenerateContentRequest') as Record<string, unknown>;
+    expect(
+      validateRequestShape(
+        { contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generation_config: { max_output_tokens: 5 } },
+        'GenerateContentRequest',
+      ),
+    ).toEqual([]);
+    const normalised = normaliseFieldNames(
+      { system_instruction: { parts: { text: 'x' } } },
+      'GenerateContentRequest',
+    ) as Record<string, unknown>;
     expect(normalised).toEqual({ systemInstruction: { parts: [{ text: 'x' }] } });
   });
   it('names unknown fields with their proto path', () => {
-    const violations = validateRequestShape({
-      contents: [{ parts: [{ text: 'hi' }] }],
-      tools: [{ functionDeclarations: [{ name: 'f', parameters: { type: 'OBJECT', properties: { a: { type: 'ARRAY', items: { ref: 'x' } } } } }] }],
-      foo: 1,
-    }, 'GenerateContentRequest');
+    const violations = validateRequestShape(
+      {
+        contents: [{ parts: [{ text: 'hi' }] }],
+        tools: [
+          {
+            functionDeclarations: [
+              { name: 'f', parameters: { type: 'OBJECT', properties: { a: { type: 'ARRAY', items: { ref: 'x' } } } } },
+            ],
+          },
+        ],
+        foo: 1,
+      },
+      'GenerateContentRequest',
+    );
     expect(violations.map((v) => v.description)).toEqual([
       `Invalid JSON payload received. Unknown name "ref" at 'tools[0].function_declarations[0].parameters.properties[0].value.items': Cannot find field.`,
       'Invalid JSON payload received. Unknown name "foo": Cannot find field.',
     ]);
   });
   it('reports wrong scalar types', () => {
-    const [violation] = validateRequestShape({ contents: [], generationConfig: { temperature: 'hot' } }, 'GenerateContentRequest');
+    const [violation] = validateRequestShape(
+      { contents: [], generationConfig: { temperature: 'hot' } },
+      'GenerateContentRequest',
+    );
     expect(violation?.field).toBe('generation_config.temperature');
   });
 });
 
 describe('routes', () => {
   it('parses method, list and get routes', () => {
-    expect(parseGeminiPath('/v1beta/models/gemini-2.5-pro:streamGenerateContent')).toEqual({ kind: 'method', version: 'v1beta', model: 'gemini-2.5-pro', method: 'streamGenerateContent' });
+    expect(parseGeminiPath('/v1beta/models/gemini-2.5-pro:streamGenerateContent')).toEqual({
+      kind: 'method',
+      version: 'v1beta',
+      model: 'gemini-2.5-pro',
+      method: 'streamGenerateContent',
+    });
     expect(parseGeminiPath('/v1/models')).toEqual({ kind: 'list-models', version: 'v1' });
-    expect(parseGeminiPath('/v1beta/models/gemini-2.5-flash')).toEqual({ kind: 'get-model', version: 'v1beta', model: 'gemini-2.5-flash' });
+    expect(parseGeminiPath('/v1beta/models/gemini-2.5-flash')).toEqual({
+      kind: 'get-model',
+      version: 'v1beta',
+      model: 'gemini-2.5-flash',
+    });
     expect(parseGeminiPath('/v2/models')).toBeUndefined();
   });
 });
 
-function decodeInPieces(decoder: { push(t: string): StreamFrame[]; end(): StreamFrame[] }, text: string, size: number): StreamFrame[] {
+function decodeInPieces(
+  decoder: { push(t: string): StreamFrame[]; end(): StreamFrame[] },
+  text: string,
+  size: number,
+): StreamFrame[] {
   const frames: StreamFrame[] = [];
   for (let i = 0; i < text.length; i += size) frames.push(...decoder.push(text.slice(i, i + size)));
   frames.push(...decoder.end());
@@ -83,7 +129,10 @@ function decodeInPieces(decoder: { push(t: string): StreamFrame[]; end(): Stream
 }
 
 describe('stream framing', () => {
-  const chunks = [{ candidates: [{ content: { parts: [{ text: 'Hel"lo {' }] } }] }, { candidates: [{ content: { parts: [{ text: 'world}' }] }, finishReason: 'STOP' }] }];
+  const chunks = [
+    { candidates: [{ content: { parts: [{ text: 'Hel"lo {' }] } }] },
+    { candidates: [{ content: { parts: [{ text: 'world}' }] }, finishReason: 'STOP' }] },
+  ];
   const failure = errorEnvelope('UNAVAILABLE', 'The model is overloaded. Please try again later.');
 
   for (const size of [1, 3, 17, 10_000]) {

@@ -1,6 +1,11 @@
 // Plain HTTP helpers for tests that talk to our servers over real sockets.
 
-export interface HttpResult { status: number; headers: Headers; text: string; json: unknown }
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
 
 export async function request(url: string, init: RequestInit = {}): Promise<HttpResult> {
   const response = await fetch(url, init);
@@ -14,7 +19,12 @@ export async function request(url: string, init: RequestInit = {}): Promise<Http
   return { status: response.status, headers: response.headers, text, json };
 }
 
-export function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
+export function post(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
   return request(`${base}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

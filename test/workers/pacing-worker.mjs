@@ -11,11 +11,22 @@ const client = createClient({
   limits: { 'gemini-2.5-flash': { rpm: Number(rpm) } },
 });
 let degraded = 0;
-client.on('pacing-degraded', () => { degraded++; });
-const results = await Promise.allSettled(Array.from({ length: Number(count) }, () =>
-  client.generateContent('gemini-2.5-flash', { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] })));
+client.on('pacing-degraded', () => {
+  degraded++;
+});
+const results = await Promise.allSettled(
+  Array.from({ length: Number(count) }, () =>
+    client.generateContent('gemini-2.5-flash', { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] }),
+  ),
+);
 const ok = results.filter((result) => result.status === 'fulfilled').length;
-const attempts = results.filter((result) => result.status === 'fulfilled').reduce((sum, result) => sum + result.value.attempts.length, 0);
-const errors = results.filter((result) => result.status === 'rejected').map((result) => `${result.reason.kind}: ${result.reason.message}`);
-process.stdout.write(`${JSON.stringify({ ok, attempts, degraded, errors, store: (await client.snapshot()).pacingStore })}\n`);
+const attempts = results
+  .filter((result) => result.status === 'fulfilled')
+  .reduce((sum, result) => sum + result.value.attempts.length, 0);
+const errors = results
+  .filter((result) => result.status === 'rejected')
+  .map((result) => `${result.reason.kind}: ${result.reason.message}`);
+process.stdout.write(
+  `${JSON.stringify({ ok, attempts, degraded, errors, store: (await client.snapshot()).pacingStore })}\n`,
+);
 await client.close();

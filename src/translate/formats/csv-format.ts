@@ -2,7 +2,12 @@
 // text, source or original, else the last). Quoting follows RFC 4180; every other byte stays.
 import { FormatError, renderSpans, type ParsedDocument, type Span } from './format.js';
 
-interface Field { start: number; end: number; value: string; quoted: boolean }
+interface Field {
+  start: number;
+  end: number;
+  value: string;
+  quoted: boolean;
+}
 
 function parseRows(source: string, delimiter: string): Field[][] {
   const rows: Field[][] = [];
@@ -33,7 +38,8 @@ function parseRows(source: string, delimiter: string): Field[][] {
         value += source[index++];
       }
     } else {
-      while (index < source.length && source[index] !== delimiter && source[index] !== '\n' && source[index] !== '\r') value += source[index++];
+      while (index < source.length && source[index] !== delimiter && source[index] !== '\n' && source[index] !== '\r')
+        value += source[index++];
     }
     row.push({ start, end: index, value, quoted });
     if (source[index] === delimiter) {
@@ -65,7 +71,10 @@ export function parseDelimited(source: string, delimiter: string, column?: strin
     if (columnIndex < 0) throw new FormatError('--column counts from 1');
   } else if (column !== undefined) {
     columnIndex = header.indexOf(column.trim().toLowerCase());
-    if (columnIndex < 0) throw new FormatError(`no column named "${column}" in the header (${rows[0]!.map((field) => field.value).join(', ')})`);
+    if (columnIndex < 0)
+      throw new FormatError(
+        `no column named "${column}" in the header (${rows[0]!.map((field) => field.value).join(', ')})`,
+      );
     hasHeader = true;
   } else {
     columnIndex = header.findIndex((name) => ['text', 'source', 'original'].includes(name));
@@ -84,11 +93,12 @@ export function parseDelimited(source: string, delimiter: string, column?: strin
   });
   return {
     segments: spans.map((span) => ({ id: span.id, text: texts.get(span.id)!.value })),
-    render: (translations) => renderSpans(source, spans, (span) => {
-      const value = translations.get(span.id);
-      const original = texts.get(span.id)!;
-      if (value === undefined || value === original.value) return undefined;
-      return quote(value, delimiter, original.quoted);
-    }),
+    render: (translations) =>
+      renderSpans(source, spans, (span) => {
+        const value = translations.get(span.id);
+        const original = texts.get(span.id)!;
+        if (value === undefined || value === original.value) return undefined;
+        return quote(value, delimiter, original.quoted);
+      }),
   };
 }

@@ -13,7 +13,10 @@ export interface ParsedDocument {
   render(translations: ReadonlyMap<string, string>): string;
 }
 
-export interface FormatOptions { column?: string; delimiter?: string }
+export interface FormatOptions {
+  column?: string;
+  delimiter?: string;
+}
 
 export type FormatName = 'text' | 'json' | 'csv' | 'tsv' | 'srt';
 
@@ -22,9 +25,17 @@ export class FormatError extends Error {
 }
 
 /** Splits text into parts of alternating [token, replacement] spans for byte-exact re-rendering. */
-export interface Span { start: number; end: number; id: string }
+export interface Span {
+  start: number;
+  end: number;
+  id: string;
+}
 
-export function renderSpans(source: string, spans: readonly Span[], replacement: (span: Span) => string | undefined): string {
+export function renderSpans(
+  source: string,
+  spans: readonly Span[],
+  replacement: (span: Span) => string | undefined,
+): string {
   let out = '';
   let cursor = 0;
   for (const span of spans) {

@@ -12,24 +12,36 @@ export const FORMATS: readonly FormatName[] = ['text', 'json', 'csv', 'tsv', 'sr
 
 export function detectFormat(path: string, explicit?: string): FormatName {
   if (explicit) {
-    if (!(FORMATS as readonly string[]).includes(explicit)) throw new FormatError(`unknown --format "${explicit}" (use ${FORMATS.join(', ')})`);
+    if (!(FORMATS as readonly string[]).includes(explicit))
+      throw new FormatError(`unknown --format "${explicit}" (use ${FORMATS.join(', ')})`);
     return explicit as FormatName;
   }
   switch (extname(path).toLowerCase()) {
-    case '.json': return 'json';
-    case '.csv': return 'csv';
-    case '.tsv': case '.tab': return 'tsv';
-    case '.srt': return 'srt';
-    default: return 'text';
+    case '.json':
+      return 'json';
+    case '.csv':
+      return 'csv';
+    case '.tsv':
+    case '.tab':
+      return 'tsv';
+    case '.srt':
+      return 'srt';
+    default:
+      return 'text';
   }
 }
 
 export function parseDocument(source: string, format: FormatName, options: FormatOptions = {}): ParsedDocument {
   switch (format) {
-    case 'json': return parseJson(source);
-    case 'csv': return parseDelimited(source, options.delimiter ?? ',', options.column);
-    case 'tsv': return parseDelimited(source, options.delimiter ?? '\t', options.column);
-    case 'srt': return parseSrt(source);
-    default: return parseText(source);
+    case 'json':
+      return parseJson(source);
+    case 'csv':
+      return parseDelimited(source, options.delimiter ?? ',', options.column);
+    case 'tsv':
+      return parseDelimited(source, options.delimiter ?? '\t', options.column);
+    case 'srt':
+      return parseSrt(source);
+    default:
+      return parseText(source);
   }
 }

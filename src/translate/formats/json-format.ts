@@ -24,10 +24,16 @@ export function parseJson(source: string): ParsedDocument {
     throw new FormatError(`not valid JSON: ${(error as Error).message}`);
   }
   const isArray = Array.isArray(value);
-  if (!isArray && (typeof value !== 'object' || value === null)) throw new FormatError('JSON input must be an array of strings or an object of id → string');
-  const entries = isArray ? (value as unknown[]).map((item, index) => [String(index), item] as const) : Object.entries(value as Record<string, unknown>);
+  if (!isArray && (typeof value !== 'object' || value === null))
+    throw new FormatError('JSON input must be an array of strings or an object of id → string');
+  const entries = isArray
+    ? (value as unknown[]).map((item, index) => [String(index), item] as const)
+    : Object.entries(value as Record<string, unknown>);
   for (const [id, item] of entries) {
-    if (typeof item !== 'string') throw new FormatError(`JSON value ${isArray ? `[${id}]` : JSON.stringify(id)} is not a string: only flat arrays of strings or objects of id → string are translated`);
+    if (typeof item !== 'string')
+      throw new FormatError(
+        `JSON value ${isArray ? `[${id}]` : JSON.stringify(id)} is not a string: only flat arrays of strings or objects of id → string are translated`,
+      );
   }
   // Locate each value's literal.
   const spans: Span[] = [];
@@ -48,7 +54,11 @@ export function parseJson(source: string): ParsedDocument {
     }
     const end = stringEnd(source, index);
     // A duplicate key: JSON.parse keeps the last; so do we.
-    if (seen.has(id)) spans.splice(spans.findIndex((span) => span.id === id), 1);
+    if (seen.has(id))
+      spans.splice(
+        spans.findIndex((span) => span.id === id),
+        1,
+      );
     seen.add(id);
     spans.push({ start: index, end, id });
     index = skipSpace(source, end);
@@ -56,11 +66,14 @@ export function parseJson(source: string): ParsedDocument {
   }
   const texts = new Map(entries.map(([id, item]) => [id, item as string]));
   return {
-    segments: spans.filter((span) => texts.get(span.id)!.trim() !== '').map((span) => ({ id: span.id, text: texts.get(span.id)! })),
-    render: (translations) => renderSpans(source, spans, (span) => {
-      const value = translations.get(span.id);
-      if (value === undefined || value === texts.get(span.id)) return undefined;
-      return JSON.stringify(value);
-    }),
+    segments: spans
+      .filter((span) => texts.get(span.id)!.trim() !== '')
+      .map((span) => ({ id: span.id, text: texts.get(span.id)! })),
+    render: (translations) =>
+      renderSpans(source, spans, (span) => {
+        const value = translations.get(span.id);
+        if (value === undefined || value === texts.get(span.id)) return undefined;
+        return JSON.stringify(value);
+      }),
   };
 }

@@ -42,10 +42,11 @@ export function parseSrt(source: string): ParsedDocument {
   }
   return {
     segments: spans.map((span) => ({ id: span.id, text: texts.get(span.id)! })),
-    render: (translations) => renderSpans(source, spans, (span) => {
-      const value = translations.get(span.id);
-      if (value === undefined || value === texts.get(span.id)) return undefined;
-      return value.replace(/\r?\n/g, newline);
-    }),
+    render: (translations) =>
+      renderSpans(source, spans, (span) => {
+        const value = translations.get(span.id);
+        if (value === undefined || value === texts.get(span.id)) return undefined;
+        return value.replace(/\r?\n/g, newline);
+      }),
   };
 }

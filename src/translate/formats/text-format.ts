@@ -22,9 +22,10 @@ export function parseText(source: string): ParsedDocument {
   return {
     segments: spans.map((span) => ({ id: span.id, text: texts.get(span.id)! })),
     // A translation never brings its own line breaks into a one-line-per-segment file.
-    render: (translations) => renderSpans(source, spans, (span) => {
-      const value = translations.get(span.id);
-      return value === undefined ? undefined : value.replace(/\r?\n/g, ' ').trim();
-    }),
+    render: (translations) =>
+      renderSpans(source, spans, (span) => {
+        const value = translations.get(span.id);
+        return value === undefined ? undefined : value.replace(/\r?\n/g, ' ').trim();
+      }),
   };
 }
