@@ -1,7 +1,7 @@
 // The engine on a fake clock with scripted attempts and no sockets: each test reads as the stream
 // of events one call produced, one row of the README's policy table at a time.
 import { describe, expect, it } from 'vitest';
-import { GeminiError, isRetryableKind, type ErrorKind, type GeminiErrorData } from '../errors/index.js';
+import { createGeminiError, type ErrorKind, type GeminiError, type GeminiErrorInit } from '../errors/index.js';
 import { unlimitedPacer, type Pacer, type Reservation } from '../pacing/pacer.js';
 import { KeyPool, resolvePolicy, validatePolicy, type KeySpec, type PolicyOverrides } from '../policy/index.js';
 import { FakeClock } from '../time/index.js';
@@ -16,18 +16,8 @@ const KEY_A = 'AIzaSyProjectA-000000000aaaa';
 const KEY_B = 'AIzaSyProjectB-000000000bbbb';
 const REQUEST: GenerateContentRequest = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] };
 
-function failure(kind: ErrorKind, extra: Partial<GeminiErrorData> = {}): GeminiError {
-  return new GeminiError({
-    kind,
-    retryable: isRetryableKind(kind),
-    source: 'http',
-    message: `scripted ${kind}`,
-    quota: [],
-    helpLinks: [],
-    fieldViolations: [],
-    details: [],
-    ...extra,
-  });
+function failure(kind: ErrorKind, extra: Partial<GeminiErrorInit> = {}): GeminiError {
+  return createGeminiError({ kind, source: 'http', message: `scripted ${kind}`, ...extra });
 }
 
 /** One scripted outcome: 'ok', an error to throw, or a function of the attempt's input. */

@@ -3,7 +3,7 @@
 // take a pacing lease (lease.ts), run the attempt, and apply the policy's decision on a failure.
 // What one call remembers between turns lives in CallState; what the engine remembers across
 // calls (circuits, dropped models) in ModelHealth.
-import { classify, isGeminiError, type AttemptRecord, type ErrorKind, type GeminiError } from '../errors/index.js';
+import { isGeminiError, toGeminiError, type AttemptRecord, type ErrorKind, type GeminiError } from '../errors/index.js';
 import type { Pacer } from '../pacing/pacer.js';
 import {
   attemptTimeout,
@@ -20,7 +20,7 @@ import {
 import type { Clock } from '../time/index.js';
 import type { GenerateContentRequest } from '../wire/index.js';
 import { CallState } from './call-state.js';
-import { abortError, amended, quotaWaitError } from './error-notes.js';
+import { abortError, quotaWaitError } from './error-notes.js';
 import { PipelineEmitter } from './events.js';
 import { isDayFull, NO_LEASE, takeLease, type PacingLease } from './lease.js';
 import { ModelHealth } from './model-health.js';
@@ -274,7 +274,7 @@ export class Engine {
   ): Promise<void> {
     const { clock, events, pacer } = this.options;
     const { model, key } = choice;
-    const error = isGeminiError(thrown) ? thrown : classify(thrown, { model, keyHint: key.hint, secrets: [key.key] });
+    const error = toGeminiError(thrown, { model, keyHint: key.hint, secrets: [key.key] });
     // A request that never reached Gemini gives its slot back; one that did was counted.
     lease.release({ sent: error.kind !== 'network' && error.kind !== 'cancelled' });
     call.lastError = error;
@@ -411,15 +411,12 @@ export class Engine {
     const route = error === call.lastError ? call.lastRoute : undefined;
     const model = error.model ?? route?.model;
     const keyHint = error.keyHint ?? route?.keyHint;
-    const final = amended(
-      error,
-      {
-        ...(note && !error.message.includes(note) ? { message: `${error.message} (${note})` } : {}),
-        ...(model !== undefined ? { model } : {}),
-        ...(keyHint !== undefined ? { keyHint } : {}),
-      },
-      call.attempts,
-    );
+    const final = error.with({
+      ...(note && !error.message.includes(note) ? { message: `${error.message} (${note})` } : {}),
+      ...(model !== undefined ? { model } : {}),
+      ...(keyHint !== undefined ? { keyHint } : {}),
+      attempts: [...call.attempts],
+    });
     this.options.events.emit('request-failed', {
       requestedModel: spec.model,
       kind: final.kind,

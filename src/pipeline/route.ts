@@ -1,7 +1,7 @@
 // Choosing the route of the next attempt: which model of the chain and which key. The same pass
 // records why every model of the chain cannot serve now, so the fallback event's reason and the
 // "nothing left to try" error are read from one place instead of being worked out again.
-import { GeminiError, type ErrorKind } from '../errors/index.js';
+import { createGeminiError, type ErrorKind, type GeminiError } from '../errors/index.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { KeyPool, PolicyOptions, PooledKey } from '../policy/index.js';
 import type { ModelHealth } from './model-health.js';
@@ -160,16 +160,11 @@ export function nothingToTry(route: Route, chain: readonly string[], requested: 
   });
   const kind = nothingKind(route, chain);
   const retryAt = route.retryAt;
-  return new GeminiError({
+  return createGeminiError({
     kind,
     retryable: kind === 'unavailable',
-    source: 'text',
     model: requested,
     message: `Nothing left to try for ${requested}: ${reasons.join('; ')}.`,
-    quota: [],
-    helpLinks: [],
-    fieldViolations: [],
-    details: [],
     ...(retryAt !== undefined ? { retryAfterMs: Math.max(0, retryAt - now) } : {}),
     ...(kind === 'quota_exhausted' && retryAt !== undefined ? { resetAt: retryAt } : {}),
   });
