@@ -2,7 +2,7 @@
 // users: `createGeminiFetch` (a fetch for SDKs, in process) and the gateway's Gemini route (over
 // HTTP). Both write answers, streams and errors exactly as the Gemini API does, with gemwarden's
 // `x-gemwarden-*` headers added.
-import { classify, isGeminiError, type GeminiError } from '../errors/index.js';
+import { toGeminiError } from '../errors/index.js';
 import {
   encodeSseError,
   encodeSseEvent,
@@ -15,11 +15,6 @@ import type { FetchLike } from '../transport/http-transport.js';
 import type { GeminiClient } from './create-client.js';
 import { geminiErrorBody, httpStatusFor } from './error-response.js';
 import type { CallOptions } from './options.js';
-
-// Until errors/ exports its one converter for the outer edges, this is it.
-function toGeminiError(failure: unknown, context: { model?: string } = {}): GeminiError {
-  return isGeminiError(failure) ? failure : classify(failure, context);
-}
 
 /** Content type of Gemini's JSON answers. */
 export const GEMINI_JSON_TYPE = 'application/json; charset=UTF-8';

@@ -2,8 +2,7 @@
 // answered through the resilient client. GET /v1/models is served by the Gemini routes in a form
 // both SDKs read. This file is the HTTP shell; the translation lives in openai-translate.ts.
 import { randomUUID } from 'node:crypto';
-import type { GeminiError } from '../errors/index.js';
-import { classify, isGeminiError } from '../errors/index.js';
+import { toGeminiError } from '../errors/index.js';
 import { realClock } from '../time/index.js';
 import type { GatewayContext } from './context.js';
 import { openAiError, openAiErrorFor } from './openai-errors.js';
@@ -29,7 +28,7 @@ function jsonResponse(status: number, body: unknown, headers: Record<string, str
 }
 
 function failureResponse(failure: unknown, model: string): Response {
-  const error: GeminiError = isGeminiError(failure) ? failure : classify(failure, { model });
+  const error = toGeminiError(failure, { model });
   const { status, body } = openAiErrorFor(error);
   return jsonResponse(status, body, {
     'x-gemwarden-model': error.model ?? model,
@@ -113,7 +112,7 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
               event({ id, object: 'chat.completion.chunk', created, model: answeredBy, choices: [], usage }),
             );
         } catch (failure) {
-          const error = isGeminiError(failure) ? failure : classify(failure, { model: answeredBy });
+          const error = toGeminiError(failure, { model: answeredBy });
           controller.enqueue(event(openAiErrorFor(error).body));
         }
         finished = true;
