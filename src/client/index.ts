@@ -10,4 +10,4 @@ export {
   type GeminiCallOptions,
 } from './fetch-adapter.js';
 export { geminiErrorBody, httpStatusFor, gemwardenInfo, type GemwardenErrorInfo } from './error-response.js';
-export { CLIENT_DEFAULTS, type ClientOptions, type CallOptions } from './options.js';
+export { CLIENT_DEFAULTS, type AnswerChecks, type ClientOptions, type CallOptions } from './options.js';
