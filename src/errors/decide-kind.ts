@@ -38,6 +38,11 @@ export function decideKind(evidence: Evidence): Decision {
 export const LONG_TERM_QUOTA =
   /daily (?:quota|limit)|per[ _-]?day|PerDay|monthly (?:quota|limit|spend)|spend(?:ing)? (?:cap|limit)|credits? (?:are |have been )?(?:depleted|exhausted|used up)|prepayment credits|upgrade your plan|contact your (?:organization's )?(?:administrator|admin)|quota will reset|reached (?:your|the) (?:usage|plan|daily|monthly) limit|exhausted your capacity/i;
 
+/** True when the quota violations say their windows: then they decide, not words around them. */
+function windowsKnown(quota: readonly QuotaViolation[]): boolean {
+  return quota.some((violation) => violation.scope !== 'unknown');
+}
+
 /**
  * A channel that never reached Google: DNS, refused or unreachable connections, gRPC connect
  * failures. Whatever status or timeout a wrapper prints around it, no server answered.
@@ -104,7 +109,9 @@ function kindOf(evidence: Evidence, quota: QuotaViolation[], reason: string | un
   if (!evidence.answered && NEVER_CONNECTED.test(text)) return 'network';
 
   if (status === 'RESOURCE_EXHAUSTED' || httpStatus === 429 || reason === 'RATE_LIMIT_EXCEEDED') {
-    return isLongTermQuota(quota) || LONG_TERM_QUOTA.test(message) ? 'quota_exhausted' : 'rate_limited';
+    return isLongTermQuota(quota) || (!windowsKnown(quota) && LONG_TERM_QUOTA.test(message))
+      ? 'quota_exhausted'
+      : 'rate_limited';
   }
   if (status === 'FAILED_PRECONDITION') return 'location_unsupported';
   // 499 CANCELLED in an answer the server sent: it gave up on the request (seen under load), so it
