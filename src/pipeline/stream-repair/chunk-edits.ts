@@ -113,7 +113,9 @@ export function shiftOffsets(chunk: GenerateContentResponse, base: number, cut: 
         const start = move(segment.startIndex ?? 0);
         if (start === undefined) return [];
         const end = move(segment.endIndex);
-        return [{ ...support, segment: { ...segment, startIndex: start, ...(end !== undefined ? { endIndex: end } : {}) } }];
+        return [
+          { ...support, segment: { ...segment, startIndex: start, ...(end !== undefined ? { endIndex: end } : {}) } },
+        ];
       }),
     };
   }

@@ -20,6 +20,13 @@ export class JsonPrefixCheck {
     };
   }
 
+  /** A check that has already been fed `text` (the part of an answer the client holds). */
+  static after(text: string): JsonPrefixCheck {
+    const check = new JsonPrefixCheck();
+    check.push(text);
+    return check;
+  }
+
   /** Feeds more text; returns the state after it. Once invalid, it stays invalid. */
   push(text: string): JsonPrefixState {
     if (this.state === 'invalid' || text.length === 0) return this.state;

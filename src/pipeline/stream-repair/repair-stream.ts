@@ -23,7 +23,9 @@ import { WordHoldback } from './word-holdback.js';
  * `off`: a broken stream ends with a typed error (the default). `restart`: the request is sent again
  * and its answer forwarded only past the text the client has, reproduced byte for byte. `continue`:
  * the model is asked to go on from that text (prefill where the model allows it, else a user turn).
- * `auto`: continue, then restart if the continuation cannot be lined up; restart alone for JSON mode.
+ * `auto`: the verifiable choices only: a user-turn continuation that must repeat the last words it
+ * resumes from, then a restart if it cannot be lined up; a restart alone for JSON mode. (A prefill
+ * is continued literally, so a preamble or a drift after it cannot be told from the answer.)
  */
 export type StreamRepairMode = 'off' | 'restart' | 'continue' | 'auto';
 
@@ -131,7 +133,7 @@ interface OffsetMap {
 class Repair {
   private delivered = '';
   private readonly holdback = new WordHoldback();
-  private readonly json: JsonPrefixCheck | undefined;
+  private json: JsonPrefixCheck | undefined;
   private readonly prefill: PrefillMemory;
   private responseId: string | undefined;
   /** Usage of the attempts that broke (what was billed for them). */
@@ -141,6 +143,9 @@ class Repair {
   private functionCalled = false;
   private repairs = 0;
   private lastBreak: GeminiError | undefined;
+  /** JSON mode after a repair: text held until the value is complete (see jsonGate). */
+  private jsonPending = '';
+  private heldNote: StreamRepairNote['streamRepair'] | undefined;
 
   constructor(private readonly options: StreamRepairOptions) {
     this.json = isJsonMode(options.request) ? new JsonPrefixCheck() : undefined;
@@ -174,10 +179,11 @@ class Repair {
         if (splice) {
           // The new attempt ended while still undecided (a short answer): decide on what came.
           const decided = this.decide(splice, undefined, true);
-          if (decided) yield* this.forward(decided.chunk, decided.offsets, { strategy: splice.strategy, repairs: this.repairs });
+          if (decided)
+            yield* this.forward(decided.chunk, decided.offsets, { strategy: splice.strategy, repairs: this.repairs });
         }
         const rest = this.holdback.flush();
-        if (rest) yield* this.forward(textChunk(rest), offsets, undefined);
+        if (rest || this.jsonPending) yield* this.forward(textChunk(rest), offsets, undefined, true);
         return;
       } catch (failure) {
         await iterator.return?.();
@@ -213,7 +219,10 @@ class Repair {
   }
 
   /** After a break or a failed repair: the next attempt to line up, or the error to end with. */
-  private recover(failure: unknown, splice: Splice | undefined): { source: AsyncIterable<GenerateContentResponse>; splice: Splice } {
+  private recover(
+    failure: unknown,
+    splice: Splice | undefined,
+  ): { source: AsyncIterable<GenerateContentResponse>; splice: Splice } {
     if (failure instanceof Diverged) {
       this.options.onEvent?.(this.event(failure.strategy, 'diverged', failure.reason));
       const canRestart = failure.strategy !== 'restart' && !failure.json && this.options.mode === 'auto';
@@ -241,7 +250,7 @@ class Repair {
   private firstStrategy(): Strategy {
     const { mode, model } = this.options;
     if (mode === 'restart' || this.delivered.length === 0) return 'restart';
-    if (mode === 'auto' && this.json) return 'restart';
+    if (mode === 'auto') return this.json ? 'restart' : 'anchored';
     return this.prefill.allows(model) ? 'prefill' : 'anchored';
   }
 
@@ -251,12 +260,17 @@ class Repair {
     this.billed = addUsage(this.billed, this.attemptUsage);
     this.attemptUsage = undefined;
     this.holdback.discard(); // the held partial word was never sent: the new attempt writes it again
+    if (this.json) this.json = JsonPrefixCheck.after(this.delivered);
+    this.jsonPending = '';
     const { request } = this.options;
     const delivered = this.delivered;
-    if (strategy === 'restart')
-      return this.splice(restartRequest(request), new ReplayMatcher(delivered), strategy);
+    if (strategy === 'restart') return this.splice(restartRequest(request), new ReplayMatcher(delivered), strategy);
     if (strategy === 'prefill')
-      return this.splice(prefillRequest(request, delivered), new ContinuationSplicer(delivered, { style: 'prefill' }), strategy);
+      return this.splice(
+        prefillRequest(request, delivered),
+        new ContinuationSplicer(delivered, { style: 'prefill' }),
+        strategy,
+      );
     const anchored = anchoredRequest(request, delivered);
     const splicer = new ContinuationSplicer(delivered, { style: 'anchored', anchor: anchored.anchor });
     return this.splice(anchored.request, splicer, strategy);
@@ -280,14 +294,24 @@ class Repair {
     chunk: GenerateContentResponse,
     offsets: OffsetMap,
     note: StreamRepairNote['streamRepair'] | undefined,
+    last = false,
   ): AsyncGenerator<RepairedChunk> {
     this.note(chunk);
     this.responseId ??= chunk.responseId;
-    const finished = Boolean(chunk.candidates?.[0]?.finishReason);
+    const finished = last || Boolean(chunk.candidates?.[0]?.finishReason);
     let text = this.holdback.push(chunkAnswerText(chunk));
     if (finished || this.functionCalled) text += this.holdback.flush();
-    this.checkJson(text);
     const repaired = this.repairs > 0;
+    if (this.json) {
+      const ready = this.jsonGate(text, finished);
+      if (ready === undefined) {
+        this.heldNote ??= note;
+        return;
+      }
+      text = ready;
+      note ??= this.heldNote;
+      this.heldNote = undefined;
+    }
     let out: RepairedChunk = withAnswerText(chunk, text, { dropThoughts: repaired });
     if (repaired) out = shiftOffsets(out, offsets.base, offsets.cut);
     if (this.responseId !== undefined) out = { ...out, responseId: this.responseId };
@@ -298,11 +322,25 @@ class Repair {
     yield out;
   }
 
-  /** JSON mode: once repaired, text that would make the answer invalid JSON is never sent. */
-  private checkJson(text: string): void {
-    if (!this.json || text.length === 0) return;
-    if (this.json.push(text) === 'invalid' && this.repairs > 0)
-      throw new Diverged('the spliced answer would not be valid JSON', 'restart', true);
+  /**
+   * JSON mode. Every piece is fed to the incremental check. Before any repair, text passes as it
+   * comes (invalid JSON from the model itself is Gemini's answer, passed on untouched). Once
+   * repaired, the rest is held until the JSON value is complete, so that a splice that would leave
+   * the answer invalid or unfinished is refused before any of it is sent. Returns the text to send
+   * now, or undefined to hold it.
+   */
+  private jsonGate(text: string, finished: boolean): string | undefined {
+    const state = text.length > 0 ? this.json!.push(text) : this.json!.current;
+    if (this.repairs === 0) return text;
+    if (state === 'invalid') throw new Diverged('the spliced answer would not be valid JSON', 'restart', true);
+    this.jsonPending += text;
+    if (state !== 'complete') {
+      if (finished) throw new Diverged('the spliced answer ended before its JSON was complete', 'restart', true);
+      return undefined;
+    }
+    const ready = this.jsonPending;
+    this.jsonPending = '';
+    return ready;
   }
 
   private giveUp(error: GeminiError | undefined, why?: string): GeminiError {

@@ -21,7 +21,12 @@ export interface SpliceLimits {
   restartProbe: number;
 }
 
-export const DEFAULT_SPLICE_LIMITS: SpliceLimits = { minOverlap: 12, maxOverlap: 400, maxPreamble: 300, restartProbe: 40 };
+export const DEFAULT_SPLICE_LIMITS: SpliceLimits = {
+  minOverlap: 12,
+  maxOverlap: 400,
+  maxPreamble: 300,
+  restartProbe: 40,
+};
 
 /** A matcher is fed the new attempt's answer text as it streams, then told when it ended. */
 export interface Splicer {
@@ -140,8 +145,9 @@ export class ContinuationSplicer implements Splicer {
     const at = seen.indexOf(anchor);
     if (at >= 0 && at <= limits.maxPreamble + limits.maxOverlap) {
       const after = at + anchor.length;
-      // The anchor's last word may go on in the next chunk ("…the bo" + "ok"): wait for a boundary.
-      if (after === seen.length && !final) return { state: 'pending' };
+      // Wait for the first character after the anchor's white space: the anchor's last word may go
+      // on in the next chunk ("…the bo" + "ok"), and the separator may be split across chunks.
+      if (seen.slice(after).trim().length === 0 && !final) return { state: 'pending' };
       return { state: 'spliced', emit: joinAfter(this.delivered, seen.slice(after)) };
     }
     if (!final && seen.length < window) return { state: 'pending' };
@@ -160,6 +166,7 @@ function longestOverlap(delivered: string, seen: string, limits: SpliceLimits): 
 
 /** Whether `seen` is a beginning of some long-enough suffix of `delivered` (an overlap still arriving). */
 function couldGrowIntoOverlap(delivered: string, seen: string, limits: SpliceLimits): boolean {
+  if (seen.length === 0) return true;
   const tail = delivered.slice(Math.max(0, delivered.length - limits.maxOverlap));
   for (let from = tail.indexOf(seen); from >= 0; from = tail.indexOf(seen, from + 1)) {
     if (tail.length - from >= limits.minOverlap) return true;
@@ -172,7 +179,9 @@ function couldGrowIntoOverlap(delivered: string, seen: string, limits: SpliceLim
  * separator after the anchor. Keep one: the one the client already has.
  */
 function joinAfter(delivered: string, emit: string): string {
-  return /\s$/u.test(delivered) ? emit.replace(/^\s+/u, '') : emit;
+  const space = /\s*$/u.exec(delivered)![0];
+  if (space.length === 0) return emit;
+  return emit.startsWith(space) ? emit.slice(space.length) : emit.replace(/^\s+/u, '');
 }
 
 function divergedAt(delivered: string, seen: string): string {
