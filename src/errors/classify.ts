@@ -16,6 +16,7 @@ import {
 import { nextPacificMidnight } from '../time/index.js';
 import { findEmbeddedValues } from './embedded-json.js';
 import { GeminiError, type ErrorSource } from './gemini-error.js';
+import { decideBlame } from './decide-blame.js';
 import { isRetryableKind, type ErrorKind } from './kinds.js';
 import { isLongTermQuota, violationsFromDetails, violationsFromText, type QuotaViolation } from './quota.js';
 import { redactSecrets } from './redact.js';
@@ -504,6 +505,15 @@ function build(evidence: Evidence, context: ClassifyContext, input: unknown): Ge
       kind,
       retryable: isRetryableKind(kind),
       source,
+      blame: decideBlame({
+        kind,
+        reason,
+        status,
+        details: evidence.details,
+        quota,
+        message: evidence.message,
+        structured: evidence.status !== undefined || evidence.details.length > 0,
+      }),
       message,
       ...(httpStatus !== undefined ? { httpStatus } : {}),
       ...(status ? { status } : {}),
