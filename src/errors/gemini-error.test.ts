@@ -53,7 +53,9 @@ describe('GeminiError API', () => {
 
   it('recognises errors from another copy of the package by its brand', async () => {
     vi.resetModules();
-    const copy = (await import('./gemini-error.js?second-copy')) as typeof import('./gemini-error.js');
+    // A second module instance of the same file: a distinct class, as a second installed copy would be.
+    const secondCopy = './gemini-error.js?second-copy';
+    const copy = (await import(/* @vite-ignore */ secondCopy)) as typeof import('./gemini-error.js');
     expect(copy.GeminiError).not.toBe(GeminiError);
     const foreign = copy.createGeminiError({ kind: 'timeout', message: 'no answer' });
     expect(isGeminiError(foreign)).toBe(true);
@@ -148,5 +150,25 @@ describe('classify sets blame from structured fields', () => {
     });
     expect(perDay.kind).toBe('quota_exhausted');
     expect(perDay.blame).toBe('project');
+  });
+
+  it('reads the time from an injected clock (the per-day reset is the next midnight Pacific after it)', () => {
+    const body = JSON.stringify({
+      error: {
+        code: 429,
+        message: 'Quota exceeded for metric: generate_content_free_tier_requests, limit: 250, per day',
+        status: 'RESOURCE_EXHAUSTED',
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+            violations: [{ quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', quotaValue: '250' }],
+          },
+        ],
+      },
+    });
+    const at = Date.UTC(2026, 0, 15, 12, 0, 0); // 04:00 Pacific (PST)
+    const error = classify({ status: 429, body }, { clock: { now: () => at } });
+    expect(error.resetAt).toBe(Date.UTC(2026, 0, 16, 8, 0, 0));
+    expect(error.retryAfterMs).toBe(20 * 3_600_000);
   });
 });
