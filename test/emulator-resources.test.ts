@@ -175,7 +175,7 @@ describe('emulator resources: files', () => {
 
     await clock.advance(2 * DAY);
     expect((await call(`/v1beta/${file.name}`, { headers: A })).status).toBe(403);
-    expect(emulator!.resources.stats().byResource[file.name]).toEqual({ alpha: 5, beta: 2 });
+    expect((await emulator!.resourceStats()).byResource[file.name]).toEqual({ alpha: 5, beta: 2 });
   });
 
   it('deletes, and takes multipart uploads', async () => {

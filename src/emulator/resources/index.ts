@@ -4,7 +4,7 @@
 // undefined for everything else, so the emulator's router tries it first with one line.
 import { parseGeminiPath, bareModelName, type ApiVersion } from '../../wire/index.js';
 import { bodies } from '../bodies.js';
-import type { EmulatorState } from '../state.js';
+import type { EmulatorState, KeyRecord } from '../state.js';
 import { BatchStore } from './batches.js';
 import { CacheStore } from './cached-contents.js';
 import { ResourceContext, type ResourceCaller, type ResourceStats } from './context.js';
@@ -12,7 +12,7 @@ import { handleEmbedding } from './embeddings.js';
 import { FileStore } from './files.js';
 import { errorResponse, jsonResponse } from './http.js';
 import { OpenAiCompat, openAiError } from './openai-compat.js';
-import { answerWithReferences, CHECKED_HEADER } from './references.js';
+import { answerWithReferences } from './references.js';
 
 export type { ResourceStats } from './context.js';
 export { EMBEDDING_MODELS, embeddingVector } from './embeddings.js';
@@ -24,6 +24,11 @@ const VERSIONED = /^\/(?:(upload|download)\/)?(v1|v1beta|v1alpha)\/(.*)$/;
 export interface EmulatorResources {
   /** Answers a resource request, or returns undefined when the path is not a resource path. */
   handle(request: Request): Promise<Response | undefined>;
+  /**
+   * For a generate-style call whose key the router already checked: answers it when it cites a
+   * file or a cache (Google's 403 when the caller's project cannot see one), else undefined.
+   */
+  answerCitations(request: Request, key: KeyRecord, bodyText: string, model: string): Promise<Response | undefined>;
   /** Calls per project and per resource (also served at GET /_emulator/resources). */
   stats(): ResourceStats;
   reset(): void;
@@ -37,12 +42,6 @@ export function requestApiKey(request: Request, url: URL): string | undefined {
   if (query) return query;
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1]?.trim();
   return bearer || undefined;
-}
-
-/** Cheap first look: does the body mention a file or a cache at all (and was it not checked yet)? */
-async function mayCiteResources(request: Request): Promise<boolean> {
-  if (request.method !== 'POST' || request.headers.get(CHECKED_HEADER)) return false;
-  return /file_?[dD]ata|cached_?[cC]ontent/.test(await request.clone().text());
 }
 
 /**
@@ -69,6 +68,7 @@ export function createEmulatorResources(
     if (key.state === 'service_disabled') return errorResponse(bodies.serviceDisabled(key.project));
     if (key.state === 'location_unsupported') return errorResponse(bodies.locationUnsupported());
     context.countCall(key.project);
+    state.counters.byProject[key.project] = (state.counters.byProject[key.project] ?? 0) + 1;
     return { key };
   }
 
@@ -91,17 +91,8 @@ export function createEmulatorResources(
     const modelRoute = prefix ? undefined : parseGeminiPath(url.pathname);
     const modelMethod = modelRoute?.kind === 'method' ? modelRoute.method : undefined;
     const isModelResource =
-      modelMethod === 'embedContent' ||
-      modelMethod === 'batchEmbedContents' ||
-      modelMethod === 'batchGenerateContent' ||
-      modelMethod === 'generateContent' ||
-      modelMethod === 'streamGenerateContent' ||
-      modelMethod === 'countTokens';
+      modelMethod === 'embedContent' || modelMethod === 'batchEmbedContents' || modelMethod === 'batchGenerateContent';
     if (!isOpenAi && !isFiles && !isCaches && !isBatches && !isModelResource && !prefix) return undefined;
-    // A generate call is ours only when it cites a file or a cache; the generate route answers the rest.
-    const citesResources =
-      modelMethod === 'generateContent' || modelMethod === 'streamGenerateContent' || modelMethod === 'countTokens';
-    if (citesResources && !(await mayCiteResources(request))) return undefined;
 
     const caller = authenticate(request, url);
     if (caller instanceof Response) return isOpenAi ? openAiError(caller) : caller;
@@ -127,13 +118,15 @@ export function createEmulatorResources(
         modelMethod as 'embedContent' | 'batchEmbedContents',
       );
     }
-    if (modelMethod === 'batchGenerateContent') return batches.create(caller, request, version, model);
-    return answerWithReferences(context, files, caches, caller, request, model);
+    return batches.create(caller, request, version, model);
   }
 
   return {
     async handle(request) {
       return route(request, new URL(request.url));
+    },
+    answerCitations(request, key, bodyText, model) {
+      return answerWithReferences(context, files, caches, { key }, request, bodyText, model);
     },
     stats: () => context.snapshot(),
     reset() {

@@ -50,9 +50,14 @@ export function attachLiveSessions(
 ): () => void {
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(request.url ?? '/', 'http://emulator');
+    // @google/genai joins its base URL and the path with a double slash ("//ws/…"), which a URL
+    // parser would read as a host; Google accepts it, so the slashes are folded before parsing.
+    const url = new URL((request.url ?? '/').replace(/^\/+/, '/'), 'http://emulator');
     const match = LIVE_PATH_PATTERN.exec(url.pathname);
-    if (!match) return; // another upgrade handler may serve it; unanswered sockets time out
+    if (!match) {
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
     sockets.handleUpgrade(request, socket, head, (ws) => {
       const header = request.headers['x-goog-api-key'];
       const apiKey =

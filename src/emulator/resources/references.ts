@@ -38,10 +38,10 @@ export async function answerWithReferences(
   caches: CacheStore,
   caller: ResourceCaller,
   request: Request,
+  text: string,
   model: string,
 ): Promise<Response | undefined> {
   if (request.headers.get(CHECKED_HEADER)) return undefined;
-  const text = await request.clone().text();
   if (!/file_?[dD]ata|cached_?[cC]ontent/.test(text)) return undefined;
   let body: Record<string, unknown>;
   try {
