@@ -4,7 +4,7 @@
 // `x-gemwarden-*` headers added.
 import { STREAM_REPAIR_HEADER } from './repairing-stream.js';
 import type { StreamRepairMode } from '../pipeline/stream-repair/index.js';
-import { toGeminiError } from '../errors/index.js';
+import { toGeminiError, type GeminiError } from '../errors/index.js';
 import {
   encodeSseError,
   encodeSseEvent,
@@ -51,10 +51,20 @@ export function geminiErrorResponse(failure: unknown, requestedModel?: string): 
   };
   const model = error.model ?? requestedModel;
   if (model) headers['x-gemwarden-model'] = headerSafe(model);
-  return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, {
-    status: httpStatusFor(error),
-    headers,
-  });
+  const status = httpStatusFor(error);
+  const retryAfter = retryAfterSeconds(status, error);
+  if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+  return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, { status, headers });
+}
+
+/**
+ * The `Retry-After` value (whole seconds, rounded up) for an answer with `status`: on 429 and 503
+ * when the failure carries a known delay (RetryInfo, a per-day reset, a rest gemwarden imposed),
+ * else undefined. HTTP clients and SDKs that read the header then wait the right time.
+ */
+export function retryAfterSeconds(status: number, error: GeminiError): string | undefined {
+  if ((status !== 429 && status !== 503) || error.retryAfterMs === undefined) return undefined;
+  return String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
 }
 
 /** How one model call is answered. */
@@ -65,6 +75,11 @@ export interface GeminiCallOptions {
   signal?: AbortSignal;
   /** Mid-stream repair for this call (else the client's setting). */
   streamRepair?: StreamRepairMode;
+  /**
+   * Called when a stream fails after its first chunk (the answer is already a 200, so the failure
+   * is written into the body): lets a server count what its status codes cannot show.
+   */
+  onStreamFailure?: (error: GeminiError) => void;
 }
 
 /**
@@ -137,7 +152,9 @@ async function answerStream(
         }
         controller.enqueue(encoder.encode(sse ? encodeSseEvent(next.value) : writer.element(next.value)));
       } catch (failure) {
-        const envelope = geminiErrorBody(toGeminiError(failure, { model }));
+        const error = toGeminiError(failure, { model });
+        options.onStreamFailure?.(error);
+        const envelope = geminiErrorBody(error);
         controller.enqueue(
           encoder.encode(sse ? encodeSseError(envelope) : `${writer.element(envelope)}${writer.close()}`),
         );
