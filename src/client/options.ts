@@ -3,6 +3,7 @@ import type { ErrorKind } from '../errors/index.js';
 import type { Limits } from '../pacing/limits.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { ShrinkHook } from '../pipeline/engine.js';
+import type { StreamRepairMode } from '../pipeline/stream-repair/index.js';
 import type { KeySpec, PolicyOverrides, Rule } from '../policy/index.js';
 import type { Clock } from '../time/index.js';
 import type { FetchLike } from '../transport/http-transport.js';
@@ -35,6 +36,11 @@ export interface ClientOptions extends PolicyOverrides {
   pacer?: Pacer;
   /** The default of every call's `answerChecks` ('throw' unless set). */
   answerChecks?: AnswerChecks;
+  /**
+   * What a stream that breaks after its first chunk does: `off` (end with a typed error carrying
+   * the partial text; the default), `restart`, `continue` or `auto` (see pipeline/stream-repair).
+   */
+  streamRepair?: StreamRepairMode;
 }
 
 /**
@@ -63,4 +69,6 @@ export interface CallOptions {
   shrink?: ShrinkHook;
   /** See `AnswerChecks`; overrides the client's default for this call. */
   answerChecks?: AnswerChecks;
+  /** Mid-stream repair for this call (overrides the client's streamRepair). */
+  streamRepair?: StreamRepairMode;
 }
