@@ -2,7 +2,9 @@
 // users: `createGeminiFetch` (a fetch for SDKs, in process) and the gateway's Gemini route (over
 // HTTP). Both write answers, streams and errors exactly as the Gemini API does, with gemwarden's
 // `x-gemwarden-*` headers added.
-import { toGeminiError } from '../errors/index.js';
+import { STREAM_REPAIR_HEADER } from './repairing-stream.js';
+import type { StreamRepairMode } from '../pipeline/stream-repair/index.js';
+import { toGeminiError, type GeminiError } from '../errors/index.js';
 import {
   encodeSseError,
   encodeSseEvent,
@@ -49,10 +51,20 @@ export function geminiErrorResponse(failure: unknown, requestedModel?: string): 
   };
   const model = error.model ?? requestedModel;
   if (model) headers['x-gemwarden-model'] = headerSafe(model);
-  return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, {
-    status: httpStatusFor(error),
-    headers,
-  });
+  const status = httpStatusFor(error);
+  const retryAfter = retryAfterSeconds(status, error);
+  if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+  return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, { status, headers });
+}
+
+/**
+ * The `Retry-After` value (whole seconds, rounded up) for an answer with `status`: on 429 and 503
+ * when the failure carries a known delay (RetryInfo, a per-day reset, a rest gemwarden imposed),
+ * else undefined. HTTP clients and SDKs that read the header then wait the right time.
+ */
+export function retryAfterSeconds(status: number, error: GeminiError): string | undefined {
+  if ((status !== 429 && status !== 503) || error.retryAfterMs === undefined) return undefined;
+  return String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
 }
 
 /** How one model call is answered. */
@@ -61,6 +73,13 @@ export interface GeminiCallOptions {
   sse?: boolean;
   /** Aborts the upstream call (e.g. the client went away). */
   signal?: AbortSignal;
+  /** Mid-stream repair for this call (else the client's setting). */
+  streamRepair?: StreamRepairMode;
+  /**
+   * Called when a stream fails after its first chunk (the answer is already a 200, so the failure
+   * is written into the body): lets a server count what its status codes cannot show.
+   */
+  onStreamFailure?: (error: GeminiError) => void;
 }
 
 /**
@@ -113,7 +132,11 @@ async function answerStream(
   options: GeminiCallOptions,
 ): Promise<Response> {
   const sse = options.sse === true;
-  const stream = client.generateContentStream(model, body, options.signal ? { signal: options.signal } : {});
+  const stream = client.generateContentStream(model, body, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.streamRepair ? { streamRepair: options.streamRepair } : {}),
+  });
+  const repair = options.streamRepair ?? client.streamRepairMode;
   await stream.start();
   const iterator = stream[Symbol.asyncIterator]();
   const writer = new JsonArrayStreamWriter();
@@ -129,7 +152,9 @@ async function answerStream(
         }
         controller.enqueue(encoder.encode(sse ? encodeSseEvent(next.value) : writer.element(next.value)));
       } catch (failure) {
-        const envelope = geminiErrorBody(toGeminiError(failure, { model }));
+        const error = toGeminiError(failure, { model });
+        options.onStreamFailure?.(error);
+        const envelope = geminiErrorBody(error);
         controller.enqueue(
           encoder.encode(sse ? encodeSseError(envelope) : `${writer.element(envelope)}${writer.close()}`),
         );
@@ -147,6 +172,9 @@ async function answerStream(
       'cache-control': 'no-cache',
       'x-gemwarden-model': headerSafe(stream.model ?? model),
       'x-gemwarden-attempts': String(stream.attempts.length),
+      // What this stream does if it breaks after its first chunk; a repair is also told in a
+      // `gemwarden` member of the first chunk after the splice.
+      [STREAM_REPAIR_HEADER]: repair,
     },
   });
 }

@@ -8,7 +8,10 @@ export {
   geminiErrorResponse,
   GEMINI_JSON_TYPE,
   headerSafe,
+  retryAfterSeconds,
   type GeminiCallOptions,
 } from './fetch-adapter.js';
 export { geminiErrorBody, httpStatusFor, gemwardenInfo, type GemwardenErrorInfo } from './error-response.js';
 export { CLIENT_DEFAULTS, type ClientOptions, type CallOptions } from './options.js';
+export { parseStreamRepairMode, STREAM_REPAIR_HEADER } from './repairing-stream.js';
+export type { StreamRepairMode } from '../pipeline/stream-repair/index.js';

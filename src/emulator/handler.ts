@@ -148,12 +148,13 @@ export function createEmulatorHandler(
       path,
       params,
       key,
+      fetch: (inner) => handler.fetch(inner),
       bodyText: () => (body ??= readAndRecord()),
     };
     return route.handle(request, context);
   }
 
-  return {
+  const handler: EmulatorHandler = {
     state,
     async fetch(request) {
       let url: URL;
@@ -175,4 +176,5 @@ export function createEmulatorHandler(
       return response;
     },
   };
+  return handler;
 }

@@ -53,6 +53,8 @@ export const gatewayConfigSchema = z
     /** Time allowed for graceful shutdown before open streams are cut. */
     shutdownGraceMs: z.number().int().nonnegative().optional(),
     fallbackOnBlocked: z.boolean().optional(),
+    /** Mid-stream repair for every stream (a request may choose with x-gemwarden-stream-repair). */
+    streamRepair: z.enum(['off', 'restart', 'continue', 'auto']).optional(),
     /** A quota wait longer than this moves to the next model that can send at once (scale it with a compressed clock). */
     rateLimitFallbackAfterMs: z.number().int().nonnegative().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -66,7 +68,11 @@ export const GATEWAY_DEFAULTS = {
   host: '127.0.0.1',
   port: 8787,
   upstream: 'https://generativelanguage.googleapis.com',
-  bodyLimitBytes: 21 * 1024 * 1024,
+  /**
+   * Gemini takes up to 100 MB of inline (base64) data in one request (Gemini API docs, "File input
+   * methods", January 2026); the JSON around it needs a little more.
+   */
+  bodyLimitBytes: 128 * 1024 * 1024,
   shutdownGraceMs: 10_000,
   /** Below the usual 1024 file descriptors per process, leaving room for upstream connections. */
   maxConnections: 1000,
@@ -107,5 +113,6 @@ export function clientOptionsFromConfig(
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.clock ? { clock: config.clock } : {}),
     ...(config.redis ? { redis: config.redis } : {}),
+    ...(config.streamRepair ? { streamRepair: config.streamRepair } : {}),
   };
 }
