@@ -2,7 +2,7 @@
 // answered through the resilient client. GET /v1/models is served by the Gemini routes in a form
 // both SDKs read. This file is the HTTP shell; the translation lives in openai-translate.ts.
 import { randomUUID } from 'node:crypto';
-import { headerSafe } from '../client/index.js';
+import { headerSafe, retryAfterSeconds } from '../client/index.js';
 import { toGeminiError } from '../errors/index.js';
 import { realClock } from '../time/index.js';
 import type { GatewayContext } from './context.js';
@@ -32,15 +32,17 @@ function jsonResponse(status: number, body: unknown, headers: Record<string, str
 function failureResponse(failure: unknown, model: string): Response {
   const error = toGeminiError(failure, { model });
   const { status, body } = openAiErrorFor(error);
+  const retryAfter = retryAfterSeconds(status, error);
   return jsonResponse(status, body, {
     'x-gemwarden-model': headerSafe(error.model ?? model),
     'x-gemwarden-attempts': String(error.attempts.length),
     'x-gemwarden-kind': error.kind,
+    ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}),
   });
 }
 
 /** POST /v1/chat/completions as a Fetch handler. */
-export function createChatCompletionsHandler({ client, bodyLimitBytes }: GatewayContext): FetchHandler {
+export function createChatCompletionsHandler({ client, bodyLimitBytes, streamFailed }: GatewayContext): FetchHandler {
   return async (request) => {
     const read = await readBodyText(request, bodyLimitBytes);
     if ('status' in read)
@@ -126,6 +128,7 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
             );
         } catch (failure) {
           const error = toGeminiError(failure, { model: answeredBy });
+          streamFailed(error);
           controller.enqueue(event(openAiErrorFor(error).body));
         }
         finished = true;
