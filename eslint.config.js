@@ -15,7 +15,7 @@ const LAYERS = {
   client: ['wire', 'time', 'errors', 'policy', 'pacing', 'transport', 'pipeline'],
   config: ['wire', 'time', 'errors', 'policy', 'pacing', 'client'],
   doctor: ['wire', 'time', 'errors', 'transport'],
-  gateway: ['wire', 'time', 'errors', 'policy', 'pacing', 'transport', 'pipeline', 'client', 'config', 'emulator'],
+  gateway: ['wire', 'time', 'errors', 'policy', 'pacing', 'transport', 'pipeline', 'client', 'config'],
   translate: ['wire', 'time', 'errors', 'client', 'config'],
   emulator: ['wire', 'time'],
   cli: ['wire', 'time', 'errors', 'client', 'config', 'doctor', 'emulator', 'gateway', 'translate'],

@@ -1,6 +1,7 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
-import { hello, post, request } from './helpers/http.js';
+import { hello, post, request, sleep } from './helpers/http.js';
 
 let emulator: EmulatorHandle | undefined;
 async function start(config: EmulatorConfig = {}): Promise<EmulatorHandle> {
@@ -292,5 +293,69 @@ describe('emulator: faults, deadlines, admin', () => {
     expect((bad.json as { error: { message: string } }).error.message).toMatch(/faults\.0\.status/);
     await request(`${url}/_emulator/reset`, { method: 'POST' });
     expect(((await request(`${url}/_emulator/stats`)).json as { total: number }).total).toBe(0);
+  });
+});
+
+/** Sends raw bytes on a fresh connection and returns everything the server wrote before closing. */
+function rawExchange(url: string, payload: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(payload);
+    });
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('utf8');
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+  });
+}
+
+describe('emulator: HTTP edges over a real socket', () => {
+  it("answers the HTTP parser's own errors in Google's envelope", async () => {
+    const { url } = await start();
+    const garbage = await rawExchange(url, 'NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+    const body = JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4)) as {
+      error: { code: number; status: string };
+    };
+    expect(body.error).toMatchObject({ code: 400, status: 'INVALID_ARGUMENT' });
+    const huge = await rawExchange(
+      url,
+      `GET /v1beta/models HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(huge).toContain('"code": 431');
+  });
+
+  it('answers 408 in the envelope to a body that stalls, and keeps serving others', async () => {
+    const { url } = await start({ bodyTimeoutMs: 300 });
+    const stalled = rawExchange(
+      url,
+      'POST /v1beta/models/gemini-2.5-flash:generateContent HTTP/1.1\r\nhost: x\r\nx-goog-api-key: k\r\n' +
+        'content-type: application/json\r\ncontent-length: 500\r\nconnection: close\r\n\r\n{"contents": [',
+    );
+    expect((await post(url, GENERATE, hello, KEY)).status).toBe(200);
+    const answer = await stalled;
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer).toContain('"status": "DEADLINE_EXCEEDED"');
+  });
+
+  it('counts a client that leaves before the answer as an abort', async () => {
+    const { url } = await start({ latency: { firstTokenMs: 5_000 } });
+    const leaving = new AbortController();
+    const gone = fetch(`${url}${GENERATE}`, {
+      method: 'POST',
+      headers: { ...KEY, 'content-type': 'application/json' },
+      body: JSON.stringify(hello),
+      signal: leaving.signal,
+    }).catch(() => undefined);
+    await sleep(200);
+    leaving.abort();
+    await gone;
+    const deadline = Date.now() + 5_000;
+    while (emulator!.stats().clientAborts === 0 && Date.now() < deadline) await sleep(20);
+    expect(emulator!.stats().clientAborts).toBe(1);
   });
 });

@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
 import { gatewayConfigSchema, startGateway, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
+import { startServing } from '../src/cli/serve-command.js';
 import { hello, post, request } from './helpers/http.js';
 
 const UPSTREAM_KEY = `AIza${''}SyUpstreamKeyUpstreamKeyUpstream4242`;
@@ -363,11 +364,23 @@ describe('gateway: auth, limits, operations', () => {
     expect(emu.stats().byStatus['429']).toBeUndefined();
   });
 
-  it('without keys, serves from the built-in emulator and says so', async () => {
+  it('without keys, the serve command puts the built-in emulator behind the gateway and says so', async () => {
     const lines: string[] = [];
-    gateway = await startGateway({}, { port: 0, logger: false, env: {}, notice: (line) => lines.push(line) });
-    expect(lines.join('\n')).toMatch(/BUILT-IN EMULATOR/);
-    expect(gateway.emulator).toBeDefined();
-    expect((await post(gateway.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello)).status).toBe(200);
+    const serving = await startServing({}, { port: 0, logger: false, env: {}, notice: (line) => lines.push(line) });
+    try {
+      expect(lines.join('\n')).toMatch(/BUILT-IN EMULATOR/);
+      expect(serving.emulator).toBeDefined();
+      expect((await post(serving.gateway.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello)).status).toBe(
+        200,
+      );
+      expect(serving.emulator!.stats().byStatus['200']).toBeGreaterThan(0);
+      expect((await request(`${serving.gateway.url}/readyz`)).json).toMatchObject({ upstream: /built-in emulator/ });
+    } finally {
+      await serving.close();
+    }
+  });
+
+  it('the gateway module alone refuses to start without a key', async () => {
+    await expect(startGateway({}, { port: 0, logger: false, env: {} })).rejects.toThrow(/no Gemini API key/);
   });
 });

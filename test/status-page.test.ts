@@ -9,6 +9,11 @@ import { ROOT } from './helpers/cli.js';
 import { hello, post, request } from './helpers/http.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+// Without Debian's chromium the browser test is skipped with a visible notice on a developer's
+// machine; CI (CI=true) must have it, so there a missing browser fails the run.
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM && process.env.CI !== 'true')
+  console.warn(`status-page: SKIPPING the browser test: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 const TOKEN = 'status-page-token-123';
 const OUTPUT = resolve(ROOT, 'test-output');
 
@@ -17,7 +22,7 @@ let gateway: GatewayHandle;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
+  if (!HAVE_CHROMIUM && process.env.CI === 'true')
     throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
   emulator = await startEmulator({
     keys: [
@@ -39,6 +44,7 @@ beforeAll(async () => {
     }),
     { port: 0, logger: false },
   );
+  if (!HAVE_CHROMIUM) return;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -64,7 +70,7 @@ describe('status page', () => {
     expect((await request(`${gateway.url}/status`)).status).toBe(401);
   });
 
-  it('shows an open circuit, a parked quota and the last errors in a real browser', async () => {
+  it.skipIf(!HAVE_CHROMIUM)('shows an open circuit, a parked quota and the last errors in a real browser', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     for (let i = 0; i < 3; i++)
       expect((await post(gateway.url, '/v1beta/models/gemini-2.5-pro:generateContent', hello, auth)).status).toBe(200);

@@ -1,106 +1,173 @@
-// A fetch that gives SDKs gemwarden's behaviour: calls to Gemini's generateContent,
-// streamGenerateContent, countTokens and models routes run through a GeminiClient (its key pool,
-// fallbacks and remedies); anything else passes through unchanged.
-import { isGeminiError, classify } from '../errors/index.js';
-import { encodeSseEvent, JsonArrayStreamWriter, parseGeminiPath, type GenerateContentRequest } from '../wire/index.js';
+// Gemini-native calls answered through a GeminiClient as Fetch `Response`s. One code path serves two
+// users: `createGeminiFetch` (a fetch for SDKs, in process) and the gateway's Gemini route (over
+// HTTP). Both write answers, streams and errors exactly as the Gemini API does, with gemwarden's
+// `x-gemwarden-*` headers added.
+import { toGeminiError } from '../errors/index.js';
+import {
+  encodeSseError,
+  encodeSseEvent,
+  JsonArrayStreamWriter,
+  parseGeminiPath,
+  type GenerateContentRequest,
+  type ModelMethod,
+} from '../wire/index.js';
 import type { FetchLike } from '../transport/http-transport.js';
 import type { GeminiClient } from './create-client.js';
 import { geminiErrorBody, httpStatusFor } from './error-response.js';
+import type { CallOptions } from './options.js';
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=UTF-8' };
+/** Content type of Gemini's JSON answers. */
+export const GEMINI_JSON_TYPE = 'application/json; charset=UTF-8';
 
-function errorResponse(failure: unknown): Response {
-  const error = isGeminiError(failure) ? failure : classify(failure);
+/** The model methods answered through the client (the others are not modelled by it). */
+export const CLIENT_METHODS: ReadonlySet<string> = new Set<ModelMethod>([
+  'generateContent',
+  'streamGenerateContent',
+  'countTokens',
+]);
+
+/**
+ * A failure as Gemini's error answer: the upstream's envelope (or one built from the error) with
+ * gemwarden's explanation in `error.gemwarden`, and `x-gemwarden-kind`/`-attempts`/`-model` headers.
+ */
+export function geminiErrorResponse(failure: unknown, requestedModel?: string): Response {
+  const error = toGeminiError(failure);
+  const headers: Record<string, string> = {
+    'content-type': GEMINI_JSON_TYPE,
+    'x-gemwarden-kind': error.kind,
+    'x-gemwarden-attempts': String(error.attempts.length),
+  };
+  const model = error.model ?? requestedModel;
+  if (model) headers['x-gemwarden-model'] = model;
   return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, {
     status: httpStatusFor(error),
-    headers: { ...JSON_HEADERS, 'x-gemwarden-kind': error.kind, 'x-gemwarden-attempts': String(error.attempts.length) },
+    headers,
   });
 }
 
-async function bodyText(input: string | URL | Request, init?: RequestInit): Promise<string> {
-  if (init?.body !== undefined && init.body !== null)
-    return typeof init.body === 'string' ? init.body : await new Response(init.body).text();
-  return input instanceof Request ? input.text() : '';
+/** How one model call is answered. */
+export interface GeminiCallOptions {
+  /** For streamGenerateContent: Server-Sent Events (`alt=sse`) rather than Gemini's JSON array. */
+  sse?: boolean;
+  /** Aborts the upstream call (e.g. the client went away). */
+  signal?: AbortSignal;
 }
 
+/**
+ * Answers one Gemini model method (`generateContent`, `streamGenerateContent`, `countTokens`)
+ * through the client, as the Gemini API would answer it. Failures before the first byte become
+ * Gemini's error answer; a stream that fails after its first chunk ends with the error object
+ * written the way Gemini writes one mid-stream (a raw envelope, or the last element of the array).
+ * Never throws.
+ */
+export async function answerGeminiCall(
+  client: GeminiClient,
+  model: string,
+  method: string,
+  body: GenerateContentRequest & { generateContentRequest?: GenerateContentRequest },
+  options: GeminiCallOptions = {},
+): Promise<Response> {
+  const callOptions: CallOptions = options.signal ? { signal: options.signal } : {};
+  try {
+    if (method === 'generateContent') {
+      const result = await client.generateContent(model, body, callOptions);
+      return new Response(JSON.stringify(result.response), {
+        headers: {
+          'content-type': GEMINI_JSON_TYPE,
+          'x-gemwarden-model': result.model,
+          'x-gemwarden-attempts': String(result.attempts.length),
+        },
+      });
+    }
+    if (method === 'countTokens') {
+      const counted = await client.countTokens(model, body.generateContentRequest ?? body, callOptions);
+      return new Response(JSON.stringify(counted), {
+        headers: { 'content-type': GEMINI_JSON_TYPE, 'x-gemwarden-model': model, 'x-gemwarden-attempts': '1' },
+      });
+    }
+    if (method === 'streamGenerateContent') return await answerStream(client, model, body, options);
+  } catch (failure) {
+    return geminiErrorResponse(failure, model);
+  }
+  throw new TypeError(`answerGeminiCall: ${method} is not answered through the client`);
+}
+
+async function answerStream(
+  client: GeminiClient,
+  model: string,
+  body: GenerateContentRequest,
+  options: GeminiCallOptions,
+): Promise<Response> {
+  const sse = options.sse === true;
+  const stream = client.generateContentStream(model, body, options.signal ? { signal: options.signal } : {});
+  await stream.start();
+  const iterator = stream[Symbol.asyncIterator]();
+  const writer = new JsonArrayStreamWriter();
+  const encoder = new TextEncoder();
+  const readable = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await iterator.next();
+        if (next.done) {
+          if (!sse) controller.enqueue(encoder.encode(writer.close()));
+          controller.close();
+          return;
+        }
+        controller.enqueue(encoder.encode(sse ? encodeSseEvent(next.value) : writer.element(next.value)));
+      } catch (failure) {
+        const envelope = geminiErrorBody(toGeminiError(failure, { model }));
+        controller.enqueue(
+          encoder.encode(sse ? encodeSseError(envelope) : `${writer.element(envelope)}${writer.close()}`),
+        );
+        controller.close();
+      }
+    },
+    async cancel() {
+      // The reader went away: end the upstream stream (and free its connection) now.
+      await iterator.return?.(undefined);
+    },
+  });
+  return new Response(readable, {
+    headers: {
+      'content-type': sse ? 'text/event-stream' : GEMINI_JSON_TYPE,
+      'cache-control': 'no-cache',
+      'x-gemwarden-model': stream.model ?? model,
+      'x-gemwarden-attempts': String(stream.attempts.length),
+    },
+  });
+}
+
+/**
+ * A fetch that gives SDKs gemwarden's behaviour: calls to Gemini's generateContent,
+ * streamGenerateContent, countTokens and list-models routes run through `client` (its key pool,
+ * fallbacks and remedies); anything else, and bodies that are not JSON, go to `passthrough`
+ * (global fetch by default) unchanged.
+ */
 export function createGeminiFetch(client: GeminiClient, options: { passthrough?: FetchLike } = {}): FetchLike {
   const passthrough = options.passthrough ?? ((input, init) => fetch(input, init));
   return async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const route = parseGeminiPath(url.pathname);
     const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
-    const callOptions = signal ? { signal } : {};
-    if (!route) return passthrough(input, init);
-    try {
-      if (route.kind === 'list-models') {
-        return new Response(JSON.stringify({ models: await client.listModels(callOptions) }), {
-          headers: JSON_HEADERS,
-        });
-      }
-      if (route.kind === 'get-model') return passthrough(input, init);
-      let request: GenerateContentRequest;
+    if (route?.kind === 'list-models') {
       try {
-        request = JSON.parse(await bodyText(input, init)) as GenerateContentRequest;
-      } catch {
-        return passthrough(input, init);
+        const models = await client.listModels(signal ? { signal } : {});
+        return new Response(JSON.stringify({ models }), { headers: { 'content-type': GEMINI_JSON_TYPE } });
+      } catch (failure) {
+        return geminiErrorResponse(failure);
       }
-      if (route.method === 'generateContent') {
-        const result = await client.generateContent(route.model, request, callOptions);
-        return new Response(JSON.stringify(result.response), {
-          headers: {
-            ...JSON_HEADERS,
-            'x-gemwarden-model': result.model,
-            'x-gemwarden-attempts': String(result.attempts.length),
-          },
-        });
-      }
-      if (route.method === 'countTokens') {
-        return new Response(JSON.stringify(await client.countTokens(route.model, request, callOptions)), {
-          headers: JSON_HEADERS,
-        });
-      }
-      if (route.method === 'streamGenerateContent') {
-        const sse = url.searchParams.get('alt') === 'sse';
-        const stream = client.generateContentStream(route.model, request, callOptions);
-        await stream.start();
-        const iterator = stream[Symbol.asyncIterator]();
-        const writer = new JsonArrayStreamWriter();
-        const encoder = new TextEncoder();
-        const body = new ReadableStream<Uint8Array>({
-          async pull(controller) {
-            try {
-              const next = await iterator.next();
-              if (next.done) {
-                if (!sse) controller.enqueue(encoder.encode(writer.close()));
-                controller.close();
-                return;
-              }
-              controller.enqueue(encoder.encode(sse ? encodeSseEvent(next.value) : writer.element(next.value)));
-            } catch (failure) {
-              // After the first chunk, a failure is written the way Gemini writes one: a raw error object.
-              const error = isGeminiError(failure) ? failure : classify(failure);
-              const raw = JSON.stringify(geminiErrorBody(error), null, 2);
-              controller.enqueue(
-                encoder.encode(sse ? `${raw}\n` : `${writer.element(JSON.parse(raw))}${writer.close()}`),
-              );
-              controller.close();
-            }
-          },
-          async cancel() {
-            await iterator.return?.(undefined);
-          },
-        });
-        return new Response(body, {
-          headers: {
-            'content-type': sse ? 'text/event-stream' : JSON_HEADERS['content-type'],
-            'x-gemwarden-model': stream.model ?? route.model,
-            'x-gemwarden-attempts': String(stream.attempts.length),
-          },
-        });
-      }
-      return passthrough(input, init);
-    } catch (failure) {
-      return errorResponse(failure);
     }
+    if (route?.kind !== 'method' || !CLIENT_METHODS.has(route.method)) return passthrough(input, init);
+    let body: GenerateContentRequest;
+    try {
+      // Read from a copy so that a body we cannot parse still reaches the passthrough intact.
+      body = JSON.parse(await new Request(input, init).text()) as GenerateContentRequest;
+    } catch {
+      return passthrough(input, init);
+    }
+    return answerGeminiCall(client, route.model, route.method, body, {
+      sse: url.searchParams.get('alt') === 'sse',
+      ...(signal ? { signal } : {}),
+    });
   };
 }

@@ -1,6 +1,13 @@
 // The resilient client: createClient(), its streams, and a fetch for SDKs.
 export { createClient, GeminiClient, type GenerateResult, type ClientSnapshot } from './create-client.js';
 export { GeminiStream } from './stream.js';
-export { createGeminiFetch } from './fetch-adapter.js';
+export {
+  answerGeminiCall,
+  CLIENT_METHODS,
+  createGeminiFetch,
+  geminiErrorResponse,
+  GEMINI_JSON_TYPE,
+  type GeminiCallOptions,
+} from './fetch-adapter.js';
 export { geminiErrorBody, httpStatusFor, gemwardenInfo, type GemwardenErrorInfo } from './error-response.js';
 export { CLIENT_DEFAULTS, type ClientOptions, type CallOptions } from './options.js';

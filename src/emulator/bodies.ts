@@ -60,6 +60,26 @@ export const bodies = {
     return envelope('INVALID_ARGUMENT', `Request payload size exceeds the limit: ${limit} bytes.`);
   },
 
+  /** A request body not received in time (Google's front end answers 408; the body is modelled). */
+  bodyTimeout(timeoutMs: number): EmulatedError {
+    return envelope(
+      'DEADLINE_EXCEEDED',
+      `The request body was not received within ${timeoutMs / 1000} s.`,
+      undefined,
+      408,
+    );
+  },
+
+  /** The HTTP parser's own refusals (malformed request line or headers, headers too large, too slow). */
+  httpParser(status: 400 | 408 | 431): EmulatedError {
+    const messages = {
+      400: 'Bad Request: the HTTP request could not be parsed.',
+      408: 'Request Timeout: the request headers were not received in time.',
+      431: 'Request Header Fields Too Large.',
+    } as const;
+    return envelope(status === 408 ? 'DEADLINE_EXCEEDED' : 'INVALID_ARGUMENT', messages[status], undefined, status);
+  },
+
   inputTooLarge(tokens: number, limit: number): EmulatedError {
     return envelope(
       'INVALID_ARGUMENT',

@@ -36,6 +36,8 @@ const modelSchema = z
     internalErrorAboveTokens: z.number().int().nonnegative().optional(),
     /** "echo": structured id → string answers come back unchanged; text answers repeat the prompt. */
     answer: z.enum(['generate', 'echo']).optional(),
+    /** How streamed text is cut: a few whole words per chunk (default) or a few characters, mid-word. */
+    chunking: z.enum(['words', 'characters']).optional(),
   })
   .strict();
 
@@ -103,6 +105,8 @@ export const emulatorConfigSchema = z
     recordRequests: z.number().int().nonnegative().optional(),
     /** Largest request body accepted, in bytes (Gemini's is 20 MB). */
     maxBodyBytes: z.number().int().positive().optional(),
+    /** Milliseconds a client may take to send a request body before it is answered 408 (default 60 000). */
+    bodyTimeoutMs: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -116,6 +120,8 @@ export const EMULATOR_DEFAULTS = {
   minuteMs: 60_000,
   dayMs: 86_400_000,
   maxBodyBytes: 20 * 1024 * 1024,
+  bodyTimeoutMs: 60_000,
+  headersTimeoutMs: 60_000,
   seed: 1,
   host: '127.0.0.1',
   port: 8788,

@@ -1,35 +1,35 @@
 // generateContent, streamGenerateContent and countTokens: validation, faults, quotas, deadlines and
 // deterministic answers, written to the socket the way Gemini writes them.
-import type { ServerResponse } from 'node:http';
 import {
-  encodeSseError,
-  encodeSseEvent,
-  errorEnvelope,
-  JsonArrayStreamWriter,
   normaliseFieldNames,
   validateRequestShape,
   type ApiVersion,
   type CountTokensRequest,
   type GenerateContentRequest,
   type GenerateContentResponse,
+  type Part,
 } from '../wire/index.js';
 import { answerText, functionCallFor, hashText, promptText } from './answers.js';
-import { bodies, JSON_TYPE, type EmulatedError } from './bodies.js';
+import { bodies, type EmulatedError } from './bodies.js';
 import type { EmulatedModel } from './models.js';
 import type { EmulatorState, KeyRecord } from './state.js';
+import type { StreamBreakKind } from './stream-answer.js';
 import { countRequestTokens, countTextTokens } from './tokens.js';
 
+/** What a model method decided; the route turns it into a Response (JSON or a stream). */
 export type Outcome =
   | { type: 'error'; error: EmulatedError; delayMs?: number }
   | { type: 'json'; body: unknown; delayMs?: number }
   | {
-      type: 'stream';
-      chunks: GenerateContentResponse[];
+      type: 'answer';
+      /** The whole answer; streamed, it is cut into chunks by `streamChunks`. */
+      body: GenerateContentResponse;
       firstTokenMs: number;
-      perChunkMs: number;
-      breakAfter?: number;
-      breakError?: EmulatedError;
-      sse: boolean;
+      /** Milliseconds per output token after the first. */
+      perTokenMs: number;
+      outputTokens: number;
+      /** A planned mid-stream failure (streams only). */
+      break?: { kind: StreamBreakKind; error?: EmulatedError };
     };
 
 export interface MethodCall {
@@ -39,7 +39,6 @@ export interface MethodCall {
   version: ApiVersion;
   key: KeyRecord;
   bodyText: string;
-  sse: boolean;
   /** Seconds from the X-Server-Timeout header. */
   serverTimeoutSeconds?: number;
 }
@@ -72,17 +71,6 @@ function checkContents(request: GenerateContentRequest, prefix: string): Emulate
     }
   }
   return undefined;
-}
-
-/** Splits an answer into stream pieces of a few words (JSON answers into pieces of characters). */
-function splitAnswer(text: string): string[] {
-  if (text.length === 0) return [''];
-  const pieces: string[] = [];
-  const words = text.match(/\S+\s*/g) ?? [text];
-  const leading = /^\s*/.exec(text)?.[0] ?? '';
-  if (leading) words[0] = leading + words[0];
-  for (let i = 0; i < words.length; i += 4) pieces.push(words.slice(i, i + 4).join(''));
-  return pieces;
 }
 
 export function handleMethod(call: MethodCall): Outcome {
@@ -181,69 +169,35 @@ export function handleMethod(call: MethodCall): Outcome {
     return { type: 'error', error: bodies.deadline(), delayMs: call.serverTimeoutSeconds * 1000 };
   }
 
-  if (picked.answer) {
-    const body = stoppedAnswer(picked.answer.fault, usageMetadata, model.name, responseId);
-    if (method === 'generateContent') return { type: 'json', body, delayMs: totalMs };
-    return { type: 'stream', chunks: [body], firstTokenMs, perChunkMs: 0, sse: call.sse };
-  }
-
   const functionCall = functionCallFor(request, seed);
-  if (functionCall) {
-    const body: GenerateContentResponse = {
-      candidates: [
-        {
-          content: {
-            parts: [{ functionCall: { id: `call_${responseId}`, name: functionCall.name, args: functionCall.args } }],
-            role: 'model',
-          },
-          finishReason: 'STOP',
-          index: 0,
-        },
-      ],
-      usageMetadata,
-      modelVersion: model.name,
-      responseId,
-    };
-    if (method === 'generateContent') return { type: 'json', body, delayMs: totalMs };
-    return { type: 'stream', chunks: [body], firstTokenMs, perChunkMs: 0, sse: call.sse };
-  }
-
-  if (method === 'generateContent') {
-    const body: GenerateContentResponse = {
-      candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason, index: 0 }],
-      usageMetadata,
-      modelVersion: model.name,
-      responseId,
-    };
-    return { type: 'json', body, delayMs: totalMs };
-  }
-
-  const pieces = splitAnswer(text);
-  const chunks: GenerateContentResponse[] = pieces.map((piece, index) => ({
-    candidates: [
-      {
-        content: { parts: [{ text: piece }], role: 'model' },
-        ...(index === pieces.length - 1 ? { finishReason } : {}),
-        index: 0,
-      },
-    ],
-    usageMetadata:
-      index === pieces.length - 1 ? usageMetadata : { promptTokenCount: promptTokens, totalTokenCount: promptTokens },
-    modelVersion: model.name,
-    responseId,
-  }));
-  const outcome: Outcome = {
-    type: 'stream',
-    chunks,
+  const parts: Part[] = functionCall
+    ? [{ functionCall: { id: `call_${responseId}`, name: functionCall.name, args: functionCall.args } }]
+    : [{ text }];
+  const body: GenerateContentResponse = picked.answer
+    ? stoppedAnswer(picked.answer.fault, usageMetadata, model.name, responseId)
+    : {
+        candidates: [
+          { content: { parts, role: 'model' }, finishReason: functionCall ? 'STOP' : finishReason, index: 0 },
+        ],
+        usageMetadata,
+        modelVersion: model.name,
+        responseId,
+      };
+  return {
+    type: 'answer',
+    body,
     firstTokenMs,
-    perChunkMs: pieces.length > 0 ? (perTokenMs * outputTokens) / pieces.length : 0,
-    sse: call.sse,
+    perTokenMs,
+    outputTokens,
+    ...(picked.midStream && !picked.answer
+      ? {
+          break: {
+            kind: 'error' as const,
+            error: bodies.forStatus(picked.midStream.fault.status!, Math.floor(state.variant() * 3)),
+          },
+        }
+      : {}),
   };
-  if (picked.midStream) {
-    outcome.breakAfter = Math.max(1, Math.min(2, chunks.length - 1));
-    outcome.breakError = bodies.forStatus(picked.midStream.fault.status!, Math.floor(state.variant() * 3));
-  }
-  return outcome;
 }
 
 const SAFETY_CATEGORIES = [
@@ -290,42 +244,4 @@ function stoppedAnswer(
     modelVersion: model,
     responseId,
   };
-}
-
-/** Writes a stream outcome, pausing between chunks and honouring backpressure; stops if the client goes. */
-export async function writeStream(
-  raw: ServerResponse,
-  outcome: Extract<Outcome, { type: 'stream' }>,
-  sleep: (ms: number) => Promise<void>,
-  onBreak: () => void,
-): Promise<void> {
-  raw.writeHead(200, {
-    'content-type': outcome.sse ? 'text/event-stream' : JSON_TYPE,
-    'cache-control': 'no-cache',
-    'x-content-type-options': 'nosniff',
-  });
-  const writer = new JsonArrayStreamWriter();
-  const write = async (text: string) => {
-    if (raw.destroyed) return false;
-    if (!raw.write(text))
-      await new Promise<void>((resolve) => {
-        raw.once('drain', resolve);
-        raw.once('close', resolve);
-      });
-    return !raw.destroyed;
-  };
-  if (outcome.firstTokenMs > 0) await sleep(outcome.firstTokenMs);
-  for (const [index, chunk] of outcome.chunks.entries()) {
-    if (outcome.breakAfter !== undefined && index === outcome.breakAfter && outcome.breakError) {
-      onBreak();
-      const envelope = JSON.parse(outcome.breakError.body) as ReturnType<typeof errorEnvelope>;
-      await write(outcome.sse ? encodeSseError(envelope) : writer.element(envelope) + writer.close());
-      raw.end();
-      return;
-    }
-    if (index > 0 && outcome.perChunkMs > 0) await sleep(outcome.perChunkMs);
-    if (!(await write(outcome.sse ? encodeSseEvent(chunk) : writer.element(chunk)))) return;
-  }
-  if (!outcome.sse) await write(writer.close());
-  raw.end();
 }

@@ -111,6 +111,11 @@ export class EmulatorState {
     return this.keys.get(key);
   }
 
+  /** How a model's streamed text is cut (config `models.NAME.chunking`, words by default). */
+  chunkingFor(model: string | undefined): 'words' | 'characters' {
+    return (model !== undefined ? this.models.get(model)?.chunking : undefined) ?? 'words';
+  }
+
   countStatus(status: number): void {
     this.counters.byStatus[String(status)] = (this.counters.byStatus[String(status)] ?? 0) + 1;
   }

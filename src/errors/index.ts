@@ -2,6 +2,9 @@
 // the catalogue of remedies and explain() for people.
 export * from './kinds.js';
 export * from './gemini-error.js';
+export * from './blame.js';
+export { decideBlame, type BlameEvidence } from './decide-blame.js';
+export { toGeminiError } from './to-gemini-error.js';
 export * from './quota.js';
 export * from './retry-delay.js';
 export { classify, classifyResponse, type ClassifyInput, type ClassifyContext, type HttpFailure } from './classify.js';

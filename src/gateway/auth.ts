@@ -1,20 +1,19 @@
 // Client tokens: callers present a configured token (Authorization: Bearer, x-goog-api-key or
 // ?key=) and never see upstream keys. Comparison is constant-time.
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 
 export interface ClientToken {
   token: string;
   name: string;
 }
 
-export function presentedToken(headers: IncomingHttpHeaders, query: Record<string, unknown>): string | undefined {
-  const authorization = headers.authorization;
-  if (typeof authorization === 'string' && /^Bearer\s+/i.test(authorization))
-    return authorization.replace(/^Bearer\s+/i, '').trim();
-  const googKey = headers['x-goog-api-key'];
-  if (typeof googKey === 'string' && googKey) return googKey;
-  return typeof query.key === 'string' && query.key ? query.key : undefined;
+/** The token a request presents: `Authorization: Bearer`, then `x-goog-api-key`, then `?key=`. */
+export function presentedToken(headers: Headers, query: URLSearchParams): string | undefined {
+  const authorization = headers.get('authorization');
+  if (authorization && /^Bearer\s+/i.test(authorization)) return authorization.replace(/^Bearer\s+/i, '').trim();
+  const googKey = headers.get('x-goog-api-key');
+  if (googKey) return googKey;
+  return query.get('key') || undefined;
 }
 
 function same(a: string, b: string): boolean {

@@ -1,44 +1,69 @@
 // What the route handlers share, and the early rejection every route answers in its own format.
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GeminiClient } from '../client/index.js';
-import { errorEnvelope, renderErrorBody } from '../wire/index.js';
+import { errorEnvelope, renderErrorBody, type RpcStatus } from '../wire/index.js';
 import type { ClientToken } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
 import { openAiError } from './openai-errors.js';
 
+/** Everything the gateway's handlers need, made once by `startGateway`. */
 export interface GatewayContext {
   client: GeminiClient;
   metrics: GatewayMetrics;
   tokens: readonly ClientToken[];
+  /** Largest request body accepted, bytes. */
   bodyLimitBytes: number;
 }
 
+/** Paths answered without a client token (load balancers and orchestrators probe them). */
 export const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
-export function isOpenAiPath(url: string): boolean {
-  return url.startsWith('/v1/chat/') || url === '/v1/models' || url.startsWith('/v1/models?');
+/** Paths answered in OpenAI's error format rather than Gemini's. */
+export function isOpenAiPath(pathname: string): boolean {
+  return pathname.startsWith('/v1/chat/') || pathname === '/v1/models';
 }
 
-/** Answers an early failure (auth, body) in the route's own format. */
+const GEMINI_JSON = 'application/json; charset=UTF-8';
+const OPENAI_JSON = 'application/json; charset=utf-8';
+
+/** The RPC status name for an HTTP status the gateway itself answers with. */
+function rpcStatusFor(status: number): RpcStatus {
+  if (status === 401) return 'UNAUTHENTICATED';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 408) return 'DEADLINE_EXCEEDED';
+  if (status === 429) return 'RESOURCE_EXHAUSTED';
+  if (status === 503) return 'UNAVAILABLE';
+  if (status >= 500) return 'INTERNAL';
+  return 'INVALID_ARGUMENT';
+}
+
+/** A Gemini-format error body (`{"error": {code, message, status}}`) as text. */
+export function geminiErrorText(status: number, message: string): string {
+  return renderErrorBody(errorEnvelope(rpcStatusFor(status), message, undefined, status));
+}
+
+/**
+ * Answers a failure found before any upstream call (auth, body, route) in the format of the path:
+ * OpenAI's `{"error": {message, type, param, code}}` on OpenAI paths, Gemini's envelope elsewhere.
+ * `kind` is gemwarden's name for it, sent as the OpenAI `code` and in `x-gemwarden-kind`.
+ */
 export function rejectRequest(
-  request: FastifyRequest,
-  reply: FastifyReply,
+  pathname: string,
   status: number,
   message: string,
   kind: string,
-): FastifyReply {
-  reply.header('x-gemwarden-attempts', '0');
-  if (isOpenAiPath(request.url)) {
-    const type = status === 401 ? 'authentication_error' : 'invalid_request_error';
-    return reply
-      .code(status)
-      .header('content-type', 'application/json; charset=utf-8')
-      .send(JSON.stringify(openAiError(message, type, kind)));
+  headers: Record<string, string> = {},
+): Response {
+  const common = { 'x-gemwarden-attempts': '0', 'x-gemwarden-kind': kind, ...headers };
+  if (isOpenAiPath(pathname)) {
+    const type =
+      status === 401 ? 'authentication_error' : status === 429 ? 'rate_limit_error' : 'invalid_request_error';
+    return new Response(JSON.stringify(openAiError(message, type, kind)), {
+      status,
+      headers: { 'content-type': OPENAI_JSON, ...common },
+    });
   }
-  const rpc =
-    status === 401 ? 'UNAUTHENTICATED' : status === 404 ? 'NOT_FOUND' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT';
-  return reply
-    .code(status)
-    .header('content-type', 'application/json; charset=UTF-8')
-    .send(renderErrorBody(errorEnvelope(rpc, message, undefined, status)));
+  return new Response(geminiErrorText(status, message), {
+    status,
+    headers: { 'content-type': GEMINI_JSON, ...common },
+  });
 }

@@ -1,9 +1,10 @@
 // OpenAI-compatible routes: POST /v1/chat/completions (stream and not), translated to Gemini and
 // answered through the resilient client. GET /v1/models is served by the Gemini routes in a form
-// both SDKs read.
+// both SDKs read. This file is the HTTP shell; the translation lives in openai-translate.ts.
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { classify, isGeminiError } from '../errors/index.js';
+import { toGeminiError } from '../errors/index.js';
+import { realClock } from '../time/index.js';
+import type { GatewayContext } from './context.js';
 import { openAiError, openAiErrorFor } from './openai-errors.js';
 import {
   chatRequestSchema,
@@ -14,33 +15,41 @@ import {
   TranslationError,
   usageOf,
 } from './openai-translate.js';
-import { disconnectSignal, parseJsonBody } from './request-signal.js';
-import type { GatewayContext } from './context.js';
-import { writeWithBackpressure } from './write-stream.js';
+import { readBodyText, parseJsonBody } from './request-body.js';
+import type { FetchHandler } from './router.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-function sendError(
-  reply: FastifyReply,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): FastifyReply {
-  reply.code(status).header('content-type', JSON_TYPE);
-  for (const [name, value] of Object.entries({ 'x-gemwarden-attempts': '0', ...headers })) reply.header(name, value);
-  return reply.send(JSON.stringify(body));
+function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': JSON_TYPE, 'x-gemwarden-attempts': '0', ...headers },
+  });
 }
 
-export function registerOpenAiRoutes(app: FastifyInstance, { client }: GatewayContext): void {
-  app.post('/v1/chat/completions', async (request, reply) => {
-    const parsed = parseJsonBody(request.body);
-    if (parsed.error) return sendError(reply, 400, openAiError(parsed.error, 'invalid_request_error', 'invalid_json'));
+function failureResponse(failure: unknown, model: string): Response {
+  const error = toGeminiError(failure, { model });
+  const { status, body } = openAiErrorFor(error);
+  return jsonResponse(status, body, {
+    'x-gemwarden-model': error.model ?? model,
+    'x-gemwarden-attempts': String(error.attempts.length),
+    'x-gemwarden-kind': error.kind,
+  });
+}
+
+/** POST /v1/chat/completions as a Fetch handler. */
+export function createChatCompletionsHandler({ client, bodyLimitBytes }: GatewayContext): FetchHandler {
+  return async (request) => {
+    const read = await readBodyText(request, bodyLimitBytes);
+    if ('status' in read)
+      return jsonResponse(read.status, openAiError(read.message, 'invalid_request_error', 'invalid_request'));
+    const parsed = parseJsonBody(read.text);
+    if ('error' in parsed) return jsonResponse(400, openAiError(parsed.error, 'invalid_request_error', 'invalid_json'));
     const checked = chatRequestSchema.safeParse(parsed.value);
     if (!checked.success) {
       const issue = checked.error.issues[0]!;
       const param = issue.path.map(String).join('.') || null;
-      return sendError(
-        reply,
+      return jsonResponse(
         400,
         openAiError(`${param ?? 'request'}: ${issue.message}`, 'invalid_request_error', 'invalid_request', param),
       );
@@ -51,34 +60,26 @@ export function registerOpenAiRoutes(app: FastifyInstance, { client }: GatewayCo
       geminiRequest = toGeminiRequest(chat);
     } catch (error) {
       if (error instanceof TranslationError)
-        return sendError(
-          reply,
+        return jsonResponse(
           400,
           openAiError(error.message, 'invalid_request_error', 'unsupported', error.param ?? null),
         );
       throw error;
     }
     const model = geminiModelName(chat.model);
-    const signal = disconnectSignal(reply);
+    const signal = request.signal;
     const id = `chatcmpl-${randomUUID()}`;
-    const created = Math.floor(Date.now() / 1000);
+    const created = Math.floor(realClock.now() / 1000);
 
     if (!chat.stream) {
       try {
         const result = await client.generateContent(model, geminiRequest, { signal });
-        return reply
-          .header('content-type', JSON_TYPE)
-          .header('x-gemwarden-model', result.model)
-          .header('x-gemwarden-attempts', String(result.attempts.length))
-          .send(JSON.stringify(toChatCompletion(result.response, result.model, id, created)));
-      } catch (failure) {
-        const error = isGeminiError(failure) ? failure : classify(failure);
-        const { status, body } = openAiErrorFor(error);
-        return sendError(reply, status, body, {
-          'x-gemwarden-model': error.model ?? model,
-          'x-gemwarden-attempts': String(error.attempts.length),
-          'x-gemwarden-kind': error.kind,
+        return jsonResponse(200, toChatCompletion(result.response, result.model, id, created), {
+          'x-gemwarden-model': result.model,
+          'x-gemwarden-attempts': String(result.attempts.length),
         });
+      } catch (failure) {
+        return failureResponse(failure, model);
       }
     }
 
@@ -86,44 +87,49 @@ export function registerOpenAiRoutes(app: FastifyInstance, { client }: GatewayCo
     try {
       await stream.start();
     } catch (failure) {
-      const error = isGeminiError(failure) ? failure : classify(failure);
-      const { status, body } = openAiErrorFor(error);
-      return sendError(reply, status, body, {
-        'x-gemwarden-model': error.model ?? model,
-        'x-gemwarden-attempts': String(error.attempts.length),
-        'x-gemwarden-kind': error.kind,
-      });
+      return failureResponse(failure, model);
     }
     const answeredBy = stream.model ?? model;
-    reply.hijack();
-    reply.raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-gemwarden-model': answeredBy,
-      'x-gemwarden-attempts': String(stream.attempts.length),
-    });
-    const event = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+    const iterator = stream[Symbol.asyncIterator]();
+    const encoder = new TextEncoder();
+    const event = (data: unknown) => encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
     let first = true;
-    let usage;
-    try {
-      for await (const chunk of stream) {
-        if (chunk.usageMetadata) usage = usageOf(chunk);
-        if (!(await writeWithBackpressure(reply.raw, event(toChatChunk(chunk, answeredBy, id, created, first)))))
-          return reply;
-        first = false;
-      }
-      if (chat.stream_options?.include_usage && usage) {
-        await writeWithBackpressure(
-          reply.raw,
-          event({ id, object: 'chat.completion.chunk', created, model: answeredBy, choices: [], usage }),
-        );
-      }
-    } catch (failure) {
-      const error = isGeminiError(failure) ? failure : classify(failure);
-      await writeWithBackpressure(reply.raw, event(openAiErrorFor(error).body));
-    }
-    await writeWithBackpressure(reply.raw, 'data: [DONE]\n\n');
-    reply.raw.end();
-    return reply;
-  });
+    let usage: ReturnType<typeof usageOf> | undefined;
+    let finished = false;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (finished) return;
+        try {
+          const next = await iterator.next();
+          if (!next.done) {
+            if (next.value.usageMetadata) usage = usageOf(next.value);
+            controller.enqueue(event(toChatChunk(next.value, answeredBy, id, created, first)));
+            first = false;
+            return;
+          }
+          if (chat.stream_options?.include_usage && usage)
+            controller.enqueue(
+              event({ id, object: 'chat.completion.chunk', created, model: answeredBy, choices: [], usage }),
+            );
+        } catch (failure) {
+          const error = toGeminiError(failure, { model: answeredBy });
+          controller.enqueue(event(openAiErrorFor(error).body));
+        }
+        finished = true;
+        controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+        controller.close();
+      },
+      async cancel() {
+        await iterator.return?.(undefined);
+      },
+    });
+    return new Response(body, {
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-gemwarden-model': answeredBy,
+        'x-gemwarden-attempts': String(stream.attempts.length),
+      },
+    });
+  };
 }

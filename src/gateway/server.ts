@@ -1,10 +1,12 @@
 // `gemwarden serve`: a Gemini-compatible and OpenAI-compatible endpoint in front of the resilient
-// client. Handlers live in their own files; this one owns the server: body parsing, auth, logs,
-// operations routes, graceful shutdown, and the built-in emulator when there is no key.
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { createClient, geminiErrorBody, type GeminiClient } from '../client/index.js';
-import { classify, redactSecrets } from '../errors/index.js';
-import { startEmulator, type EmulatorHandle } from '../emulator/index.js';
+// client. Routes are Fetch-style handlers in their own modules, mounted on the router below; this
+// module composes them with auth, metrics, one log line per request, and the server's lifecycle.
+// Starting the built-in emulator when there is no key is the serve command's business.
+import pino, { type Logger } from 'pino';
+import { createClient, type GeminiClient } from '../client/index.js';
+import { keyHint, redactSecrets } from '../errors/index.js';
+import { parseGeminiPath } from '../wire/index.js';
+import { realClock } from '../time/index.js';
 import { authenticate, presentedToken } from './auth.js';
 import {
   clientOptionsFromConfig,
@@ -13,12 +15,14 @@ import {
   keysFromEnvironment,
   type CheckedGatewayConfig,
 } from './config.js';
-import { registerGeminiRoutes } from './gemini-routes.js';
+import { geminiErrorText, OPEN_PATHS, rejectRequest, type GatewayContext } from './context.js';
+import { createGeminiHandler, isGeminiModelPath } from './gemini-routes.js';
+import { serveFetch, type NodeExchange } from './http-server.js';
 import { GatewayMetrics } from './metrics.js';
-import { STATUS_PAGE } from './status-page.js';
+import { createChatCompletionsHandler } from './openai-routes.js';
+import { opsRoutes } from './ops-routes.js';
+import { matchRoute, type RequestContext, type Route } from './router.js';
 import { StatusCollector } from './status.js';
-import { registerOpenAiRoutes } from './openai-routes.js';
-import { isOpenAiPath, OPEN_PATHS, rejectRequest, type GatewayContext } from './context.js';
 
 export interface GatewayOptions {
   host?: string;
@@ -28,145 +32,59 @@ export interface GatewayOptions {
   logger?: boolean;
   /** Where JSON logs go (standard output by default). */
   logDestination?: NodeJS.WritableStream;
-  /** Where the built-in emulator's notice goes (stderr by default). */
-  notice?: (line: string) => void;
+  /** How /readyz and /status name the upstream (e.g. "built-in emulator"); the upstream URL by default. */
+  upstreamLabel?: string;
 }
 
+/** A running gateway. */
 export interface GatewayHandle {
+  /** Base URL clients use, e.g. http://127.0.0.1:8787. */
   url: string;
   port: number;
-  app: FastifyInstance;
+  /**
+   * The whole gateway as one Fetch handler, for in-process use and tests: the same routing, auth,
+   * metrics and logs as over HTTP, without a socket.
+   */
+  fetch(request: Request): Promise<Response>;
   client: GeminiClient;
   metrics: GatewayMetrics;
-  /** The built-in emulator, when the gateway runs without keys. */
-  emulator?: EmulatorHandle;
+  /** Graceful shutdown: drains in-flight requests for up to the config's `shutdownGraceMs`. */
   close(): Promise<void>;
 }
 
+/** A configuration the gateway cannot start with (exit code 2 in the CLI). */
 export class GatewayConfigError extends Error {
   override readonly name = 'GatewayConfigError';
 }
 
-export async function startGateway(config: CheckedGatewayConfig, options: GatewayOptions = {}): Promise<GatewayHandle> {
-  const host = options.host ?? GATEWAY_DEFAULTS.host;
-  const tokens = config.clients ?? [];
-  if (!isLoopback(host) && tokens.length === 0) {
-    throw new GatewayConfigError(
-      `binding to ${host} (not loopback) needs client tokens: add "clients": [{"token": "…", "name": "…"}] to the config`,
-    );
-  }
-  const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const env = options.env ?? process.env;
-  let keys = config.keys ?? [];
-  if (keys.length === 0) keys = keysFromEnvironment(env);
-  let emulator: EmulatorHandle | undefined;
-  let upstream = config.upstream ?? GATEWAY_DEFAULTS.upstream;
-  if (keys.length === 0) {
-    emulator = await startEmulator({}, { host: '127.0.0.1', port: 0 });
-    upstream = emulator.url;
-    keys = ['built-in-emulator-key'];
-    notice('!'.repeat(78));
-    notice('! No Gemini API key configured (GEMINI_API_KEY, GEMINI_API_KEYS or "keys" in the config).');
-    notice(`! Serving from the BUILT-IN EMULATOR at ${emulator.url}: answers are emulated, not Gemini's.`);
-    notice('!'.repeat(78));
-  }
+/** The query of a URL with any `key` parameter shown as its hint only. */
+function redactedPath(url: URL, secrets: readonly string[]): string {
+  const query = new URLSearchParams(url.search);
+  const key = query.get('key');
+  if (key !== null) query.set('key', keyHint(key));
+  const search = query.toString();
+  return redactSecrets(`${url.pathname}${search ? `?${search}` : ''}`, secrets);
+}
 
-  const client = createClient(clientOptionsFromConfig(config, keys, upstream));
-  const metrics = new GatewayMetrics(client);
-  const status = new StatusCollector(client, emulator ? `built-in emulator (${upstream})` : upstream);
-  const bodyLimitBytes = config.bodyLimitBytes ?? GATEWAY_DEFAULTS.bodyLimitBytes;
-  const secrets = keys.map((key) => (typeof key === 'string' ? key : key.key));
+function makeLogger(config: CheckedGatewayConfig, options: GatewayOptions): Logger {
+  if (options.logger === false) return pino({ enabled: false });
+  const level = config.logLevel ?? GATEWAY_DEFAULTS.logLevel;
+  return options.logDestination ? pino({ level }, options.logDestination) : pino({ level });
+}
 
-  const app = Fastify({
-    bodyLimit: bodyLimitBytes,
-    requestTimeout: 120_000,
-    return503OnClosing: true,
-    logger:
-      options.logger === false
-        ? false
-        : {
-            level: config.logLevel ?? GATEWAY_DEFAULTS.logLevel,
-            ...(options.logDestination ? { stream: options.logDestination } : {}),
-            redact: { paths: ['req.headers.authorization', 'req.headers["x-goog-api-key"]'], censor: '[redacted]' },
-            serializers: {
-              req: (request: { method: string; url: string }) => ({
-                method: request.method,
-                url: redactSecrets(request.url, secrets),
-              }),
-            },
-          },
-    frameworkErrors: (error, request, reply) => {
-      rejectRequest(request, reply, 400, `Invalid request: ${error.message}`, 'invalid_request');
-    },
-  });
-
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  let inFlight = 0;
-  app.addHook('onRequest', async (request, reply) => {
-    inFlight++;
-    reply.raw.once('close', () => {
-      inFlight--;
-    });
-    const contentType = request.headers['content-type'];
-    if (!contentType || !contentType.trim()) request.headers['content-type'] = 'application/json';
-    if (OPEN_PATHS.has(request.url)) return;
-    if (tokens.length === 0) return;
-    const client = authenticate(tokens, presentedToken(request.headers, request.query as Record<string, unknown>));
-    if (!client)
-      return rejectRequest(
-        request,
-        reply,
-        401,
-        'A valid gemwarden client token is required (Authorization: Bearer TOKEN or x-goog-api-key: TOKEN).',
-        'unauthenticated',
-      );
-    (request as FastifyRequest & { clientName?: string }).clientName = client.name;
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    const route = isOpenAiPath(request.url) ? 'openai' : request.url.startsWith('/v1') ? 'gemini' : 'ops';
-    metrics.requests.inc({ route, status: String(reply.statusCode) });
-  });
-  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return rejectRequest(
-        request,
-        reply,
-        413,
-        `Request payload size exceeds the limit: ${bodyLimitBytes} bytes.`,
-        'input_too_large',
-      );
-    if ((error.statusCode ?? 500) < 500)
-      return rejectRequest(
-        request,
-        reply,
-        error.statusCode ?? 400,
-        `Invalid request: ${error.message}`,
-        'invalid_request',
-      );
-    request.log.error({ err: { message: redactSecrets(error.message, secrets) } }, 'unexpected error');
-    const failure = classify(error);
-    return reply
-      .code(500)
-      .header('content-type', 'application/json; charset=UTF-8')
-      .send(JSON.stringify(geminiErrorBody(failure)));
-  });
-  app.setNotFoundHandler((request, reply) =>
-    rejectRequest(request, reply, 404, `No route for ${request.method} ${request.url.split('?')[0]}`, 'not_found'),
-  );
-
-  // Logs: what gemwarden did about each failure, with key hints only.
+function logClientEvents(client: GeminiClient, log: Logger): void {
+  // What gemwarden did about each failure, with key hints only.
   client.on('attempt-failed', (event) =>
-    app.log.warn({ event: 'attempt-failed', ...event }, `${event.model}: ${event.kind} → ${event.action}`),
+    log.warn({ event: 'attempt-failed', ...event }, `${event.model}: ${event.kind} → ${event.action}`),
   );
   client.on('model-fallback', (event) =>
-    app.log.info({ event: 'model-fallback', ...event }, `fell back from ${event.from} to ${event.to}`),
+    log.info({ event: 'model-fallback', ...event }, `fell back from ${event.from} to ${event.to}`),
   );
   client.on('key-disabled', (event) =>
-    app.log.warn({ event: 'key-disabled', ...event }, `key ${event.keyHint} taken out: ${event.reason}`),
+    log.warn({ event: 'key-disabled', ...event }, `key ${event.keyHint} taken out: ${event.reason}`),
   );
   client.on('key-parked', (event) =>
-    app.log.warn(
+    log.warn(
       {
         event: 'key-parked',
         ...event,
@@ -175,70 +93,142 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
       `${event.project}/${event.model} parked: ${event.reason}`,
     ),
   );
-  client.on('pacing-degraded', (event) => app.log.error({ event: 'pacing-degraded' }, event.reason));
-  client.on('pacing-restored', () =>
-    app.log.info({ event: 'pacing-restored' }, 'Redis is back: pacing is shared again'),
-  );
+  client.on('pacing-degraded', (event) => log.error({ event: 'pacing-degraded' }, event.reason));
+  client.on('pacing-restored', () => log.info({ event: 'pacing-restored' }, 'Redis is back: pacing is shared again'));
   client.on('limit-learned', (event) =>
-    app.log.info(
+    log.info(
       { event: 'limit-learned', ...event },
       `learned ${event.window} ${event.limit} for ${event.project}/${event.model}`,
     ),
   );
   client.on('circuit-opened', (event) =>
-    app.log.warn(
+    log.warn(
       { event: 'circuit-opened', model: event.model, until: new Date(event.until).toISOString() },
       `circuit opened for ${event.model}`,
     ),
   );
+}
 
-  app.get('/healthz', async () => ({ ok: true }));
-  app.get('/readyz', async (_request, reply) => {
-    const usable = client.keys.keys.filter((key) => !key.disabled).length;
-    return reply
-      .code(usable > 0 ? 200 : 503)
-      .send({ ready: usable > 0, usableKeys: usable, upstream: emulator ? 'built-in emulator' : upstream });
-  });
-  app.get('/status', async (_request, reply) =>
-    reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(STATUS_PAGE),
-  );
-  app.get('/status.json', async (_request, reply) =>
-    reply.header('cache-control', 'no-store').send(await status.json()),
-  );
-  app.get('/metrics', async (_request, reply) =>
-    reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+/**
+ * Starts the gateway on `options.host:options.port` (127.0.0.1:8787 by default) against the
+ * config's upstream with its keys (or GEMINI_API_KEY/GEMINI_API_KEYS from `options.env`).
+ * Throws GatewayConfigError when there is no key or when a non-loopback bind has no client tokens.
+ */
+export async function startGateway(config: CheckedGatewayConfig, options: GatewayOptions = {}): Promise<GatewayHandle> {
+  const host = options.host ?? GATEWAY_DEFAULTS.host;
+  const tokens = config.clients ?? [];
+  if (!isLoopback(host) && tokens.length === 0) {
+    throw new GatewayConfigError(
+      `binding to ${host} (not loopback) needs client tokens: add "clients": [{"token": "…", "name": "…"}] to the config`,
+    );
+  }
+  let keys = config.keys ?? [];
+  if (keys.length === 0) keys = keysFromEnvironment(options.env ?? process.env);
+  if (keys.length === 0)
+    throw new GatewayConfigError(
+      'no Gemini API key: set GEMINI_API_KEY or GEMINI_API_KEYS, or add "keys" to the config',
+    );
+  const upstream = config.upstream ?? GATEWAY_DEFAULTS.upstream;
+  const upstreamLabel = options.upstreamLabel ?? upstream;
+
+  const client = createClient(clientOptionsFromConfig(config, keys, upstream));
+  const metrics = new GatewayMetrics(client);
+  const status = new StatusCollector(client, upstreamLabel);
+  const bodyLimitBytes = config.bodyLimitBytes ?? GATEWAY_DEFAULTS.bodyLimitBytes;
+  const secrets = keys.map((key) => (typeof key === 'string' ? key : key.key));
+  const log = makeLogger(config, options);
+  logClientEvents(client, log);
 
   const context: GatewayContext = { client, metrics, tokens, bodyLimitBytes };
-  registerOpenAiRoutes(app, context);
-  registerGeminiRoutes(app, context);
+  // The gateway's routes, first match wins. Mount new handlers here with one line each.
+  const routes: Route[] = [
+    ...opsRoutes({ client, metrics, status, upstreamLabel }),
+    { name: 'openai', methods: ['POST'], path: '/v1/chat/completions', handler: createChatCompletionsHandler(context) },
+    { name: 'gemini', path: isGeminiModelPath, handler: createGeminiHandler(context) },
+  ];
 
-  try {
-    await app.listen({ host, port: options.port ?? GATEWAY_DEFAULTS.port });
-  } catch (error) {
-    await emulator?.close();
-    throw error;
-  }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+  const notFound = async (request: Request, { url }: RequestContext): Promise<Response> => {
+    const route = parseGeminiPath(url.pathname);
+    if (route?.kind === 'method')
+      return rejectRequest(
+        url.pathname,
+        404,
+        `The gateway does not serve ${route.method}; call the Gemini API directly for it.`,
+        'not_found',
+      );
+    return rejectRequest(url.pathname, 404, `No route for ${request.method} ${url.pathname}`, 'not_found');
+  };
+
+  /** Auth, routing, metrics and the request's log line around the routes. */
+  const handle = async (request: Request, exchange?: NodeExchange): Promise<Response> => {
+    const started = realClock.now();
+    const url = new URL(request.url);
+    const context: RequestContext = { url };
+    const route = matchRoute(routes, request, url);
+    let response: Response;
+    if (tokens.length > 0 && !OPEN_PATHS.has(url.pathname)) {
+      const client = authenticate(tokens, presentedToken(request.headers, url.searchParams));
+      if (client) context.clientName = client.name;
+    }
+    if (tokens.length > 0 && !OPEN_PATHS.has(url.pathname) && context.clientName === undefined) {
+      response = rejectRequest(
+        url.pathname,
+        401,
+        'A valid gemwarden client token is required (Authorization: Bearer TOKEN or x-goog-api-key: TOKEN).',
+        'unauthenticated',
+      );
+    } else {
+      try {
+        response = await (route?.handler ?? notFound)(request, context);
+      } catch (failure) {
+        log.error(
+          { err: { message: redactSecrets(String((failure as Error)?.message ?? failure), secrets) } },
+          'unexpected error',
+        );
+        response = new Response(geminiErrorText(500, 'Internal error in the gateway.'), {
+          status: 500,
+          headers: { 'content-type': 'application/json; charset=UTF-8', 'x-gemwarden-attempts': '0' },
+        });
+      }
+    }
+    metrics.requests.inc({ route: route?.name ?? 'none', status: String(response.status) });
+    const line = {
+      method: request.method,
+      url: redactedPath(url, secrets),
+      status: response.status,
+      ...(context.clientName !== undefined ? { client: context.clientName } : {}),
+      model: response.headers.get('x-gemwarden-model') ?? undefined,
+      kind: response.headers.get('x-gemwarden-kind') ?? undefined,
+      attempts: Number(response.headers.get('x-gemwarden-attempts') ?? 0),
+    };
+    const write = (completed: boolean) =>
+      log[response.status >= 500 ? 'warn' : 'info'](
+        { ...line, ms: realClock.now() - started, ...(completed ? {} : { cut: true }) },
+        `${line.method} ${line.url} ${line.status}`,
+      );
+    // Over HTTP, log when the answer (a stream included) has ended; in process, at once.
+    if (exchange) exchange.outgoing.once('close', () => write(exchange.outgoing.writableFinished));
+    else write(true);
+    return response;
+  };
+
+  const server = await serveFetch({
+    host,
+    port: options.port ?? GATEWAY_DEFAULTS.port,
+    handler: handle,
+    errorBody: geminiErrorText,
+    requestTimeoutMs: 120_000,
+  });
   const grace = config.shutdownGraceMs ?? GATEWAY_DEFAULTS.shutdownGraceMs;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    port,
-    app,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`,
+    port: server.port,
+    fetch: (request) => handle(request),
     client,
     metrics,
-    ...(emulator ? { emulator } : {}),
     close: async () => {
-      // Drain: stop accepting, let in-flight requests finish, cut what is still open after the grace.
-      const closed = app.close();
-      const until = Date.now() + grace;
-      while (inFlight > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-      // Nothing in flight (or the grace is over): keep-alive and never-used sockets need not wait.
-      app.server.closeAllConnections();
-      await closed;
+      await server.close(grace);
       await client.close();
-      await emulator?.close();
     },
   };
 }

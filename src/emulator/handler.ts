@@ -1,0 +1,131 @@
+// The emulator as one Fetch-style handler, `(Request) => Promise<Response>`: it finds the route,
+// checks the API key as Gemini does, counts the request, and answers every failure, including
+// its own bugs, in Google's error envelope. Served on Node by server.ts; callable in process.
+import { realClock, type Clock } from '../time/index.js';
+import { bodies, type EmulatedError } from './bodies.js';
+import { EMULATOR_DEFAULTS, type EmulatorConfig } from './config.js';
+import { errorResponse, readBodyText } from './respond.js';
+import { EmulatorFailure, matchRoute, type EmulatorRoute, type RouteContext } from './router.js';
+import { EMULATOR_ROUTES } from './routes.js';
+import { EmulatorState, type KeyRecord } from './state.js';
+
+/** The emulator, callable without a socket. */
+export interface EmulatorHandler {
+  /** Answers one request as the Gemini API would (or as the emulator's admin endpoints do). */
+  fetch(request: Request): Promise<Response>;
+  state: EmulatorState;
+}
+
+/** The API key from `x-goog-api-key` or `?key=`, as Gemini accepts it. */
+function apiKeyOf(request: Request, url: URL): string | undefined {
+  return request.headers.get('x-goog-api-key') || url.searchParams.get('key') || undefined;
+}
+
+/** Gemini's answer for a key that cannot call `rpcMethod`, or the key's record when it can. */
+function checkKey(
+  state: EmulatorState,
+  apiKey: string | undefined,
+  rpcMethod: string,
+  version: string | undefined,
+): KeyRecord | EmulatedError {
+  if (!apiKey) return bodies.noKey();
+  const key = state.lookupKey(apiKey);
+  if (!key || key.state === 'invalid') return bodies.keyInvalid(false);
+  state.counters.byProject[key.project] = (state.counters.byProject[key.project] ?? 0) + 1;
+  switch (key.state) {
+    case 'expired':
+      return bodies.keyInvalid(true);
+    case 'suspended':
+      return bodies.suspended(key.key, key.project);
+    case 'service_disabled':
+      return bodies.serviceDisabled(key.project);
+    case 'blocked':
+      return bodies.serviceBlocked(
+        key.project,
+        rpcMethod,
+        version === 'v1' || version === 'v1alpha' ? version : 'v1beta',
+      );
+    case 'location_unsupported':
+      return bodies.locationUnsupported();
+    default:
+      return key;
+  }
+}
+
+function decodedPath(url: URL): string | undefined {
+  try {
+    return decodeURIComponent(url.pathname);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes the emulator's handler. `routes` defaults to the full table; `clock` (real by default)
+ * drives quota windows, latency and fault time windows.
+ */
+export function createEmulatorHandler(
+  config: EmulatorConfig = {},
+  clock: Clock = realClock,
+  routes: readonly EmulatorRoute[] = EMULATOR_ROUTES,
+): EmulatorHandler {
+  const state = new EmulatorState(config, clock);
+
+  async function dispatch(request: Request, url: URL, path: string | undefined): Promise<Response> {
+    if (path === undefined) return errorResponse(bodies.methodNotFound());
+    const match = matchRoute(routes, request.method, path);
+    if (match.type !== 'route') return errorResponse(bodies.methodNotFound());
+    const { route, params } = match;
+    const modelName = route.model?.(params);
+    if (modelName !== undefined) {
+      const bare = modelName.startsWith('models/') ? modelName.slice('models/'.length) : modelName;
+      state.counters.byModel[bare] = (state.counters.byModel[bare] ?? 0) + 1;
+    }
+    let key: KeyRecord | undefined;
+    if (route.auth === 'key') {
+      const rpcMethod = route.rpcMethod?.(params) ?? params.method ?? 'generateContent';
+      const checked = checkKey(state, apiKeyOf(request, url), rpcMethod, params.version);
+      if (!('key' in checked)) return errorResponse(checked);
+      key = checked;
+    }
+    let body: Promise<string> | undefined;
+    const context: RouteContext = {
+      state,
+      clock,
+      url,
+      path,
+      params,
+      key,
+      bodyText: () =>
+        (body ??= readBodyText(request, {
+          maxBytes: state.config.maxBodyBytes ?? EMULATOR_DEFAULTS.maxBodyBytes,
+          timeoutMs: state.config.bodyTimeoutMs ?? EMULATOR_DEFAULTS.bodyTimeoutMs,
+          clock,
+        })),
+    };
+    return route.handle(request, context);
+  }
+
+  return {
+    state,
+    async fetch(request) {
+      let url: URL;
+      try {
+        url = new URL(request.url);
+      } catch {
+        return errorResponse(bodies.methodNotFound());
+      }
+      const path = decodedPath(url);
+      const counted = !(path ?? url.pathname).startsWith('/_emulator/');
+      if (counted) state.counters.total++;
+      let response: Response;
+      try {
+        response = await dispatch(request, url, path);
+      } catch (failure) {
+        response = errorResponse(failure instanceof EmulatorFailure ? failure.error : bodies.internal());
+      }
+      if (counted) state.countStatus(response.status);
+      return response;
+    },
+  };
+}

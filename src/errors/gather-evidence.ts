@@ -1,0 +1,292 @@
+// Step 1 of classify: gather the evidence a failure carries, whatever its form (HTTP answer, stream
+// frame, thrown error of any SDK, pasted text, an unusable 200 answer), without judging it yet.
+import { readErrorEnvelope, type ErrorDetail, type ErrorStatus, type StreamFrame } from '../wire/index.js';
+import { findEmbeddedValues } from './embedded-json.js';
+import type { ErrorSource } from './gemini-error.js';
+import { looksLikeResponse } from './response-check.js';
+import type { HeaderBag } from './retry-delay.js';
+import {
+  CANCEL_PHRASES,
+  httpStatusFromText,
+  networkCodeFromText,
+  rpcStatusFromText,
+  TIMEOUT_PHRASES,
+} from './text-evidence.js';
+
+/** An HTTP answer: status, headers and the body as text (or already parsed). */
+export interface HttpFailure {
+  status: number;
+  headers?: HeaderBag;
+  body?: string | unknown;
+}
+
+/** Everything gathered about a failure before its kind is decided. */
+export interface Evidence {
+  source: ErrorSource;
+  httpStatus?: number | undefined;
+  status?: string | undefined;
+  message: string;
+  details: ErrorDetail[];
+  headers?: HeaderBag;
+  /** All text worth searching for hints (message, body, surrounding log text). */
+  text: string;
+  raw?: string;
+  networkCode?: string;
+  timeout?: boolean;
+  cancelled?: boolean;
+  response?: unknown;
+}
+
+export function isHttpFailure(value: unknown): value is HttpFailure {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Error) &&
+    typeof (value as HttpFailure).status === 'number' &&
+    !('error' in value)
+  );
+}
+
+/** The evidence in any input; reads anything it does not recognise as text. */
+export function gatherEvidence(input: unknown): Evidence {
+  if (typeof input === 'string') return fromText(input, 'text');
+  if (input instanceof Uint8Array) return fromText(Buffer.from(input).toString('utf8'), 'text');
+  if (input instanceof Error || isErrorLike(input)) return fromThrown(input as Error);
+  if (typeof input === 'object' && input !== null && 'frame' in input)
+    return fromFrame((input as { frame: StreamFrame }).frame);
+  if (isHttpFailure(input)) return fromHttp(input);
+  if (typeof input === 'object' && input !== null) {
+    const envelope = readErrorEnvelope(input);
+    if (envelope) return fromEnvelope(envelope, 'http', JSON.stringify(input, null, 2));
+    if (looksLikeResponse(input))
+      return { source: 'response', message: '', details: [], text: '', response: input, httpStatus: 200 };
+    return fromText(safeStringify(input), 'text');
+  }
+  return fromText(String(input ?? ''), 'text');
+}
+
+export function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function isErrorLike(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Error).message === 'string' &&
+    typeof (value as Error).name === 'string' &&
+    !('error' in value)
+  );
+}
+
+function fromEnvelope(envelope: ErrorStatus, source: ErrorSource, raw: string, httpStatus?: number): Evidence {
+  // Some layers wrap a whole error body as the message of another ("double-wrapped"): the inner one is the real error.
+  const inner = innerEnvelope(envelope.message);
+  const chosen = inner ?? envelope;
+  const status = typeof chosen.status === 'string' && chosen.status ? chosen.status : undefined;
+  const code = chosen.code >= 400 ? chosen.code : envelope.code >= 400 ? envelope.code : httpStatus;
+  return {
+    source,
+    ...(code !== undefined ? { httpStatus: code } : {}),
+    ...(status && /^[A-Z_]+$/.test(status) ? { status } : {}),
+    message: chosen.message,
+    details: chosen.details ?? [],
+    text: `${chosen.message}\n${raw}`,
+    raw,
+  };
+}
+
+function innerEnvelope(message: string): ErrorStatus | undefined {
+  if (!message.includes('error')) return undefined;
+  for (const value of findEmbeddedValues(message)) {
+    const envelope = readErrorEnvelope(value);
+    if (envelope) return innerEnvelope(envelope.message) ?? envelope;
+  }
+  return undefined;
+}
+
+function fromHttp(failure: HttpFailure): Evidence {
+  const body = failure.body;
+  const text =
+    typeof body === 'string'
+      ? body
+      : body instanceof Uint8Array
+        ? Buffer.from(body).toString('utf8')
+        : body === undefined
+          ? ''
+          : safeStringify(body);
+  let parsed: unknown = typeof body === 'string' || body instanceof Uint8Array ? undefined : body;
+  if (parsed === undefined && text.trim()) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON: HTML or plain text */
+    }
+  }
+  const envelope = parsed === undefined ? undefined : readErrorEnvelope(parsed);
+  let evidence: Evidence;
+  if (envelope) {
+    evidence = fromEnvelope(envelope, 'http', text, failure.status);
+    if (failure.status >= 400) evidence.httpStatus = failure.status;
+  } else if (failure.status >= 200 && failure.status < 300 && parsed !== undefined) {
+    evidence = {
+      source: 'response',
+      httpStatus: failure.status,
+      message: '',
+      details: [],
+      text,
+      raw: text,
+      response: parsed,
+    };
+  } else {
+    evidence = fromText(text, 'http');
+    evidence.httpStatus = failure.status;
+    evidence.raw = text;
+    if (!evidence.message)
+      evidence.message = htmlSummary(text) ?? (text.trim().slice(0, 500) || `HTTP ${failure.status}`);
+  }
+  if (failure.headers) evidence.headers = failure.headers;
+  if (failure.status >= 200 && failure.status < 300 && parsed === undefined) {
+    evidence.source = 'response';
+    evidence.response = text;
+  }
+  return evidence;
+}
+
+function htmlSummary(text: string): string | undefined {
+  if (!/<html|<!doctype/i.test(text)) return undefined;
+  const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+  const paragraph = /<p>([^<]*(?:temporary|error|try again)[^<]*)/i.exec(text)?.[1]?.trim();
+  return [title, paragraph].filter(Boolean).join(' ') || 'An HTML error page';
+}
+
+function fromFrame(frame: StreamFrame): Evidence {
+  if (frame.type === 'error') return fromEnvelope(frame.error, 'stream', frame.raw);
+  if (frame.type === 'invalid') {
+    return {
+      source: 'stream',
+      httpStatus: 200,
+      message: 'The stream carried text that is not a valid chunk.',
+      details: [],
+      text: frame.raw,
+      raw: frame.raw,
+      response: frame.raw,
+    };
+  }
+  return { source: 'stream', httpStatus: 200, message: '', details: [], text: '', response: frame.value };
+}
+
+function fromThrown(error: Error): Evidence {
+  const record = error as unknown as Record<string, unknown>;
+  const texts: string[] = [`${error.name}: ${error.message}`];
+  // SDK errors carry the answer as properties: status/statusCode, responseBody, errorDetails, headers.
+  const statusProp = [
+    record.status,
+    record.statusCode,
+    record.code,
+    (record.response as Record<string, unknown> | undefined)?.status,
+  ].find((value) => typeof value === 'number' && value >= 400 && value <= 599) as number | undefined;
+  const body = record.responseBody ?? (record.response as Record<string, unknown> | undefined)?.data ?? record.body;
+  if (typeof body === 'string') texts.push(body);
+  else if (body && typeof body === 'object') texts.push(safeStringify(body));
+  if (Array.isArray(record.errorDetails)) texts.push(safeStringify(record.errorDetails));
+  let cause: unknown = error.cause;
+  const codes: string[] = [];
+  for (let depth = 0; cause && depth < 5; depth++) {
+    const causeRecord = cause as Record<string, unknown>;
+    if (typeof causeRecord.code === 'string') codes.push(causeRecord.code);
+    if (typeof causeRecord.message === 'string')
+      texts.push(`${String(causeRecord.name ?? 'Error')}: ${causeRecord.message}`);
+    cause = causeRecord.cause;
+  }
+  if (typeof record.code === 'string') codes.push(record.code);
+  const evidence = fromText([...texts, ...codes].join('\n'), 'text');
+  if (statusProp !== undefined && evidence.httpStatus === undefined) evidence.httpStatus = statusProp;
+  const headers = (record.responseHeaders ?? record.headers) as HeaderBag;
+  if (headers && typeof headers === 'object') evidence.headers = headers;
+  if (error.name === 'AbortError' || (error as { code?: unknown }).code === 20) evidence.cancelled = true;
+  if (error.name === 'TimeoutError') evidence.timeout = true;
+  if (evidence.httpStatus === undefined && evidence.status === undefined) {
+    if (evidence.cancelled) evidence.source = 'abort';
+    else if (evidence.timeout) evidence.source = 'timeout';
+    else if (evidence.networkCode) evidence.source = 'network';
+  }
+  return evidence;
+}
+
+/** Evidence from free text: embedded bodies first, then printed codes, names and phrases. */
+function fromText(input: string, source: ErrorSource): Evidence {
+  const text = input.length > 4_000_000 ? input.slice(0, 4_000_000) : input;
+  const found: Found = { envelopes: [], details: [] };
+  for (const value of findEmbeddedValues(text)) walk(value, found, 0);
+  let best: Evidence | undefined;
+  for (const envelope of found.envelopes) {
+    const candidate = fromEnvelope(envelope, source, text);
+    if (!best || score(candidate) > score(best)) best = candidate;
+  }
+  if (!best && found.response !== undefined) {
+    return { source: 'response', httpStatus: 200, message: '', details: [], text, raw: text, response: found.response };
+  }
+  const evidence: Evidence = best ?? { source, message: firstMeaningfulLine(text), details: [], text, raw: text };
+  evidence.details = [...evidence.details, ...found.details];
+  evidence.text = text;
+  evidence.raw = text;
+  evidence.httpStatus ??= httpStatusFromText(text);
+  evidence.status ??= rpcStatusFromText(text);
+  const networkCode = networkCodeFromText(text);
+  if (networkCode) evidence.networkCode = networkCode;
+  if (CANCEL_PHRASES.test(text)) evidence.cancelled = true;
+  if (TIMEOUT_PHRASES.test(text)) evidence.timeout = true;
+  return evidence;
+}
+
+interface Found {
+  envelopes: ErrorStatus[];
+  details: ErrorDetail[];
+  response?: unknown;
+}
+
+/** Looks through a parsed value for error envelopes, detail lists and responses, also inside strings. */
+function walk(value: unknown, found: Found, depth: number): void {
+  if (depth > 8 || value === null || typeof value !== 'object') {
+    if (typeof value === 'string' && depth <= 8 && value.includes('{') && /error|@type|candidates/.test(value)) {
+      for (const inner of findEmbeddedValues(value)) walk(inner, found, depth + 1);
+    }
+    return;
+  }
+  const envelope = readErrorEnvelope(value);
+  if (envelope && !Array.isArray(value)) {
+    found.envelopes.push(envelope);
+    return;
+  }
+  if (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((item) => typeof item === 'object' && item !== null && '@type' in item)
+  ) {
+    found.details.push(...(value as ErrorDetail[]));
+    return;
+  }
+  if (looksLikeResponse(value)) {
+    found.response ??= value;
+    return;
+  }
+  for (const child of Array.isArray(value) ? value : Object.values(value)) walk(child, found, depth + 1);
+}
+
+function score(evidence: Evidence): number {
+  return evidence.details.length * 2 + (evidence.status ? 1 : 0) + (evidence.message ? 1 : 0);
+}
+
+function firstMeaningfulLine(text: string): string {
+  const line =
+    text
+      .split('\n')
+      .map((part) => part.trim())
+      .find((part) => part.length > 0) ?? '';
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+}

@@ -1,0 +1,167 @@
+// Serving a Fetch-style handler on Node: an http.Server of our own (so that connection limits,
+// parser errors, timeouts and draining stay in our hands), with @hono/node-server's
+// getRequestListener turning each IncomingMessage into a `Request` and each `Response` back into
+// bytes, with backpressure, and aborting `request.signal` when the client disconnects.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { realClock } from '../time/index.js';
+
+/** The Node objects behind one request, for the server's own bookkeeping (logs, metrics). */
+export interface NodeExchange {
+  incoming: IncomingMessage;
+  outgoing: ServerResponse;
+}
+
+export interface FetchServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Answers each request; must not throw (a throw becomes a 500 from `errorBody`). */
+  handler: (request: Request, exchange: NodeExchange) => Promise<Response>;
+  /**
+   * The body of answers the server gives itself (parser errors 400/408/431, the connection cap's
+   * 503, a handler that threw), so that clients always read the API's own error format.
+   */
+  errorBody: (status: number, message: string) => string;
+  /** Open connections allowed at once; the next one is answered 503 and closed. Default: no cap. */
+  maxConnections?: number;
+  /** Time allowed to receive a request's headers, ms (Node's `headersTimeout`). */
+  headersTimeoutMs?: number;
+  /** Time allowed to receive a whole request, body included, ms (Node's `requestTimeout`). */
+  requestTimeoutMs?: number;
+}
+
+/** A running server. */
+export interface FetchServer {
+  server: Server;
+  /** The bound port (useful with port 0). */
+  port: number;
+  /** Requests whose answers are not finished yet (streams included). */
+  inFlight(): number;
+  /**
+   * Graceful shutdown: stops accepting, answers new requests on kept-alive connections with 503,
+   * waits up to `graceMs` for answers in progress, then cuts what is still open.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** A whole HTTP/1.1 answer as bytes, for sockets that never reached a request handler. */
+function rawAnswer(status: number, body: string): string {
+  return (
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
+    'Content-Type: application/json; charset=UTF-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    'Connection: close\r\n\r\n' +
+    body
+  );
+}
+
+/** What the HTTP parser's own failures mean, as an API-style status and message. */
+function parserFailure(code: string | undefined): { status: number; message: string } {
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return { status: 431, message: 'Request header fields too large: send fewer or shorter headers.' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return { status: 408, message: 'The request was not received in time: send the whole request promptly.' };
+  return { status: 400, message: 'The request is not valid HTTP/1.1 and cannot be read.' };
+}
+
+/** Starts serving `options.handler`; resolves once listening. */
+export async function serveFetch(options: FetchServerOptions): Promise<FetchServer> {
+  let closing = false;
+  let inFlight = 0;
+  const listener = getRequestListener(
+    async (request, exchange) => {
+      const node = exchange as NodeExchange;
+      if (closing) {
+        node.outgoing.setHeader('connection', 'close');
+        return new Response(options.errorBody(503, 'The gateway is shutting down: retry on another instance.'), {
+          status: 503,
+          headers: { 'content-type': 'application/json; charset=UTF-8' },
+        });
+      }
+      return options.handler(request, node);
+    },
+    {
+      // Leave the process's global Request/Response alone: SDKs and undici in the same process use them.
+      overrideGlobalObjects: false,
+      // Reached only when no Request could be made from the message (e.g. an unusable Host header).
+      errorHandler: () =>
+        new Response(options.errorBody(400, 'The request line or headers cannot be read as a URL.'), {
+          status: 400,
+          headers: { 'content-type': 'application/json; charset=UTF-8' },
+        }),
+    },
+  );
+  const server = createServer((incoming, outgoing) => {
+    inFlight++;
+    outgoing.once('close', () => inFlight--);
+    void listener(incoming, outgoing);
+  });
+  if (options.headersTimeoutMs !== undefined) server.headersTimeout = options.headersTimeoutMs;
+  if (options.requestTimeoutMs !== undefined) server.requestTimeout = options.requestTimeoutMs;
+
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    if (options.maxConnections !== undefined && sockets.size >= options.maxConnections) {
+      // Node's own maxConnections closes silently; a client deserves to know why.
+      socket.end(
+        rawAnswer(
+          503,
+          options.errorBody(
+            503,
+            `The gateway has ${options.maxConnections} connections open, its configured maximum: retry shortly.`,
+          ),
+        ),
+      );
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const { status, message } = parserFailure(error.code);
+    socket.end(rawAnswer(status, options.errorBody(status, message)));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+
+  return {
+    server,
+    port,
+    inFlight: () => inFlight,
+    async close(graceMs) {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const until = realClock.now() + graceMs;
+      while (inFlight > 0 && realClock.now() < until) await realClock.sleep(20);
+      // Nothing in flight (or the grace is over): keep-alive and never-used sockets need not wait.
+      server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
