@@ -2,7 +2,7 @@
 // users: `createGeminiFetch` (a fetch for SDKs, in process) and the gateway's Gemini route (over
 // HTTP). Both write answers, streams and errors exactly as the Gemini API does, with gemwarden's
 // `x-gemwarden-*` headers added.
-import { toGeminiError } from '../errors/index.js';
+import { toGeminiError, type GeminiError } from '../errors/index.js';
 import {
   encodeSseError,
   encodeSseEvent,
@@ -15,6 +15,16 @@ import type { FetchLike } from '../transport/http-transport.js';
 import type { GeminiClient } from './create-client.js';
 import { geminiErrorBody, httpStatusFor } from './error-response.js';
 import type { CallOptions } from './options.js';
+
+/**
+ * `value` made safe for an HTTP header: characters a header cannot carry (controls, CR/LF, NUL and
+ * anything above U+00FF) are percent-encoded, so no name from a request or config can break an answer.
+ */
+export function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x7e\xa0-\xff]/gu, (char) =>
+    [...Buffer.from(char, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+}
 
 /** Content type of Gemini's JSON answers. */
 export const GEMINI_JSON_TYPE = 'application/json; charset=UTF-8';
@@ -38,11 +48,21 @@ export function geminiErrorResponse(failure: unknown, requestedModel?: string): 
     'x-gemwarden-attempts': String(error.attempts.length),
   };
   const model = error.model ?? requestedModel;
-  if (model) headers['x-gemwarden-model'] = model;
-  return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, {
-    status: httpStatusFor(error),
-    headers,
-  });
+  if (model) headers['x-gemwarden-model'] = headerSafe(model);
+  const status = httpStatusFor(error);
+  const retryAfter = retryAfterSeconds(status, error);
+  if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+  return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, { status, headers });
+}
+
+/**
+ * The `Retry-After` value (whole seconds, rounded up) for an answer with `status`: on 429 and 503
+ * when the failure carries a known delay (RetryInfo, a per-day reset, a rest gemwarden imposed),
+ * else undefined. HTTP clients and SDKs that read the header then wait the right time.
+ */
+export function retryAfterSeconds(status: number, error: GeminiError): string | undefined {
+  if ((status !== 429 && status !== 503) || error.retryAfterMs === undefined) return undefined;
+  return String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
 }
 
 /** How one model call is answered. */
@@ -51,6 +71,11 @@ export interface GeminiCallOptions {
   sse?: boolean;
   /** Aborts the upstream call (e.g. the client went away). */
   signal?: AbortSignal;
+  /**
+   * Called when a stream fails after its first chunk (the answer is already a 200, so the failure
+   * is written into the body): lets a server count what its status codes cannot show.
+   */
+  onStreamFailure?: (error: GeminiError) => void;
 }
 
 /**
@@ -74,7 +99,7 @@ export async function answerGeminiCall(
       return new Response(JSON.stringify(result.response), {
         headers: {
           'content-type': GEMINI_JSON_TYPE,
-          'x-gemwarden-model': result.model,
+          'x-gemwarden-model': headerSafe(result.model),
           'x-gemwarden-attempts': String(result.attempts.length),
         },
       });
@@ -82,7 +107,11 @@ export async function answerGeminiCall(
     if (method === 'countTokens') {
       const counted = await client.countTokens(model, body.generateContentRequest ?? body, callOptions);
       return new Response(JSON.stringify(counted), {
-        headers: { 'content-type': GEMINI_JSON_TYPE, 'x-gemwarden-model': model, 'x-gemwarden-attempts': '1' },
+        headers: {
+          'content-type': GEMINI_JSON_TYPE,
+          'x-gemwarden-model': headerSafe(model),
+          'x-gemwarden-attempts': '1',
+        },
       });
     }
     if (method === 'streamGenerateContent') return await answerStream(client, model, body, options);
@@ -115,7 +144,9 @@ async function answerStream(
         }
         controller.enqueue(encoder.encode(sse ? encodeSseEvent(next.value) : writer.element(next.value)));
       } catch (failure) {
-        const envelope = geminiErrorBody(toGeminiError(failure, { model }));
+        const error = toGeminiError(failure, { model });
+        options.onStreamFailure?.(error);
+        const envelope = geminiErrorBody(error);
         controller.enqueue(
           encoder.encode(sse ? encodeSseError(envelope) : `${writer.element(envelope)}${writer.close()}`),
         );
@@ -131,7 +162,7 @@ async function answerStream(
     headers: {
       'content-type': sse ? 'text/event-stream' : GEMINI_JSON_TYPE,
       'cache-control': 'no-cache',
-      'x-gemwarden-model': stream.model ?? model,
+      'x-gemwarden-model': headerSafe(stream.model ?? model),
       'x-gemwarden-attempts': String(stream.attempts.length),
     },
   });

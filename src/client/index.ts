@@ -7,6 +7,8 @@ export {
   createGeminiFetch,
   geminiErrorResponse,
   GEMINI_JSON_TYPE,
+  headerSafe,
+  retryAfterSeconds,
   type GeminiCallOptions,
 } from './fetch-adapter.js';
 export { geminiErrorBody, httpStatusFor, gemwardenInfo, type GemwardenErrorInfo } from './error-response.js';

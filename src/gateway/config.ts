@@ -46,6 +46,10 @@ export const gatewayConfigSchema = z
     maxAttempts: z.number().int().positive().optional(),
     /** Largest request body accepted, bytes. */
     bodyLimitBytes: z.number().int().positive().optional(),
+    /** Open client connections allowed at once; the next one is answered 503 with Retry-After and closed. */
+    maxConnections: z.number().int().positive().optional(),
+    /** Time allowed to receive a whole request from a client (headers and body), ms; then 408. */
+    receiveTimeoutMs: z.number().int().positive().optional(),
     /** Time allowed for graceful shutdown before open streams are cut. */
     shutdownGraceMs: z.number().int().nonnegative().optional(),
     fallbackOnBlocked: z.boolean().optional(),
@@ -62,8 +66,15 @@ export const GATEWAY_DEFAULTS = {
   host: '127.0.0.1',
   port: 8787,
   upstream: 'https://generativelanguage.googleapis.com',
-  bodyLimitBytes: 21 * 1024 * 1024,
+  /**
+   * Gemini takes up to 100 MB of inline (base64) data in one request (Gemini API docs, "File input
+   * methods", January 2026); the JSON around it needs a little more.
+   */
+  bodyLimitBytes: 128 * 1024 * 1024,
   shutdownGraceMs: 10_000,
+  /** Below the usual 1024 file descriptors per process, leaving room for upstream connections. */
+  maxConnections: 1000,
+  receiveTimeoutMs: 120_000,
   logLevel: 'info',
 } as const;
 

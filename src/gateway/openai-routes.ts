@@ -2,9 +2,11 @@
 // answered through the resilient client. GET /v1/models is served by the Gemini routes in a form
 // both SDKs read. This file is the HTTP shell; the translation lives in openai-translate.ts.
 import { randomUUID } from 'node:crypto';
+import { headerSafe, retryAfterSeconds } from '../client/index.js';
 import { toGeminiError } from '../errors/index.js';
 import { realClock } from '../time/index.js';
 import type { GatewayContext } from './context.js';
+import { modelNameProblem } from './model-name.js';
 import { openAiError, openAiErrorFor } from './openai-errors.js';
 import {
   chatRequestSchema,
@@ -30,15 +32,17 @@ function jsonResponse(status: number, body: unknown, headers: Record<string, str
 function failureResponse(failure: unknown, model: string): Response {
   const error = toGeminiError(failure, { model });
   const { status, body } = openAiErrorFor(error);
+  const retryAfter = retryAfterSeconds(status, error);
   return jsonResponse(status, body, {
-    'x-gemwarden-model': error.model ?? model,
+    'x-gemwarden-model': headerSafe(error.model ?? model),
     'x-gemwarden-attempts': String(error.attempts.length),
     'x-gemwarden-kind': error.kind,
+    ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}),
   });
 }
 
 /** POST /v1/chat/completions as a Fetch handler. */
-export function createChatCompletionsHandler({ client, bodyLimitBytes }: GatewayContext): FetchHandler {
+export function createChatCompletionsHandler({ client, bodyLimitBytes, streamFailed }: GatewayContext): FetchHandler {
   return async (request) => {
     const read = await readBodyText(request, bodyLimitBytes);
     if ('status' in read)
@@ -67,6 +71,17 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
       throw error;
     }
     const model = geminiModelName(chat.model);
+    const badName = modelNameProblem(model, 'ChatCompletionRequest');
+    if (badName)
+      return jsonResponse(
+        400,
+        openAiError(
+          `model: ${JSON.stringify(chat.model)} is not a model name`,
+          'invalid_request_error',
+          'invalid_model',
+          'model',
+        ),
+      );
     const signal = request.signal;
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(realClock.now() / 1000);
@@ -75,7 +90,7 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
       try {
         const result = await client.generateContent(model, geminiRequest, { signal });
         return jsonResponse(200, toChatCompletion(result.response, result.model, id, created), {
-          'x-gemwarden-model': result.model,
+          'x-gemwarden-model': headerSafe(result.model),
           'x-gemwarden-attempts': String(result.attempts.length),
         });
       } catch (failure) {
@@ -113,6 +128,7 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
             );
         } catch (failure) {
           const error = toGeminiError(failure, { model: answeredBy });
+          streamFailed(error);
           controller.enqueue(event(openAiErrorFor(error).body));
         }
         finished = true;
@@ -127,7 +143,7 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
       headers: {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',
-        'x-gemwarden-model': answeredBy,
+        'x-gemwarden-model': headerSafe(answeredBy),
         'x-gemwarden-attempts': String(stream.attempts.length),
       },
     });

@@ -132,17 +132,31 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
   const upstreamLabel = options.upstreamLabel ?? upstream;
 
   const client = createClient(clientOptionsFromConfig(config, keys, upstream));
-  const metrics = new GatewayMetrics(client);
+  const configuredModels = [
+    ...Object.entries(config.fallbacks ?? {}).flatMap(([model, chain]) => [model, ...chain]),
+    ...Object.keys(config.limits ?? {}),
+  ];
+  const metrics = new GatewayMetrics(client, configuredModels);
   const status = new StatusCollector(client, upstreamLabel);
   const bodyLimitBytes = config.bodyLimitBytes ?? GATEWAY_DEFAULTS.bodyLimitBytes;
   const secrets = keys.map((key) => (typeof key === 'string' ? key : key.key));
   const log = makeLogger(config, options);
   logClientEvents(client, log);
 
-  const context: GatewayContext = { client, metrics, tokens, bodyLimitBytes };
+  const context: GatewayContext = {
+    client,
+    metrics,
+    tokens,
+    bodyLimitBytes,
+    streamFailed: (error) => {
+      // The engine's request-failed event covers failures before the first chunk; these come after.
+      metrics.failures.inc({ kind: error.kind });
+      status.streamFailed(error);
+    },
+  };
   // The gateway's routes, first match wins. Mount new handlers here with one line each.
   const routes: Route[] = [
-    ...opsRoutes({ client, metrics, status, upstreamLabel }),
+    ...opsRoutes({ client, metrics, status, upstreamLabel, configuredModels }),
     { name: 'openai', methods: ['POST'], path: '/v1/chat/completions', handler: createChatCompletionsHandler(context) },
     { name: 'gemini', path: isGeminiModelPath, handler: createGeminiHandler(context) },
   ];
@@ -217,7 +231,8 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     port: options.port ?? GATEWAY_DEFAULTS.port,
     handler: handle,
     errorBody: geminiErrorText,
-    requestTimeoutMs: 120_000,
+    maxConnections: config.maxConnections ?? GATEWAY_DEFAULTS.maxConnections,
+    requestTimeoutMs: config.receiveTimeoutMs ?? GATEWAY_DEFAULTS.receiveTimeoutMs,
   });
   const grace = config.shutdownGraceMs ?? GATEWAY_DEFAULTS.shutdownGraceMs;
   return {

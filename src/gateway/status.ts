@@ -1,7 +1,7 @@
 // What the status page shows: recent errors and what gemwarden did about them, activity over the
 // last minutes, and the client's live state (keys, circuits, parked pairs, pacing). Key hints only.
 import type { GeminiClient } from '../client/index.js';
-import { CATALOGUE, type ErrorKind } from '../errors/index.js';
+import { CATALOGUE, type ErrorKind, type GeminiError } from '../errors/index.js';
 
 export interface RecentError {
   at: number;
@@ -32,6 +32,8 @@ const BUCKET_MS = 10_000;
 const BUCKETS = 60; // ten minutes
 const MAX_ERRORS = 50;
 const MAX_ACTIVITY = 50;
+/** Project/model rows shown at most (model names come from clients); the rest are counted. */
+export const MAX_STATUS_ROWS = 200;
 
 const ACTIONS: Record<string, string> = {
   retry: 'retried',
@@ -114,6 +116,29 @@ export class StatusCollector {
     );
   }
 
+  /** A stream that failed after its first chunk: shown as a failed request and a recent error. */
+  streamFailed(error: GeminiError): void {
+    const bucket = this.bucket();
+    bucket.requests++;
+    bucket.failures++;
+    const entry = CATALOGUE[error.kind];
+    this.push(
+      this.recentErrors,
+      {
+        at: this.now(),
+        model: error.model ?? '(unknown)',
+        keyHint: error.keyHint ?? '',
+        kind: error.kind,
+        status: error.httpStatus ?? null,
+        message: error.message.slice(0, 300),
+        title: entry.title,
+        explanation: entry.meaning,
+        action: 'stream cut after its first chunk: the client got the chunks so far and the error',
+      },
+      MAX_ERRORS,
+    );
+  }
+
   private push<T>(list: T[], item: T, max: number): void {
     list.unshift(item);
     if (list.length > max) list.length = max;
@@ -186,7 +211,8 @@ export class StatusCollector {
       pacingStore: snapshot.pacingStore,
       keys: snapshot.keys,
       circuits: snapshot.circuits,
-      pairs: [...pairs.values()],
+      pairs: [...pairs.values()].slice(0, MAX_STATUS_ROWS),
+      hiddenPairs: Math.max(0, pairs.size - MAX_STATUS_ROWS),
       droppedModels: snapshot.droppedModels,
       retryBudget: snapshot.retryBudget,
       recentErrors: this.recentErrors,
