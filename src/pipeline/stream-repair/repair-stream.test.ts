@@ -91,8 +91,12 @@ function model(answer: string, behaviour: Behaviour, sizes: number[], thoughts: 
       case 'literal':
       case 'reject-prefill':
         return asText(resume);
-      case 'overlap':
-        return asText(answer.slice(Math.max(0, (prefill ? delivered.length : trimmed.length - anchor.length) - 17)));
+      case 'overlap': {
+        // Models repeat the last word or few before going on.
+        const from = prefill ? delivered.length : trimmed.length - anchor.length;
+        const words = /(?:\S+\s*){1,3}$/u.exec(answer.slice(0, from))?.[0] ?? '';
+        return asText(answer.slice(from - words.length));
+      }
       case 'restart':
         return asText(answer);
       case 'preamble':
