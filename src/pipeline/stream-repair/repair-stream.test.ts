@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createGeminiError, GeminiError } from '../../errors/index.js';
 import type { GenerateContentRequest, GenerateContentResponse } from '../../wire/index.js';
 import { anchorOf } from './splice.js';
-import { PrefillMemory, repairStream, type StreamRepairEvent, type StreamRepairMode } from './repair-stream.js';
+import { ModelRepairMemory, repairStream, type StreamRepairEvent, type StreamRepairMode } from './repair-stream.js';
 
 const ANSWERS = {
   prose:
@@ -153,7 +153,7 @@ describe('repairStream, swept over break points and model behaviours', () => {
                 request,
                 model: 'gemini-test',
                 reopen: upstream.reopen,
-                prefill: new PrefillMemory(),
+                memory: new ModelRepairMemory(),
                 onEvent: (event) => events.push(event),
               }),
             );
@@ -218,7 +218,7 @@ describe('repairStream, by case', () => {
   });
 
   it('learns that a model refuses prefill and continues with a user turn instead', async () => {
-    const memory = new PrefillMemory();
+    const memory = new ModelRepairMemory();
     const upstream = model(answer, 'reject-prefill', [11], false);
     const events: StreamRepairEvent[] = [];
     const result = await collect(
@@ -227,12 +227,12 @@ describe('repairStream, by case', () => {
         request,
         model: 'gemini-new',
         reopen: upstream.reopen,
-        prefill: memory,
+        memory,
         onEvent: (event) => events.push(event),
       }),
     );
     expect(result.text).toBe(answer);
-    expect(memory.allows('gemini-new')).toBe(false);
+    expect(memory.allowsPrefill('gemini-new')).toBe(false);
     expect(events.map((event) => `${event.strategy}:${event.outcome}`)).toEqual([
       'prefill:prefill-refused',
       'anchored:repaired',
