@@ -19,6 +19,13 @@ import { geminiErrorText, OPEN_PATHS, rejectRequest, type GatewayContext } from 
 import { createGeminiHandler, isGeminiModelPath } from './gemini-routes.js';
 import { serveFetch, type NodeExchange } from './http-server.js';
 import { GatewayMetrics } from './metrics.js';
+import { createEmbeddingsHandler } from './openai/embeddings-handler.js';
+import {
+  createModelHandler,
+  isOpenAiModelRequest,
+  isUnservedOpenAiPath,
+  unservedOpenAiHandler,
+} from './openai/models-handler.js';
 import { createChatCompletionsHandler } from './openai-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { matchRoute, type RequestContext, type Route } from './router.js';
@@ -144,7 +151,10 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
   const routes: Route[] = [
     ...opsRoutes({ client, metrics, status, upstreamLabel }),
     { name: 'openai', methods: ['POST'], path: '/v1/chat/completions', handler: createChatCompletionsHandler(context) },
+    { name: 'openai', methods: ['POST'], path: '/v1/embeddings', handler: createEmbeddingsHandler(context) },
+    { name: 'openai', methods: ['GET'], path: isOpenAiModelRequest, handler: createModelHandler(context) },
     { name: 'gemini', path: isGeminiModelPath, handler: createGeminiHandler(context) },
+    { name: 'openai', path: isUnservedOpenAiPath, handler: unservedOpenAiHandler },
   ];
 
   const notFound = async (request: Request, { url }: RequestContext): Promise<Response> => {
