@@ -365,6 +365,13 @@ describe('client: bounds', () => {
     expect(error.attempts).toHaveLength(3);
     expect(error.kind).toBe('unavailable');
   });
+
+  it('refuses options that cannot work when the client is made, naming the option', () => {
+    expect(() => createClient({ keys: ['key-0001'], maxAttempts: 0 })).toThrow(
+      /createClient: maxAttempts must be an integer ≥ 1 \(got 0\)/,
+    );
+    expect(() => createClient({ keys: ['key-0001'], backoff: { baseMs: Number.NaN } })).toThrow(/backoff\.baseMs/);
+  });
 });
 
 describe('client: streams', () => {

@@ -239,7 +239,7 @@ describe('gemwarden translate', () => {
       '1',
     ]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/stopped cleanly: resumes at \d\d:\d\d Pacific/);
+    expect(result.stderr).toMatch(/stopped cleanly, out of quota: the quota resets at \d\d:\d\d:\d\d \S+ \(in [^)]+\)/);
     expect(result.stderr).toMatch(/10 translated now/);
   });
 

@@ -4,7 +4,7 @@ import { doctorCommand, type DoctorCliOptions } from './doctor-command.js';
 import { emulateCommand, type EmulateOptions } from './emulate-command.js';
 import { explainCommand } from './explain-command.js';
 import { serveCommand, type ServeOptions } from './serve-command.js';
-import { translateCommand, type TranslateCliOptions } from './translate-command.js';
+import { registerTranslateCommand } from './translate-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -55,23 +55,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option('--json', 'print the report as JSON')
     .action(async (options: DoctorCliOptions) => setCode(await doctorCommand(options)));
 
-  program
-    .command('translate')
-    .description('translate a script or subtitle file line by line, resumably, whatever Gemini does')
-    .argument('<input>', 'text, JSON, CSV/TSV or .srt file')
-    .requiredOption('--to <lang>', 'target language, e.g. French or fr')
-    .option('--from <lang>', 'source language (default: detected by the model)')
-    .option('--out <file>', 'output file (default: INPUT.LANG.ext beside the input)')
-    .option('--model <model>', 'model to ask first', 'gemini-2.5-flash')
-    .option('--config <file>', 'the same config as gemwarden serve (upstream, keys, fallbacks, limits, clock, redis)')
-    .option('--glossary <file>', 'terms and their translations (JSON object, or CSV/TSV lines term,translation)')
-    .option('--context <n>', 'previous lines sent as context', '3')
-    .option('--batch <n>', 'lines per request', '20')
-    .option('--concurrency <n>', 'requests in flight at once', '4')
-    .option('--format <format>', 'text, json, csv, tsv or srt (default: from the extension)')
-    .option('--column <column>', 'CSV/TSV column to translate: header name or number from 1')
-    .option('--wait-for-reset', 'when every key and model is out of quota, wait for the reset instead of stopping')
-    .action(async (input: string, options: TranslateCliOptions) => setCode(await translateCommand(input, options)));
+  registerTranslateCommand(program, setCode);
 
   return program;
 }

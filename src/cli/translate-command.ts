@@ -1,11 +1,15 @@
-// `gemwarden translate`: a resumable batch translation with a progress bar and a final report.
+// `gemwarden translate`: a resumable batch translation with a progress line and a final report.
+// Exit codes: 0 done, 1 stopped on a failure no retry fixes, 2 a usage problem (bad option, unknown
+// format or encoding, binary input, a translation the output encoding cannot hold: nothing written),
+// 3 out of quota (partial output written), 4 another run holds the job, 130 interrupted.
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { createClient } from '../client/index.js';
 import { checkConfig, ConfigError, readConfigFile } from '../config/load-file.js';
-import { checkOptions } from './process-helpers.js';
+import { checkOptions, UsageError } from './process-helpers.js';
 import {
   clientOptionsFromConfig,
   GATEWAY_DEFAULTS,
@@ -13,10 +17,19 @@ import {
   keysFromEnvironment,
   type CheckedGatewayConfig,
 } from '../gateway/index.js';
-import { formatLocalTime, formatPacificTime, realClock } from '../time/index.js';
-import { FormatError, type FormatName } from '../translate/formats/index.js';
+import { formatPacificTime, realClock } from '../time/index.js';
+import { CheckpointError } from '../translate/checkpoint.js';
+import { EncodingError, encodingFromOption } from '../translate/encoding.js';
+import { checkFormatName, FORMAT_NAMES, FormatError, type FormatOptions } from '../translate/formats/index.js';
 import { loadGlossary } from '../translate/glossary.js';
-import { runTranslate, type JobState, type TranslateReport } from '../translate/run-translate.js';
+import {
+  JobLockedError,
+  loadDocument,
+  runTranslate,
+  type JobState,
+  type Progress,
+  type TranslateReport,
+} from '../translate/run-translate.js';
 
 export interface TranslateCliOptions {
   to: string;
@@ -29,8 +42,48 @@ export interface TranslateCliOptions {
   batch?: string;
   concurrency?: string;
   waitForReset?: boolean;
+  wait?: boolean;
   format?: string;
   column?: string;
+  toColumn?: string;
+  jsonPath?: string[];
+  encoding?: string;
+  outEncoding?: string;
+  poFuzzy?: string;
+}
+
+/** Registers the command and its options on the program (main.ts wires it in with one line). */
+export function registerTranslateCommand(program: Command, setCode: (code: number) => void): void {
+  program
+    .command('translate')
+    .description('translate a script, subtitle or game data file, resumably, whatever Gemini does')
+    .argument('<input>', `the file to translate (formats: ${FORMAT_NAMES.join(', ')})`)
+    .requiredOption('--to <lang>', 'target language, e.g. French or fr')
+    .option('--from <lang>', 'source language (default: detected by the model)')
+    .option('--out <file>', 'output file (default: INPUT.LANG.ext beside the input); its folder must exist')
+    .option('--model <model>', 'model to ask first', 'gemini-2.5-flash')
+    .option('--config <file>', 'the same config as gemwarden serve (upstream, keys, fallbacks, limits, clock, redis)')
+    .option('--glossary <file>', 'terms and their translations (JSON object, or CSV/TSV lines term,translation)')
+    .option('--context <n>', 'previous lines sent as context', '3')
+    .option('--batch <n>', 'lines per request', '20')
+    .option('--concurrency <n>', 'requests in flight at once', '4')
+    .option('--format <format>', `one of ${FORMAT_NAMES.join(', ')} (default: recognised from the file)`)
+    .option(
+      '--encoding <name>',
+      "the input's encoding (default: detected; e.g. shift_jis, gbk, big5, euc-kr, utf-16le)",
+    )
+    .option('--out-encoding <name>', "write the output in this encoding (default: the input's, same BOM)")
+    .option('--column <column>', 'CSV/TSV source column: header name or number from 1')
+    .option('--to-column <column>', 'CSV/TSV target column (created when the header lacks it, e.g. Godot\'s "de")')
+    .option(
+      '--json-path <expression>',
+      'JSONPath choosing the strings to translate in any JSON (repeatable), e.g. "$..text"',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--po-fuzzy <yes|no>', 'PO: mark filled entries "#, fuzzy" for review', 'yes')
+    .option('--wait-for-reset', 'when every key and model is out of quota, wait for the reset instead of stopping')
+    .option('--wait', 'when another run is translating the same job, wait for it instead of exiting')
+    .action(async (input: string, options: TranslateCliOptions) => setCode(await translateCommand(input, options)));
 }
 
 function positiveInteger(value: string | undefined, fallback: number, name: string, allowZero = false): number {
@@ -46,18 +99,52 @@ export function defaultOutput(input: string, to: string): string {
   return join(dirname(input), `${basename(input, extension)}.${to}${extension}`);
 }
 
+/** "14:05:09 CET (in 3m 20s)": a time with its zone, and how far away it is. */
+export function formatWhen(ms: number, now = Date.now()): string {
+  const time = new Intl.DateTimeFormat('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).format(new Date(ms));
+  return `${time} (in ${formatDuration(Math.max(0, ms - now))})`;
+}
+
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${seconds % 60}s`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours}h ${minutes % 60}m`;
+}
+
 function describeState(state: JobState): string {
   if (state.type === 'waiting')
-    return `waiting for ${state.reason === 'backoff' ? 'a retry' : state.reason} until ${formatLocalTime(state.until)}`;
+    return `waiting for ${state.reason === 'backoff' ? 'a retry' : state.reason} until ${formatWhen(state.until)}`;
   if (state.type === 'fell-back') return `fell back to ${state.model}`;
+  if (state.type === 'stopping') return state.reason;
   return 'translating';
+}
+
+/**
+ * Rate and ETA from this run's own work: lines from the checkpoint or cache settle at once and
+ * would make the rate absurd. Before the first line is done there is no estimate yet.
+ */
+export function rateAndEta(progress: Progress, elapsedMs: number): { rate: string; eta: string } {
+  if (progress.doneThisRun <= 0 || elapsedMs <= 0) return { rate: '–', eta: 'estimating' };
+  const perMs = progress.doneThisRun / elapsedMs;
+  const left = Math.max(0, progress.todoThisRun - progress.doneThisRun);
+  return { rate: String(Math.round(perMs * 60_000)), eta: formatDuration(left / perMs) };
 }
 
 function printReport(report: TranslateReport, output: string): void {
   const lines = [
     '',
     pc.bold('Translation report'),
-    `  lines: ${report.total} (${report.translated} translated now, ${report.fromCheckpoint} from the checkpoint, ${report.fromCache} from the cache)`,
+    `  format: ${report.format}; encoding: ${report.encoding}${report.outEncoding !== report.encoding ? ` → ${report.outEncoding}` : ''}`,
+    `  lines: ${report.total} (${report.translated} translated now, ${report.fromCheckpoint} from the checkpoint, ${report.fromCache} from the cache${report.kept ? `, ${report.kept} with nothing to translate` : ''})`,
     `  by model: ${
       Object.entries(report.linesPerModel)
         .map(([model, count]) => `${model} ${count}`)
@@ -72,13 +159,14 @@ function printReport(report: TranslateReport, output: string): void {
       lines.push(`    ${line.id}: ${line.reason} — ${JSON.stringify(line.text.slice(0, 60))}`);
     if (report.untranslated.length > 20) lines.push(`    … and ${report.untranslated.length - 20} more`);
   }
+  if (report.linesLeft > 0) lines.push(pc.yellow(`  lines left to translate: ${report.linesLeft} of ${report.total}`));
   if (report.stoppedForQuota) {
     const when = report.stoppedForQuota.resumesAt
-      ? `resumes at ${formatPacificTime(report.stoppedForQuota.resumesAt)}`
+      ? `the quota resets at ${formatWhen(report.stoppedForQuota.resumesAt)}${report.stoppedForQuota.resumesAt - Date.now() > 3_600_000 ? `, ${formatPacificTime(report.stoppedForQuota.resumesAt)}` : ''}`
       : 'quota is spent on every key and model';
     lines.push(
       pc.yellow(
-        `  stopped cleanly: ${when}. Everything translated so far is saved; run the same command again then (or add --wait-for-reset).`,
+        `  stopped cleanly, out of quota: ${when}. Every answer received is saved; run the same command again then (or add --wait-for-reset).`,
       ),
     );
   }
@@ -88,35 +176,84 @@ function printReport(report: TranslateReport, output: string): void {
       `  ${report.stoppedOnError.explanation}`,
     );
   }
-  if (report.outputWritten) lines.push(pc.green(`  written: ${output}`));
+  if (report.unencodable) lines.push(pc.red(`  not written: ${report.unencodable.message}`));
+  if (report.outputWritten)
+    lines.push(
+      report.outputPartial
+        ? pc.yellow(`  written (partial: ${report.linesLeft} line(s) still in the source language): ${output}`)
+        : pc.green(`  written: ${output}`),
+    );
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
+function formatOptionsFrom(options: TranslateCliOptions, format: string | undefined): FormatOptions {
+  const delimited = format === undefined || format === 'csv' || format === 'tsv';
+  if (!delimited && (options.column !== undefined || options.toColumn !== undefined))
+    throw new UsageError(`--column and --to-column apply to CSV/TSV files, not to --format ${format}`);
+  const fuzzy = (options.poFuzzy ?? 'yes').toLowerCase();
+  if (!['yes', 'no', 'true', 'false'].includes(fuzzy))
+    throw new UsageError(`--po-fuzzy must be yes or no, got "${options.poFuzzy}"`);
+  return {
+    ...(options.column !== undefined ? { column: options.column } : {}),
+    ...(options.toColumn !== undefined ? { toColumn: options.toColumn } : {}),
+    ...(options.jsonPath && options.jsonPath.length > 0 ? { jsonPath: options.jsonPath } : {}),
+    ...(fuzzy === 'no' || fuzzy === 'false' ? { poFuzzy: false } : {}),
+  };
+}
+
 export async function translateCommand(input: string, options: TranslateCliOptions): Promise<number> {
-  const checked = checkOptions('translate', () => ({
-    config: (options.config
-      ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config)
-      : {}) as CheckedGatewayConfig,
-    batch: positiveInteger(options.batch, 20, 'batch'),
-    context: positiveInteger(options.context, 3, 'context', true),
-    concurrency: positiveInteger(options.concurrency, 4, 'concurrency'),
-    glossary: options.glossary ? loadGlossary(options.glossary) : undefined,
-  }));
+  const checked = checkOptions('translate', () => {
+    const format = options.format !== undefined ? checkFormatName(options.format) : undefined;
+    if (options.encoding !== undefined) encodingFromOption(options.encoding);
+    if (options.outEncoding !== undefined) encodingFromOption(options.outEncoding, '--out-encoding');
+    return {
+      config: (options.config
+        ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config)
+        : {}) as CheckedGatewayConfig,
+      batch: positiveInteger(options.batch, 20, 'batch'),
+      context: positiveInteger(options.context, 3, 'context', true),
+      concurrency: positiveInteger(options.concurrency, 4, 'concurrency'),
+      glossary: options.glossary ? loadGlossary(options.glossary) : undefined,
+      format,
+      formatOptions: formatOptionsFrom(options, format),
+    };
+  });
   if ('exitCode' in checked) return checked.exitCode;
-  const { config, batch, context, concurrency, glossary } = checked.value;
-  if (!existsSync(input)) {
-    process.stderr.write(`gemwarden translate: cannot read ${input}: no such file\n`);
-    return 2;
+  const { config, batch, context, concurrency, glossary, format, formatOptions } = checked.value;
+  const fail = (message: string, code = 2) => {
+    process.stderr.write(`gemwarden translate: ${message}\n`);
+    return code;
+  };
+  if (!existsSync(input)) return fail(`cannot read ${input}: no such file`);
+  if (statSync(input).isDirectory()) return fail(`${input} is a folder: give one file`);
+  const output = resolve(options.out ?? defaultOutput(input, options.to));
+  const outFolder = dirname(output);
+  if (!existsSync(outFolder) || !statSync(outFolder).isDirectory())
+    return fail(
+      `the output folder ${outFolder} does not exist: create it (mkdir -p "${outFolder}") or choose another --out`,
+    );
+  if (resolve(input) === output) return fail('--out is the input file itself: choose another path');
+  // Read, decode and parse before anything else: a file we cannot handle costs no request.
+  try {
+    loadDocument({
+      input,
+      ...(format ? { format } : {}),
+      formatOptions,
+      ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
+    });
+  } catch (error) {
+    if (error instanceof FormatError || error instanceof EncodingError) return fail(`${input}: ${error.message}`);
+    throw error;
   }
   const keys = config.keys && config.keys.length > 0 ? config.keys : keysFromEnvironment(process.env);
-  if (keys.length === 0) {
-    process.stderr.write(
-      'gemwarden translate: no API key: set GEMINI_API_KEY (or GEMINI_API_KEYS=k1,k2), or give --config with "keys" (and "upstream" for the emulator).\n',
+  if (keys.length === 0)
+    return fail(
+      'no API key: set GEMINI_API_KEY (or GEMINI_API_KEYS=k1,k2), or give --config with "keys" (and "upstream" for the emulator).',
     );
-    return 2;
-  }
-  const output = resolve(options.out ?? defaultOutput(input, options.to));
-  const client = createClient(clientOptionsFromConfig(config, keys, config.upstream ?? GATEWAY_DEFAULTS.upstream));
+  const makeClient = () =>
+    createClient(clientOptionsFromConfig(config, keys, config.upstream ?? GATEWAY_DEFAULTS.upstream));
+  const client = makeClient();
+  const clients = [client];
   const interrupted = new AbortController();
   const onSignal = () => interrupted.abort();
   process.once('SIGINT', onSignal);
@@ -126,10 +263,9 @@ export async function translateCommand(input: string, options: TranslateCliOptio
   const bar = tty
     ? new cliProgress.SingleBar(
         {
-          format: `${pc.cyan('{bar}')} {value}/{total} lines | {rate} lines/min | ETA {eta_formatted} | {state}`,
+          format: `${pc.cyan('{bar}')} {value}/{total} lines | {rate} lines/min | ETA {eta_text} | {state}`,
           hideCursor: true,
           stream: process.stderr,
-          etaBuffer: 50,
         },
         cliProgress.Presets.shades_classic,
       )
@@ -143,31 +279,44 @@ export async function translateCommand(input: string, options: TranslateCliOptio
       {
         input,
         output,
-        checkpointPath: join(dirname(output), '.gemwarden-translate.sqlite'),
+        checkpointPath: join(outFolder, '.gemwarden-translate.sqlite'),
         to: options.to,
         ...(options.from ? { from: options.from } : {}),
         model: options.model ?? 'gemini-2.5-flash',
-        ...(options.format ? { format: options.format as FormatName } : {}),
-        ...(options.column ? { column: options.column } : {}),
+        ...(format ? { format } : {}),
+        formatOptions,
+        ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
+        ...(options.outEncoding !== undefined ? { outEncoding: options.outEncoding } : {}),
         ...(glossary ? { glossary } : {}),
         contextLines: context,
         batchSize: batch,
         concurrency,
         waitForReset: Boolean(options.waitForReset),
+        waitForLock: Boolean(options.wait),
         client,
+        renewClient: () => {
+          const fresh = makeClient();
+          clients.push(fresh);
+          return fresh;
+        },
         clock: realClock,
+        ...(config.clock?.dayMs !== undefined ? { compressedDayMs: config.clock.dayMs } : {}),
         signal: interrupted.signal,
+        onLockWait: (holder) =>
+          process.stderr.write(
+            `gemwarden translate: pid ${holder.pid} on ${holder.host} is translating this job (since ${new Date(holder.since).toISOString()}); waiting for it (--wait)\n`,
+          ),
       },
-      ({ done, total, state }) => {
-        const minutes = (Date.now() - started) / 60_000;
-        const rate = minutes > 0 ? Math.round(done / minutes) : 0;
+      (progress) => {
+        const { done, total, state } = progress;
+        const { rate, eta } = rateAndEta(progress, Date.now() - started);
         const text = describeState(state);
         if (bar) {
-          if (bar.getTotal() !== total) bar.start(total, done, { state: text, rate });
-          bar.update(done, { state: text, rate });
+          if (bar.getTotal() !== total) bar.start(total, done, { state: text, rate, eta_text: eta });
+          bar.update(done, { state: text, rate, eta_text: eta });
         } else if (Date.now() - lastLog > 5000 || text !== lastState || done === total) {
           process.stderr.write(
-            `translate: ${done}/${total} lines (${total ? Math.round((100 * done) / total) : 100}%), ${rate} lines/min, ${text}\n`,
+            `translate: ${done}/${total} lines (${total ? Math.round((100 * done) / total) : 100}%), ${rate} lines/min, ETA ${eta}, ${text}\n`,
           );
           lastLog = Date.now();
           lastState = text;
@@ -176,25 +325,26 @@ export async function translateCommand(input: string, options: TranslateCliOptio
     );
   } catch (error) {
     bar?.stop();
-    await client.close();
-    if (error instanceof FormatError) {
-      process.stderr.write(`gemwarden translate: ${input}: ${error.message}\n`);
-      return 2;
-    }
+    await Promise.all(clients.map((each) => each.close()));
+    if (error instanceof JobLockedError) return fail(error.message, 4);
+    if (error instanceof CheckpointError) return fail(error.message);
+    if (error instanceof FormatError || error instanceof EncodingError) return fail(`${input}: ${error.message}`);
+    if (interrupted.signal.aborted) return fail('interrupted before the job started; nothing was sent.', 130);
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
   bar?.stop();
-  await client.close();
+  await Promise.all(clients.map((each) => each.close().catch(() => undefined)));
   if (interrupted.signal.aborted) {
     process.stderr.write(
-      `gemwarden translate: interrupted; every finished line is saved. Run the same command again to resume.\n`,
+      `gemwarden translate: interrupted with ${report.linesLeft} line(s) left; every finished line is saved. Run the same command again to resume.\n`,
     );
     return 130;
   }
   printReport(report, output);
+  if (report.unencodable) return 2;
   if (report.stoppedOnError) return 1;
   if (report.stoppedForQuota) return 3;
   return 0;

@@ -5,7 +5,7 @@ import { estimateRequestTokens } from '../pacing/estimate.js';
 import { GeminiPacer, type Pacer, type PairSnapshot } from '../pacing/pacer.js';
 import { Engine, type AttemptInput, type CallSpec } from '../pipeline/engine.js';
 import { PipelineEmitter, type PipelineEventName, type PipelineEvents } from '../pipeline/events.js';
-import { KeyPool, resolvePolicy, type CircuitSnapshot } from '../policy/index.js';
+import { KeyPool, resolvePolicy, validatePolicy, type CircuitSnapshot } from '../policy/index.js';
 import { realClock, type Clock } from '../time/index.js';
 import { send, type TransportCall } from '../transport/http-transport.js';
 import {
@@ -94,7 +94,7 @@ export class GeminiClient {
       });
     this.engine = new Engine({
       keys: this.keys,
-      policy: resolvePolicy(options),
+      policy: validatePolicy(resolvePolicy(options)),
       rules: options.rules ?? {},
       clock,
       pacer: this.pacer,
@@ -339,10 +339,8 @@ export class GeminiClient {
       pacingStore: this.pacer instanceof GeminiPacer ? this.pacer.storeKind : 'custom',
       keys: pool.keys,
       pairs: pool.pairs,
-      circuits: [...this.engine.breakers.values()]
-        .filter((breaker) => breaker.model !== '(list-models)')
-        .map((breaker) => breaker.snapshot(now)),
-      droppedModels: Object.fromEntries(this.engine.dropped),
+      circuits: this.engine.health.circuits(now).filter((circuit) => circuit.model !== '(list-models)'),
+      droppedModels: this.engine.health.droppedModels(),
       retryBudget: this.engine.budget.snapshot(now),
     };
   }

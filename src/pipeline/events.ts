@@ -11,7 +11,10 @@ export interface PipelineEvents {
     status?: number;
     message: string;
     attempt: number;
+    /** What the policy decided: retry, fallback, shrink or fail. */
     action: string;
+    /** Why, in words (the rule's reason), for logs and the status page. */
+    reason: string;
     durationMs: number;
   };
   'attempt-succeeded': { model: string; keyHint: string; attempt: number; durationMs: number };

@@ -90,3 +90,56 @@ export function resolvePolicy(overrides: PolicyOverrides = {}): PolicyOptions {
     timeout: merge(POLICY_DEFAULTS.timeout, overrides.timeout),
   } as PolicyOptions;
 }
+
+/** A number option's allowed range, for the checks below. */
+interface Range {
+  min: number;
+  integer?: boolean;
+}
+
+const RANGES: Record<string, Range> = {
+  maxAttempts: { min: 1, integer: true },
+  deadlineMs: { min: 1 },
+  fallbackAfter: { min: 1, integer: true },
+  rateLimitFallbackAfterMs: { min: 0 },
+  internalRetries: { min: 0, integer: true },
+  timeoutRetries: { min: 0, integer: true },
+  'backoff.baseMs': { min: 0 },
+  'backoff.maxMs': { min: 0 },
+  'breaker.failureThreshold': { min: 1, integer: true },
+  'breaker.cooldownMs': { min: 0 },
+  'retryBudget.ratio': { min: 0 },
+  'retryBudget.minPerWindow': { min: 0 },
+  'retryBudget.windowMs': { min: 1 },
+  'timeout.initialMs': { min: 1 },
+  'timeout.factor': { min: 1 },
+  'timeout.maxMs': { min: 1 },
+  'timeout.minServerTimeoutMs': { min: 0 },
+};
+
+/**
+ * Checks a resolved policy once, when the client is made, so a bad option fails there with its
+ * name instead of as a TypeError deep in a call. Throws a TypeError naming every bad option.
+ */
+export function validatePolicy(policy: PolicyOptions): PolicyOptions {
+  const problems: string[] = [];
+  for (const [path, range] of Object.entries(RANGES)) {
+    const [head, tail] = path.split('.') as [keyof PolicyOptions, string | undefined];
+    const holder = policy[head];
+    if (tail !== undefined && holder === false) continue;
+    const value = tail === undefined ? holder : (holder as unknown as Record<string, unknown>)[tail];
+    if (
+      typeof value !== 'number' ||
+      Number.isNaN(value) ||
+      value < range.min ||
+      (range.integer && !Number.isInteger(value))
+    )
+      problems.push(
+        `${path} must be ${range.integer ? 'an integer' : 'a number'} ≥ ${range.min} (got ${String(value)})`,
+      );
+  }
+  if (typeof policy.fallbackOnBlocked !== 'boolean')
+    problems.push(`fallbackOnBlocked must be true or false (got ${String(policy.fallbackOnBlocked)})`);
+  if (problems.length > 0) throw new TypeError(`createClient: ${problems.join('; ')}`);
+  return policy;
+}

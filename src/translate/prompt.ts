@@ -5,7 +5,7 @@ import type { GenerateContentRequest } from '../wire/index.js';
 import type { Segment } from './formats/index.js';
 
 /** Bump when the prompt changes: checkpoints made with another prompt are not reused. */
-export const PROMPT_VERSION = 'v1';
+export const PROMPT_VERSION = 'v2';
 
 export interface BatchPrompt {
   segments: Segment[];
@@ -37,7 +37,7 @@ export function buildRequest(batch: BatchPrompt): GenerateContentRequest {
     systemInstruction: {
       parts: [
         {
-          text: `You are a professional translator for games and visual novels. Translate faithfully into ${batch.to}, keeping the tone, names, formatting codes, placeholders and line breaks. Never add notes.`,
+          text: `You are a professional translator for games and visual novels. Translate faithfully into ${batch.to}, keeping the tone, names and line breaks. Tokens like ⟦1⟧ stand for markup: keep every one exactly once, unchanged, where it belongs in the translation. Never add notes.`,
         },
       ],
     },

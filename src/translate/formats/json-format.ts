@@ -1,79 +1,97 @@
-// JSON: an array of strings, or an object of id → string. Only the string values change; their
-// positions are found by a scanner so every other byte (spacing, escapes, key order) stays.
+// JSON files: a flat array of strings or object of id → string (MTool's export is one), GalTransl's
+// [{name, message}] array, or any JSON with --json-path choosing the strings (JSONPath, through the
+// jsonpath-plus library). Only the chosen string literals change; every other byte stays.
+import { JSONPath } from 'jsonpath-plus';
 import { FormatError, renderSpans, type ParsedDocument, type Span } from './format.js';
+import { jsonLiteral, scanJson, type JsonStringSite } from './json-scan.js';
 
-function skipSpace(text: string, index: number): number {
-  while (index < text.length && /\s/.test(text[index]!)) index++;
-  return index;
-}
-
-/** The end (exclusive) of the JSON string literal starting at `start` (a quote). */
-function stringEnd(text: string, start: number): number {
-  for (let index = start + 1; index < text.length; index++) {
-    if (text[index] === '\\') index++;
-    else if (text[index] === '"') return index + 1;
-  }
-  throw new FormatError('unterminated string in JSON');
-}
-
-export function parseJson(source: string): ParsedDocument {
-  let value: unknown;
-  try {
-    value = JSON.parse(source);
-  } catch (error) {
-    throw new FormatError(`not valid JSON: ${(error as Error).message}`);
-  }
-  const isArray = Array.isArray(value);
-  if (!isArray && (typeof value !== 'object' || value === null))
-    throw new FormatError('JSON input must be an array of strings or an object of id → string');
-  const entries = isArray
-    ? (value as unknown[]).map((item, index) => [String(index), item] as const)
-    : Object.entries(value as Record<string, unknown>);
-  for (const [id, item] of entries) {
-    if (typeof item !== 'string')
-      throw new FormatError(
-        `JSON value ${isArray ? `[${id}]` : JSON.stringify(id)} is not a string: only flat arrays of strings or objects of id → string are translated`,
-      );
-  }
-  // Locate each value's literal.
-  const spans: Span[] = [];
-  let index = skipSpace(source.replace(/^\uFEFF/, ' '), 0) + 1;
-  let position = 0;
-  const seen = new Set<string>();
-  for (;;) {
-    index = skipSpace(source, index);
-    if (source[index] === ']' || source[index] === '}') break;
-    let id: string;
-    if (isArray) {
-      id = String(position++);
-    } else {
-      const keyEnd = stringEnd(source, index);
-      id = JSON.parse(source.slice(index, keyEnd)) as string;
-      index = skipSpace(source, keyEnd) + 1; // past ':'
-      index = skipSpace(source, index);
-    }
-    const end = stringEnd(source, index);
-    // A duplicate key: JSON.parse keeps the last; so do we.
-    if (seen.has(id))
-      spans.splice(
-        spans.findIndex((span) => span.id === id),
-        1,
-      );
-    seen.add(id);
-    spans.push({ start: index, end, id });
-    index = skipSpace(source, end);
-    if (source[index] === ',') index++;
-  }
-  const texts = new Map(entries.map(([id, item]) => [id, item as string]));
+/** A document translating the strings at `pointers` (in file order); blank strings are skipped. */
+export function documentFromSites(
+  source: string,
+  sites: ReadonlyMap<string, JsonStringSite>,
+  pointers: Iterable<string>,
+  placeholders?: RegExp,
+): ParsedDocument {
+  const chosen = [...new Set(pointers)]
+    .map((pointer) => sites.get(pointer))
+    .filter((site): site is JsonStringSite => site !== undefined && site.value.trim() !== '')
+    .sort((a, b) => a.start - b.start);
+  const spans: Span[] = chosen.map((site) => ({ start: site.start, end: site.end, id: site.pointer }));
+  const bySite = new Map(chosen.map((site) => [site.pointer, site]));
   return {
-    segments: spans
-      .filter((span) => texts.get(span.id)!.trim() !== '')
-      .map((span) => ({ id: span.id, text: texts.get(span.id)! })),
+    segments: chosen.map((site) => ({ id: site.pointer, text: site.value })),
     render: (translations) =>
       renderSpans(source, spans, (span) => {
         const value = translations.get(span.id);
-        if (value === undefined || value === texts.get(span.id)) return undefined;
-        return JSON.stringify(value);
+        const site = bySite.get(span.id)!;
+        if (value === undefined || value === site.value) return undefined;
+        return jsonLiteral(value, source.slice(site.start, site.end));
       }),
+    ...(placeholders ? { placeholders } : {}),
   };
+}
+
+/** A flat array of strings or object of id → string (MTool's `{original: original}` export too). */
+export function parseFlatJson(source: string): ParsedDocument {
+  const { value, sites } = scanJson(source);
+  if (typeof value !== 'object' || value === null)
+    throw new FormatError('JSON input must be an array of strings or an object of id → string (or give --json-path)');
+  for (const [key, item] of Object.entries(value)) {
+    if (typeof item !== 'string')
+      throw new FormatError(
+        `JSON value ${Array.isArray(value) ? `[${key}]` : JSON.stringify(key)} is not a string: give --json-path to choose the strings to translate (for example --json-path '$..text'), or --format rpgmaker / galtransl`,
+      );
+  }
+  return documentFromSites(
+    source,
+    sites,
+    Object.keys(value).map((key) => `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`),
+  );
+}
+
+/** True for GalTransl's JSON: an array of objects each with a string "message". */
+export function isGalTransl(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every(
+      (item) =>
+        typeof item === 'object' && item !== null && typeof (item as Record<string, unknown>).message === 'string',
+    )
+  );
+}
+
+/** GalTransl's [{name, message}]: each message is translated; speaker names are kept. */
+export function parseGalTransl(source: string): ParsedDocument {
+  const { value, sites } = scanJson(source);
+  if (!isGalTransl(value))
+    throw new FormatError('GalTransl JSON must be an array of objects each with a "message" string');
+  return documentFromSites(
+    source,
+    sites,
+    (value as unknown[]).map((_, index) => `/${index}/message`),
+  );
+}
+
+/** Any JSON: the strings the JSONPath expressions select (non-strings they select are an error). */
+export function parseJsonPath(source: string, expressions: readonly string[]): ParsedDocument {
+  const { value, sites } = scanJson(source);
+  const pointers: string[] = [];
+  for (const path of expressions) {
+    let found: string[];
+    try {
+      found = JSONPath({ path, json: value as object, resultType: 'pointer', wrap: true, eval: false }) as string[];
+    } catch (error) {
+      throw new FormatError(`--json-path "${path}" is not a JSONPath expression: ${(error as Error).message}`);
+    }
+    if (found.length === 0) throw new FormatError(`--json-path "${path}" selects nothing in this file`);
+    for (const pointer of found) {
+      if (!sites.has(pointer))
+        throw new FormatError(
+          `--json-path "${path}" selects ${pointer || '/'}, which is not a string; choose the strings themselves (for example '$..message')`,
+        );
+      pointers.push(pointer);
+    }
+  }
+  return documentFromSites(source, sites, pointers);
 }

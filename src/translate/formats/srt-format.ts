@@ -1,44 +1,40 @@
-// SubRip (.srt): each cue's text (all its lines) is one segment; numbers, timings and blank lines stay.
-import { renderSpans, type ParsedDocument, type Span } from './format.js';
+// SubRip (.srt) and WebVTT (.vtt): each cue's text (all its lines) is one segment; numbers, cue
+// identifiers, timings, cue settings, blank lines and (in WebVTT) the header, NOTE, STYLE and REGION
+// blocks stay. Only blocks with a timing line are cues, so NOTE/STYLE/REGION are never sent.
+// Facts: WebVTT (W3C) cue timings "mm:ss.ttt" or "hh:mm:ss.ttt"; SubRip "hh:mm:ss,ttt".
+import { linesOf, newlineOf, renderSpans, type ParsedDocument, type Span } from './format.js';
 
-const TIMING = /^\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}/;
+const SRT_TIMING = /^\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}/;
+const VTT_TIMING = /^\s*(?:\d+:)?\d{2}:\d{2}\.\d{3}\s+-->\s+(?:\d+:)?\d{2}:\d{2}\.\d{3}/;
 
-export function parseSrt(source: string): ParsedDocument {
-  const newline = source.includes('\r\n') ? '\r\n' : '\n';
-  const lines = source.split('\n');
+/** Inline markup of subtitles: HTML-like tags (<i>, <font …>, WebVTT <c.x>, <v Name>, <00:01.000>), ASS-style {\an8}, entities. */
+export const SUBTITLE_MARKUP = /<[^<>\r\n]*>|\{\\[^{}\r\n]*\}|&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);/g;
+
+function parseCues(source: string, timing: RegExp): ParsedDocument {
+  const newline = newlineOf(source);
+  const lines = linesOf(source);
   const spans: Span[] = [];
   const texts = new Map<string, string>();
-  let offset = 0;
   let cue = 0;
   for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!;
-    if (TIMING.test(line)) {
-      cue++;
-      let textStart = offset + line.length + 1;
-      let cursor = index + 1;
-      let textEnd = textStart;
-      const parts: string[] = [];
-      let scanOffset = textStart;
-      while (cursor < lines.length && lines[cursor]!.replace(/\r$/, '').trim() !== '') {
-        const content = lines[cursor]!.replace(/\r$/, '');
-        parts.push(content);
-        textEnd = scanOffset + content.length;
-        scanOffset += lines[cursor]!.length + 1;
-        cursor++;
-      }
-      if (parts.length > 0) {
-        const id = `C${cue}`;
-        spans.push({ start: textStart, end: textEnd, id });
-        texts.set(id, parts.join('\n'));
-      } else {
-        textStart = textEnd;
-      }
-      for (let skip = index + 1; skip < cursor; skip++) offset += lines[skip]!.length + 1;
-      offset += line.length + 1;
-      index = cursor - 1;
-      continue;
+    if (!timing.test(lines[index]!.body)) continue;
+    cue++;
+    let last = index;
+    while (last + 1 < lines.length && lines[last + 1]!.body.trim() !== '') last++;
+    if (last > index) {
+      const first = lines[index + 1]!;
+      const end = lines[last]!.start + lines[last]!.body.length;
+      const id = `C${cue}`;
+      spans.push({ start: first.start, end, id });
+      texts.set(
+        id,
+        lines
+          .slice(index + 1, last + 1)
+          .map((line) => line.body)
+          .join('\n'),
+      );
     }
-    offset += line.length + 1;
+    index = last;
   }
   return {
     segments: spans.map((span) => ({ id: span.id, text: texts.get(span.id)! })),
@@ -46,7 +42,20 @@ export function parseSrt(source: string): ParsedDocument {
       renderSpans(source, spans, (span) => {
         const value = translations.get(span.id);
         if (value === undefined || value === texts.get(span.id)) return undefined;
-        return value.replace(/\r?\n/g, newline);
+        // A blank line would end the cue early: collapse blank lines inside a translation.
+        return value
+          .split(/\r?\n/)
+          .filter((line) => line.trim() !== '')
+          .join(newline);
       }),
+    placeholders: SUBTITLE_MARKUP,
   };
+}
+
+export function parseSrt(source: string): ParsedDocument {
+  return parseCues(source, SRT_TIMING);
+}
+
+export function parseVtt(source: string): ParsedDocument {
+  return parseCues(source, VTT_TIMING);
 }

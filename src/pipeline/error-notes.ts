@@ -1,0 +1,18 @@
+// Errors the engine makes itself (an abort, no pacing slot before the deadline).
+import { createGeminiError, toGeminiError, type GeminiError } from '../errors/index.js';
+
+/** The error of a call the caller aborted. */
+export function abortError(model: string): GeminiError {
+  return toGeminiError(new DOMException('The request was aborted by the caller.', 'AbortError'), { model });
+}
+
+/** The error when the pacer has no free slot for the pair before the deadline. */
+export function quotaWaitError(model: string, project: string, at: number, now: number): GeminiError {
+  return createGeminiError({
+    kind: 'rate_limited',
+    blame: 'capacity',
+    model,
+    message: `Pacing: ${project}/${model} has no free slot before ${new Date(at).toISOString()}.`,
+    retryAfterMs: Math.max(0, at - now),
+  });
+}

@@ -1,0 +1,62 @@
+// What the engine remembers about each model across calls: its circuit breaker and whether the
+// upstream said it does not exist. Both maps are bounded: a client that is sent thousands of
+// distinct model names (a gateway facing the internet) must not grow without limit.
+import { CircuitBreaker, type BreakerOptions, type CircuitSnapshot } from '../policy/index.js';
+
+/** Most models remembered at once; the least recently touched is forgotten first. */
+export const MODEL_HEALTH_CAP = 256;
+
+export class ModelHealth {
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly dropped = new Map<string, string>();
+
+  constructor(
+    private readonly options: BreakerOptions,
+    private readonly cap = MODEL_HEALTH_CAP,
+  ) {}
+
+  /** The breaker of `model`, made on first use. Touching it keeps it among the remembered. */
+  breaker(model: string): CircuitBreaker {
+    let breaker = this.breakers.get(model);
+    if (breaker) this.breakers.delete(model);
+    else breaker = new CircuitBreaker(model, this.options);
+    this.breakers.set(model, breaker);
+    evictOldest(this.breakers, this.cap);
+    return breaker;
+  }
+
+  /** The breaker if one exists, without making one (for reasons and snapshots). */
+  existingBreaker(model: string): CircuitBreaker | undefined {
+    return this.breakers.get(model);
+  }
+
+  /** Why `model` was dropped (the upstream's not-found message), or undefined. */
+  droppedReason(model: string): string | undefined {
+    return this.dropped.get(model);
+  }
+
+  isDropped(model: string): boolean {
+    return this.dropped.has(model);
+  }
+
+  drop(model: string, reason: string): void {
+    this.dropped.delete(model);
+    this.dropped.set(model, reason);
+    evictOldest(this.dropped, this.cap);
+  }
+
+  circuits(now: number): CircuitSnapshot[] {
+    return [...this.breakers.values()].map((breaker) => breaker.snapshot(now));
+  }
+
+  droppedModels(): Record<string, string> {
+    return Object.fromEntries(this.dropped);
+  }
+}
+
+function evictOldest<V>(map: Map<string, V>, cap: number): void {
+  while (map.size > cap) {
+    const oldest = map.keys().next().value as string;
+    map.delete(oldest);
+  }
+}
