@@ -16,6 +16,16 @@ import type { GeminiClient } from './create-client.js';
 import { geminiErrorBody, httpStatusFor } from './error-response.js';
 import type { CallOptions } from './options.js';
 
+/**
+ * `value` made safe for an HTTP header: characters a header cannot carry (controls, CR/LF, NUL and
+ * anything above U+00FF) are percent-encoded, so no name from a request or config can break an answer.
+ */
+export function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x7e\xa0-\xff]/gu, (char) =>
+    [...Buffer.from(char, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+}
+
 /** Content type of Gemini's JSON answers. */
 export const GEMINI_JSON_TYPE = 'application/json; charset=UTF-8';
 
@@ -38,7 +48,7 @@ export function geminiErrorResponse(failure: unknown, requestedModel?: string): 
     'x-gemwarden-attempts': String(error.attempts.length),
   };
   const model = error.model ?? requestedModel;
-  if (model) headers['x-gemwarden-model'] = model;
+  if (model) headers['x-gemwarden-model'] = headerSafe(model);
   return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, {
     status: httpStatusFor(error),
     headers,
@@ -74,7 +84,7 @@ export async function answerGeminiCall(
       return new Response(JSON.stringify(result.response), {
         headers: {
           'content-type': GEMINI_JSON_TYPE,
-          'x-gemwarden-model': result.model,
+          'x-gemwarden-model': headerSafe(result.model),
           'x-gemwarden-attempts': String(result.attempts.length),
         },
       });
@@ -82,7 +92,11 @@ export async function answerGeminiCall(
     if (method === 'countTokens') {
       const counted = await client.countTokens(model, body.generateContentRequest ?? body, callOptions);
       return new Response(JSON.stringify(counted), {
-        headers: { 'content-type': GEMINI_JSON_TYPE, 'x-gemwarden-model': model, 'x-gemwarden-attempts': '1' },
+        headers: {
+          'content-type': GEMINI_JSON_TYPE,
+          'x-gemwarden-model': headerSafe(model),
+          'x-gemwarden-attempts': '1',
+        },
       });
     }
     if (method === 'streamGenerateContent') return await answerStream(client, model, body, options);
@@ -131,7 +145,7 @@ async function answerStream(
     headers: {
       'content-type': sse ? 'text/event-stream' : GEMINI_JSON_TYPE,
       'cache-control': 'no-cache',
-      'x-gemwarden-model': stream.model ?? model,
+      'x-gemwarden-model': headerSafe(stream.model ?? model),
       'x-gemwarden-attempts': String(stream.attempts.length),
     },
   });

@@ -14,6 +14,7 @@ export {
   createGeminiFetch,
   geminiErrorResponse,
   GEMINI_JSON_TYPE,
+  headerSafe,
   type GeminiCallOptions,
 } from './fetch-adapter.js';
 export { geminiErrorBody, httpStatusFor, gemwardenInfo, type GemwardenErrorInfo } from './error-response.js';

@@ -22,8 +22,28 @@ export function readConfigFile(path: string): unknown {
   try {
     return yaml ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`config file ${path} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(error as Error).message}`);
+    throw new ConfigError(`config file ${path} is not valid ${yaml ? 'YAML' : 'JSON'}: ${syntaxProblem(error, text)}`);
   }
+}
+
+/**
+ * A parser's complaint without any of the file's text: parsers quote the offending line or a
+ * snippet, and a config's offending line is often the one holding an API key. Only the reason and
+ * the position (line, column) are kept.
+ */
+function syntaxProblem(error: unknown, text: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const yamlPosition = (error as { linePos?: [{ line: number; col: number }] }).linePos?.[0];
+  // yaml: "Reason at line L, column C:\n\n<the line>\n   ^"; V8: "Reason, "<snippet>" is not valid JSON" or
+  // "Reason in JSON at position N (line L column C)".
+  const reason = (message.split(/ at line \d|, (?:\.\.\.)?"| in JSON|\n/)[0] ?? '').trim() || 'syntax error';
+  let position = yamlPosition ? { line: yamlPosition.line, col: yamlPosition.col } : undefined;
+  const offset = /at position (\d+)/.exec(message)?.[1];
+  if (!position && offset !== undefined) {
+    const before = text.slice(0, Number(offset)).split('\n');
+    position = { line: before.length, col: (before[before.length - 1]?.length ?? 0) + 1 };
+  }
+  return position ? `${reason} at line ${position.line}, column ${position.col}` : reason;
 }
 
 function fieldPath(path: ReadonlyArray<PropertyKey>): string {

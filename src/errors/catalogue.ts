@@ -177,7 +177,8 @@ export const CATALOGUE: Record<ErrorKind, CatalogueEntry> = {
   },
   cancelled: {
     title: 'The request was cancelled',
-    meaning: 'The caller aborted the request, or the connection was closed before the answer (499 CANCELLED).',
+    meaning:
+      'The caller aborted the request (its own abort signal or timeout) before the answer came. A 499 CANCELLED sent by the server is not this: it is retried as a passing fault.',
     automatic: 'Nothing: gemwarden never retries a cancelled request.',
     remedies: [
       'Nothing to fix unless the cancellation was unexpected: then check your own timeouts and abort signals.',

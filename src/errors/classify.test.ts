@@ -310,7 +310,8 @@ describe('classify: input forms', () => {
         status: 499,
         body: JSON.stringify({ error: { code: 499, message: 'The operation was cancelled.', status: 'CANCELLED' } }),
       },
-      'cancelled',
+      // An answer with a body: the server gave up on the request, which is transient (issue 17).
+      'unavailable',
     ],
     [
       '503 high demand',

@@ -3,7 +3,13 @@
 import { DETAIL_TYPES, findDetail, type ErrorInfo } from '../wire/index.js';
 import type { Evidence } from './gather-evidence.js';
 import type { ErrorKind } from './kinds.js';
-import { isLongTermQuota, violationsFromDetails, violationsFromText, type QuotaViolation } from './quota.js';
+import {
+  isLongTermQuota,
+  violationsFromDetails,
+  violationsFromErrorInfo,
+  violationsFromText,
+  type QuotaViolation,
+} from './quota.js';
 import { reasonFromText } from './text-evidence.js';
 
 /** What the evidence decides: the kind, and the reason and quota violations it was decided on. */
@@ -20,9 +26,33 @@ export function decideKind(evidence: Evidence): Decision {
   const errorInfo = findDetail<ErrorInfo>(evidence.details, DETAIL_TYPES.errorInfo);
   const reason = errorInfo?.reason ?? reasonFromText(evidence.text);
   let quota = violationsFromDetails(evidence.details);
+  if (quota.length === 0 && errorInfo?.metadata) quota = violationsFromErrorInfo(errorInfo.metadata);
   if (quota.length === 0) quota = violationsFromText(`${evidence.message}\n${evidence.text}`);
   return { kind: kindOf(evidence, quota, reason), reason, errorInfo, quota };
 }
+
+/**
+ * Words for a quota that waiting a minute does not clear: a day's or month's allowance, spent
+ * credits, a spending cap, a plan limit only an administrator or a plan change lifts, a stated reset.
+ */
+export const LONG_TERM_QUOTA =
+  /daily (?:quota|limit)|per[ _-]?day|PerDay|monthly (?:quota|limit|spend)|spend(?:ing)? (?:cap|limit)|credits? (?:are |have been )?(?:depleted|exhausted|used up)|prepayment credits|upgrade your plan|contact your (?:organization's )?(?:administrator|admin)|quota will reset|reached (?:your|the) (?:usage|plan|daily|monthly) limit|exhausted your capacity/i;
+
+/** True when the quota violations say their windows: then they decide, not words around them. */
+function windowsKnown(quota: readonly QuotaViolation[]): boolean {
+  return quota.some((violation) => violation.scope !== 'unknown');
+}
+
+/**
+ * A channel that never reached Google: DNS, refused or unreachable connections, gRPC connect
+ * failures. Whatever status or timeout a wrapper prints around it, no server answered.
+ */
+const NEVER_CONNECTED =
+  /failed to connect to all addresses|DNS resolution failed|handshaker shutdown|Failed to connect to remote host|Could not contact DNS servers|Connect Timeout Error|UND_ERR_CONNECT_TIMEOUT|ConnectTimeoutError|Cannot connect to API|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH|EHOSTUNREACH|getaddrinfo|Name or service not known|Temporary failure in name resolution|Connection refused/i;
+
+/** A client's own words for a stream or answer that ended without a usable answer. */
+const INCOMPLETE_STREAM =
+  /stream ended (?:without|with an invalid chunk|with empty|prematurely|unexpectedly)|missing finish reason|MissingFinishReasonError|InvalidStreamError|EmptyStreamError|No generation chunks were returned|NoOutputGeneratedError|No output generated|empty response text|Received empty response|(?:model|API) returned an empty response|response (?:was|is) empty|no candidates (?:were )?returned|Incomplete JSON segment/i;
 
 const PERMISSION_REASONS = new Set([
   'CONSUMER_SUSPENDED',
@@ -75,11 +105,18 @@ function kindOf(evidence: Evidence, quota: QuotaViolation[], reason: string | un
   if (reason && PERMISSION_REASONS.has(reason)) return 'permission_denied';
   if (reason === 'LOCATION_POLICY_VIOLATED') return 'location_unsupported';
 
+  // No server answered (DNS, refused, gRPC never connected), whatever status a wrapper prints around it.
+  if (!evidence.answered && NEVER_CONNECTED.test(text)) return 'network';
+
   if (status === 'RESOURCE_EXHAUSTED' || httpStatus === 429 || reason === 'RATE_LIMIT_EXCEEDED') {
-    return isLongTermQuota(quota) ? 'quota_exhausted' : 'rate_limited';
+    return isLongTermQuota(quota) || (!windowsKnown(quota) && LONG_TERM_QUOTA.test(message))
+      ? 'quota_exhausted'
+      : 'rate_limited';
   }
   if (status === 'FAILED_PRECONDITION') return 'location_unsupported';
-  if (status === 'CANCELLED' || httpStatus === 499) return 'cancelled';
+  // 499 CANCELLED in an answer the server sent: it gave up on the request (seen under load), so it
+  // is transient. Without an answer it is the caller's own abort, never retried.
+  if (status === 'CANCELLED' || httpStatus === 499) return evidence.answered ? 'unavailable' : 'cancelled';
   if (status === 'DEADLINE_EXCEEDED' || httpStatus === 504 || httpStatus === 408) return 'deadline_exceeded';
   if (status === 'UNAUTHENTICATED' || httpStatus === 401) return 'api_key_invalid';
   if (status === 'PERMISSION_DENIED' || httpStatus === 403)
@@ -98,13 +135,15 @@ function kindOf(evidence: Evidence, quota: QuotaViolation[], reason: string | un
   if (httpStatus !== undefined && httpStatus >= 400) return 'invalid_request';
 
   // No status at all: what the text says, most specific first.
+  if (INCOMPLETE_STREAM.test(text)) return 'malformed_response';
   if (evidence.cancelled && !evidence.timeout) return 'cancelled';
   if (evidence.timeout && !DEADLINE.test(text)) return 'timeout';
   if (evidence.networkCode) return 'network';
   if (KEY_INVALID.test(text)) return 'api_key_invalid';
   if (LOCATION.test(text)) return 'location_unsupported';
   if (INPUT_TOO_LARGE.test(text)) return 'input_too_large';
-  if (QUOTA.test(text)) return isLongTermQuota(quota) ? 'quota_exhausted' : 'rate_limited';
+  if (QUOTA.test(text))
+    return isLongTermQuota(quota) || LONG_TERM_QUOTA.test(text) ? 'quota_exhausted' : 'rate_limited';
   if (PERMISSION.test(text)) return 'permission_denied';
   if (NOT_FOUND.test(text)) return 'not_found';
   if (DEADLINE.test(text)) return 'deadline_exceeded';

@@ -1,12 +1,26 @@
 // Step 1 of classify: gather the evidence a failure carries, whatever its form (HTTP answer, stream
 // frame, thrown error of any SDK, pasted text, an unusable 200 answer), without judging it yet.
-import { readErrorEnvelope, type ErrorDetail, type ErrorStatus, type StreamFrame } from '../wire/index.js';
+import {
+  DETAIL_TYPES,
+  readErrorEnvelope,
+  type ErrorDetail,
+  type ErrorStatus,
+  type StreamFrame,
+} from '../wire/index.js';
 import { findEmbeddedValues } from './embedded-json.js';
 import type { ErrorSource } from './gemini-error.js';
 import { looksLikeResponse } from './response-check.js';
 import type { HeaderBag } from './retry-delay.js';
 import {
+  camelizeKeys,
+  errorInfoFromProtoText,
+  exceptionNamesInText,
+  readCutEnvelope,
+  readPrintedResponse,
+} from './printed-forms.js';
+import {
   CANCEL_PHRASES,
+  defaultHttpStatus,
   httpStatusFromText,
   networkCodeFromText,
   rpcStatusFromText,
@@ -35,6 +49,10 @@ export interface Evidence {
   timeout?: boolean;
   cancelled?: boolean;
   response?: unknown;
+  /** True when an error body from the server was read (so a status in it was the server's answer). */
+  answered?: boolean;
+  /** Names of the wrapped errors, outermost first (SDK wrappers, exception classes printed in text). */
+  causeNames?: string[];
 }
 
 export function isHttpFailure(value: unknown): value is HttpFailure {
@@ -97,6 +115,7 @@ function fromEnvelope(envelope: ErrorStatus, source: ErrorSource, raw: string, h
     details: chosen.details ?? [],
     text: `${chosen.message}\n${raw}`,
     raw,
+    answered: true,
   };
 }
 
@@ -180,42 +199,75 @@ function fromFrame(frame: StreamFrame): Evidence {
   return { source: 'stream', httpStatus: 200, message: '', details: [], text: '', response: frame.value };
 }
 
-function fromThrown(error: Error): Evidence {
-  const record = error as unknown as Record<string, unknown>;
-  const texts: string[] = [`${error.name}: ${error.message}`];
-  // SDK errors carry the answer as properties: status/statusCode, responseBody, errorDetails, headers.
-  const statusProp = [
+/**
+ * The chain of wrapped errors, outermost first: `cause`, and `lastError` of retry wrappers (the AI
+ * SDK's RetryError), at most 8 deep. The innermost one that carries an HTTP answer speaks for all.
+ */
+function errorChain(error: Error): Array<Record<string, unknown>> {
+  const chain: Array<Record<string, unknown>> = [];
+  let current: unknown = error;
+  while (current && typeof current === 'object' && chain.length < 8 && !chain.includes(current as never)) {
+    const record = current as Record<string, unknown>;
+    chain.push(record);
+    current = record.lastError ?? record.cause;
+  }
+  return chain;
+}
+
+function httpStatusOf(record: Record<string, unknown>): number | undefined {
+  return [
     record.status,
     record.statusCode,
     record.code,
     (record.response as Record<string, unknown> | undefined)?.status,
   ].find((value) => typeof value === 'number' && value >= 400 && value <= 599) as number | undefined;
+}
+
+function bodyOf(record: Record<string, unknown>): string | undefined {
+  // SDK errors carry the answer as properties: responseBody (AI SDK), response.data (axios), body, errorDetails.
   const body = record.responseBody ?? (record.response as Record<string, unknown> | undefined)?.data ?? record.body;
-  if (typeof body === 'string') texts.push(body);
-  else if (body && typeof body === 'object') texts.push(safeStringify(body));
-  if (Array.isArray(record.errorDetails)) texts.push(safeStringify(record.errorDetails));
-  let cause: unknown = error.cause;
+  const parts: string[] = [];
+  if (typeof body === 'string' && body) parts.push(body);
+  else if (body && typeof body === 'object') parts.push(safeStringify(body));
+  if (Array.isArray(record.errorDetails)) parts.push(safeStringify(record.errorDetails));
+  return parts.length ? parts.join('\n') : undefined;
+}
+
+function fromThrown(error: Error): Evidence {
+  const chain = errorChain(error);
+  // The innermost error with an HTTP answer decides; wrappers around it (a ServiceUnavailableError
+  // around a 400, a RetryError around the last attempt) only add their words.
+  const answering = [...chain].reverse().find((record) => httpStatusOf(record) !== undefined || bodyOf(record));
+  const texts: string[] = [];
   const codes: string[] = [];
-  for (let depth = 0; cause && depth < 5; depth++) {
-    const causeRecord = cause as Record<string, unknown>;
-    if (typeof causeRecord.code === 'string') codes.push(causeRecord.code);
-    if (typeof causeRecord.message === 'string')
-      texts.push(`${String(causeRecord.name ?? 'Error')}: ${causeRecord.message}`);
-    cause = causeRecord.cause;
+  for (const record of answering ? [answering, ...chain.filter((item) => item !== answering)] : chain) {
+    if (typeof record.message === 'string') texts.push(`${String(record.name ?? 'Error')}: ${record.message}`);
+    const body = bodyOf(record);
+    if (body) texts.push(body);
+    if (typeof record.code === 'string') codes.push(record.code);
   }
-  if (typeof record.code === 'string') codes.push(record.code);
   const evidence = fromText([...texts, ...codes].join('\n'), 'text');
+  const statusProp = answering ? httpStatusOf(answering) : undefined;
   if (statusProp !== undefined && evidence.httpStatus === undefined) evidence.httpStatus = statusProp;
-  const headers = (record.responseHeaders ?? record.headers) as HeaderBag;
+  if (statusProp !== undefined) evidence.answered = true;
+  const headersOwner = answering ?? chain[0]!;
+  const headers = (headersOwner.responseHeaders ?? headersOwner.headers) as HeaderBag;
   if (headers && typeof headers === 'object') evidence.headers = headers;
-  if (error.name === 'AbortError' || (error as { code?: unknown }).code === 20) evidence.cancelled = true;
-  if (error.name === 'TimeoutError') evidence.timeout = true;
+  evidence.causeNames = chain.map((record) => errorName(record));
+  if (chain.some((record) => record.name === 'AbortError' || record.code === 20)) evidence.cancelled = true;
+  if (chain.some((record) => record.name === 'TimeoutError')) evidence.timeout = true;
   if (evidence.httpStatus === undefined && evidence.status === undefined) {
     if (evidence.cancelled) evidence.source = 'abort';
     else if (evidence.timeout) evidence.source = 'timeout';
     else if (evidence.networkCode) evidence.source = 'network';
   }
   return evidence;
+}
+
+function errorName(record: Record<string, unknown>): string {
+  const name = typeof record.name === 'string' && record.name !== 'Error' ? record.name : undefined;
+  const constructorName = (record.constructor as { name?: unknown } | undefined)?.name;
+  return name ?? (typeof constructorName === 'string' && constructorName !== 'Object' ? constructorName : 'Error');
 }
 
 /** Evidence from free text: embedded bodies first, then printed codes, names and phrases. */
@@ -228,13 +280,32 @@ function fromText(input: string, source: ErrorSource): Evidence {
     const candidate = fromEnvelope(envelope, source, text);
     if (!best || score(candidate) > score(best)) best = candidate;
   }
+  if (!best) {
+    // A body cut off mid-paste: what survives of it still beats the surrounding words.
+    const cut = readCutEnvelope(text);
+    if (cut) best = fromEnvelope(cut, source, text);
+  }
   if (!best && found.response !== undefined) {
-    return { source: 'response', httpStatus: 200, message: '', details: [], text, raw: text, response: found.response };
+    const response = camelizeKeys(found.response);
+    return { source: 'response', httpStatus: 200, message: '', details: [], text, raw: text, response };
+  }
+  if (!best) {
+    const printed = readPrintedResponse(text);
+    if (printed)
+      return { source: 'response', httpStatus: 200, message: '', details: [], text, raw: text, response: printed };
   }
   const evidence: Evidence = best ?? { source, message: firstMeaningfulLine(text), details: [], text, raw: text };
   evidence.details = [...evidence.details, ...found.details];
+  if (!evidence.details.some((detail) => detail['@type'] === DETAIL_TYPES.errorInfo)) {
+    const printedInfo = errorInfoFromProtoText(text);
+    if (printedInfo) evidence.details.push(printedInfo);
+  }
   evidence.text = text;
   evidence.raw = text;
+  evidence.causeNames = exceptionNamesInText(text);
+  // Inside a body the server's own status counts; the class name of a wrapper printed around it does not.
+  if (evidence.answered && evidence.httpStatus === undefined && evidence.status)
+    evidence.httpStatus = defaultHttpStatus(evidence.status);
   evidence.httpStatus ??= httpStatusFromText(text);
   evidence.status ??= rpcStatusFromText(text);
   const networkCode = networkCodeFromText(text);
@@ -269,6 +340,12 @@ function walk(value: unknown, found: Found, depth: number): void {
     value.every((item) => typeof item === 'object' && item !== null && '@type' in item)
   ) {
     found.details.push(...(value as ErrorDetail[]));
+    return;
+  }
+  if (!Array.isArray(value) && typeof (value as { '@type'?: unknown })['@type'] === 'string') {
+    // A lone detail, e.g. the one complete object left in a body cut off mid-paste.
+    if (String((value as { '@type': string })['@type']).includes('google.rpc.'))
+      found.details.push(value as ErrorDetail);
     return;
   }
   if (looksLikeResponse(value)) {

@@ -48,6 +48,26 @@ export function violationsFromDetails(details: ErrorDetail[] | undefined): Quota
   return out;
 }
 
+/**
+ * The violation an ErrorInfo's metadata describes when no QuotaFailure came with it
+ * (`quota_metric`, `quota_limit`, `quota_limit_value`, `quota_location`, as Google's quota system writes them).
+ */
+export function violationsFromErrorInfo(metadata: Record<string, string>): QuotaViolation[] {
+  const metric = metadata.quota_metric ?? metadata.quotaMetric;
+  const id = metadata.quota_limit ?? metadata.quotaLimit;
+  const limit = toNumber(metadata.quota_limit_value ?? metadata.quotaLimitValue);
+  if (metric === undefined && id === undefined && limit === undefined) return [];
+  return [
+    {
+      ...(id ? { id } : {}),
+      ...(metric ? { metric } : {}),
+      ...(metadata.model ? { model: metadata.model } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      scope: quotaScope(id, metric),
+    },
+  ];
+}
+
 const METRIC_IN_MESSAGE =
   /Quota exceeded for metric:\s*([^\s,]+),\s*limit:\s*(\d+)(?:,\s*model:\s*([^\s,.]+(?:\.\d+[^\s,]*)?))?/gi;
 const QUOTA_ID_IN_TEXT = /\b(Generate[A-Za-z]*Per(?:Minute|Day|Hour)[A-Za-z]*(?:-[A-Za-z]+)?)\b/g;

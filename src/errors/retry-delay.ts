@@ -2,7 +2,14 @@
 // then the Retry-After (or retry-after-ms) header. Fractions are kept to the millisecond.
 import { DETAIL_TYPES, findDetail, parseDuration, type ErrorDetail, type RetryInfo } from '../wire/index.js';
 
-const RETRY_IN_MESSAGE = /retry in\s+(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?)\b/i;
+const RETRY_IN_MESSAGE = /\bretry in\s+(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?)\b/i;
+/**
+ * A wrapper's own backoff printed around the error ("Retrying … in 4.0 seconds as it raised …",
+ * "Retrying request to /v1/… in 0.4 seconds", "Retrying in 8s... (Attempt 4/20)", "sleeping 2.1s"):
+ * the client's choice, not a delay the server asked for.
+ */
+const WRAPPER_BACKOFF =
+  /\bRetrying\b[^\n]*?\bin\s+\d+(?:\.\d+)?\s*(?:ms|s|sec|secs|seconds?)\b|\bsleeping (?:for )?\d+(?:\.\d+)?\s*s\b/gi;
 const RETRY_DELAY_TEXT = /retry_?delay["']?\s*[:{]\s*(?:["']?(\d+(?:\.\d+)?s)["']?|seconds:\s*(\d+))/i;
 
 export function retryDelayFromDetails(details: ErrorDetail[] | undefined): number | undefined {
@@ -13,6 +20,7 @@ export function retryDelayFromDetails(details: ErrorDetail[] | undefined): numbe
 
 export function retryDelayFromMessage(message: string | undefined): number | undefined {
   if (!message) return undefined;
+  message = message.replace(WRAPPER_BACKOFF, '');
   const match = RETRY_IN_MESSAGE.exec(message);
   if (match) {
     const value = Number(match[1]);

@@ -46,6 +46,10 @@ export const gatewayConfigSchema = z
     maxAttempts: z.number().int().positive().optional(),
     /** Largest request body accepted, bytes. */
     bodyLimitBytes: z.number().int().positive().optional(),
+    /** Open client connections allowed at once; the next one is answered 503 with Retry-After and closed. */
+    maxConnections: z.number().int().positive().optional(),
+    /** Time allowed to receive a whole request from a client (headers and body), ms; then 408. */
+    receiveTimeoutMs: z.number().int().positive().optional(),
     /** Time allowed for graceful shutdown before open streams are cut. */
     shutdownGraceMs: z.number().int().nonnegative().optional(),
     fallbackOnBlocked: z.boolean().optional(),
@@ -64,6 +68,9 @@ export const GATEWAY_DEFAULTS = {
   upstream: 'https://generativelanguage.googleapis.com',
   bodyLimitBytes: 21 * 1024 * 1024,
   shutdownGraceMs: 10_000,
+  /** Below the usual 1024 file descriptors per process, leaving room for upstream connections. */
+  maxConnections: 1000,
+  receiveTimeoutMs: 120_000,
   logLevel: 'info',
 } as const;
 

@@ -4,6 +4,7 @@
 import { answerGeminiCall, CLIENT_METHODS, geminiErrorResponse, GEMINI_JSON_TYPE } from '../client/index.js';
 import { bareModelName, parseGeminiPath, type GenerateContentRequest } from '../wire/index.js';
 import { rejectRequest, type GatewayContext } from './context.js';
+import { modelNameProblem } from './model-name.js';
 import { parseJsonBody, readBodyText } from './request-body.js';
 import type { FetchHandler } from './router.js';
 
@@ -58,6 +59,12 @@ export function createGeminiHandler({ client, bodyLimitBytes }: GatewayContext):
     }
 
     if (request.method !== 'POST') return noRoute();
+    const model = bareModelName(route.model);
+    const badName = modelNameProblem(
+      model,
+      route.method === 'countTokens' ? 'CountTokensRequest' : 'GenerateContentRequest',
+    );
+    if (badName) return rejectRequest(path, 400, badName, 'invalid_request');
     const read = await readBodyText(request, bodyLimitBytes);
     if ('status' in read)
       return rejectRequest(
@@ -71,7 +78,7 @@ export function createGeminiHandler({ client, bodyLimitBytes }: GatewayContext):
     const body = parsed.value as unknown as GenerateContentRequest & {
       generateContentRequest?: GenerateContentRequest;
     };
-    return answerGeminiCall(client, bareModelName(route.model), route.method, body, {
+    return answerGeminiCall(client, model, route.method, body, {
       sse: url.searchParams.get('alt') === 'sse',
       signal,
     });

@@ -60,6 +60,7 @@ function rawAnswer(status: number, body: string): string {
   return (
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
     'Content-Type: application/json; charset=UTF-8\r\n' +
+    (status === 503 ? 'Retry-After: 1\r\n' : '') +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     'Connection: close\r\n\r\n' +
     body
@@ -86,7 +87,7 @@ export async function serveFetch(options: FetchServerOptions): Promise<FetchServ
         node.outgoing.setHeader('connection', 'close');
         return new Response(options.errorBody(503, 'The gateway is shutting down: retry on another instance.'), {
           status: 503,
-          headers: { 'content-type': 'application/json; charset=UTF-8' },
+          headers: { 'content-type': 'application/json; charset=UTF-8', 'retry-after': '1' },
         });
       }
       return options.handler(request, node);
@@ -102,13 +103,18 @@ export async function serveFetch(options: FetchServerOptions): Promise<FetchServ
         }),
     },
   );
-  const server = createServer((incoming, outgoing) => {
-    inFlight++;
-    outgoing.once('close', () => inFlight--);
-    void listener(incoming, outgoing);
-  });
-  if (options.headersTimeoutMs !== undefined) server.headersTimeout = options.headersTimeoutMs;
-  if (options.requestTimeoutMs !== undefined) server.requestTimeout = options.requestTimeoutMs;
+  // Node checks request timeouts on this interval (30 s by default): keep it a fraction of the limit.
+  const checkEvery = Math.max(50, Math.min(30_000, Math.floor((options.requestTimeoutMs ?? 120_000) / 4)));
+  const requestTimeout = options.requestTimeoutMs ?? 120_000;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? 60_000, requestTimeout);
+  const server = createServer(
+    { connectionsCheckingInterval: checkEvery, requestTimeout, headersTimeout },
+    (incoming, outgoing) => {
+      inFlight++;
+      outgoing.once('close', () => inFlight--);
+      void listener(incoming, outgoing);
+    },
+  );
 
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {

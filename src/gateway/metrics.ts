@@ -3,6 +3,32 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GeminiClient } from '../client/index.js';
 
+/** Distinct model label values one gateway exports at most; further models share the label "other". */
+export const MAX_MODEL_LABELS = 100;
+
+/**
+ * Bounds the model label values: clients choose model names, and every distinct value is a
+ * time series kept for the life of the process. Configured models always get their own label; other
+ * models get one while there is room, except names the upstream answered "not found" for (they
+ * create no series at all); everything else is counted under "other".
+ */
+export class ModelLabels {
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly configured: ReadonlySet<string> = new Set(),
+    private readonly cap = MAX_MODEL_LABELS,
+  ) {}
+
+  /** The label value for `model`; `kind` is the failure kind of the event, if it was a failure. */
+  label(model: string, kind?: string): string {
+    if (this.configured.has(model) || this.seen.has(model)) return model;
+    if (kind === 'not_found' || kind === 'invalid_request' || this.seen.size >= this.cap) return 'other';
+    this.seen.add(model);
+    return model;
+  }
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({
@@ -62,20 +88,28 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  constructor(client: GeminiClient) {
+  /** `configuredModels`: models named in the config (fallback chains, limits); they always get a label. */
+  constructor(client: GeminiClient, configuredModels: Iterable<string> = []) {
+    const models = new ModelLabels(new Set(configuredModels));
     client.on('attempt-failed', (event) => {
-      this.attempts.inc({ model: event.model, outcome: event.kind });
-      this.upstreamLatency.observe({ model: event.model }, event.durationMs / 1000);
+      const model = models.label(event.model, event.kind);
+      this.attempts.inc({ model, outcome: event.kind });
+      this.upstreamLatency.observe({ model }, event.durationMs / 1000);
     });
     client.on('attempt-succeeded', (event) => {
-      this.attempts.inc({ model: event.model, outcome: 'ok' });
-      this.upstreamLatency.observe({ model: event.model }, event.durationMs / 1000);
+      const model = models.label(event.model);
+      this.attempts.inc({ model, outcome: 'ok' });
+      this.upstreamLatency.observe({ model }, event.durationMs / 1000);
     });
-    client.on('model-fallback', (event) => this.fallbacks.inc({ from: event.from, to: event.to }));
+    client.on('model-fallback', (event) =>
+      this.fallbacks.inc({ from: models.label(event.from), to: models.label(event.to) }),
+    );
     client.on('retry-scheduled', (event) => this.retries.inc({ kind: event.kind }));
-    client.on('quota-waited', (event) => this.pacingWait.observe({ model: event.model }, event.waitedMs / 1000));
-    client.on('circuit-opened', (event) => this.circuitOpen.set({ model: event.model }, 1));
-    client.on('circuit-closed', (event) => this.circuitOpen.set({ model: event.model }, 0));
+    client.on('quota-waited', (event) =>
+      this.pacingWait.observe({ model: models.label(event.model) }, event.waitedMs / 1000),
+    );
+    client.on('circuit-opened', (event) => this.circuitOpen.set({ model: models.label(event.model) }, 1));
+    client.on('circuit-closed', (event) => this.circuitOpen.set({ model: models.label(event.model) }, 0));
     client.on('key-disabled', (event) => this.keysDisabled.inc({ kind: event.kind }));
     client.on('request-failed', (event) => this.failures.inc({ kind: event.kind }));
   }

@@ -3,10 +3,12 @@
 // both SDKs read. This file is the HTTP shell; the translation lives in openai-translate.ts and
 // ./openai/ (responses, signatures, Gemini-only options).
 import { randomUUID } from 'node:crypto';
+import { headerSafe } from '../client/index.js';
 import { toGeminiError } from '../errors/index.js';
 import { realClock } from '../time/index.js';
 import type { GenerateContentResponse } from '../wire/index.js';
 import type { GatewayContext } from './context.js';
+import { modelNameProblem } from './model-name.js';
 import { answerBehind } from './openai/answer-finding.js';
 import { ChatStreamTranslator, toChatCompletion, type RenderOptions } from './openai/responses.js';
 import { SignatureMemory } from './openai/signature-memory.js';
@@ -35,7 +37,7 @@ export function openAiFailureResponse(failure: unknown, model: string): Response
   const error = toGeminiError(failure, { model });
   const { status, body } = openAiErrorFor(error);
   return jsonResponse(status, body, {
-    'x-gemwarden-model': error.model ?? model,
+    'x-gemwarden-model': headerSafe(error.model ?? model),
     'x-gemwarden-attempts': String(error.attempts.length),
     'x-gemwarden-kind': error.kind,
     ...((status === 429 || status === 503) && error.retryAfterMs !== undefined
@@ -123,6 +125,8 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
       throw error;
     }
     const model = geminiModelName(chat.model);
+    if (modelNameProblem(model, 'ChatCompletionRequest'))
+      return invalidRequest(`model: ${JSON.stringify(chat.model)} is not a model name`, 'invalid_model', 'model');
     const signal = request.signal;
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(realClock.now() / 1000);
@@ -131,7 +135,7 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
       try {
         const result = await client.generateContent(model, geminiRequest, { signal });
         return jsonResponse(200, toChatCompletion(result.response, result.model, id, created, render), {
-          'x-gemwarden-model': result.model,
+          'x-gemwarden-model': headerSafe(result.model),
           'x-gemwarden-attempts': String(result.attempts.length),
         });
       } catch (failure) {
@@ -139,7 +143,7 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
         if (!answer) return openAiFailureResponse(failure, model);
         const error = toGeminiError(failure, { model });
         return jsonResponse(200, toChatCompletion(answer, error.model ?? model, id, created, render), {
-          'x-gemwarden-model': error.model ?? model,
+          'x-gemwarden-model': headerSafe(error.model ?? model),
           'x-gemwarden-attempts': String(error.attempts.length),
           'x-gemwarden-kind': error.kind,
         });
@@ -160,7 +164,7 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
       return new Response(chatEventStream(once(answer), translator, answeredBy, includeUsage), {
         headers: {
           ...headers,
-          'x-gemwarden-model': answeredBy,
+          'x-gemwarden-model': headerSafe(answeredBy),
           'x-gemwarden-attempts': String(error.attempts.length),
           'x-gemwarden-kind': error.kind,
         },
@@ -168,7 +172,11 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
     }
     const answeredBy = stream.model ?? model;
     return new Response(chatEventStream(stream[Symbol.asyncIterator](), translator, answeredBy, includeUsage), {
-      headers: { ...headers, 'x-gemwarden-model': answeredBy, 'x-gemwarden-attempts': String(stream.attempts.length) },
+      headers: {
+        ...headers,
+        'x-gemwarden-model': headerSafe(answeredBy),
+        'x-gemwarden-attempts': String(stream.attempts.length),
+      },
     });
   };
 }

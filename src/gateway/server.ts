@@ -139,7 +139,11 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
   const upstreamLabel = options.upstreamLabel ?? upstream;
 
   const client = createClient(clientOptionsFromConfig(config, keys, upstream));
-  const metrics = new GatewayMetrics(client);
+  const configuredModels = [
+    ...Object.entries(config.fallbacks ?? {}).flatMap(([model, chain]) => [model, ...chain]),
+    ...Object.keys(config.limits ?? {}),
+  ];
+  const metrics = new GatewayMetrics(client, configuredModels);
   const status = new StatusCollector(client, upstreamLabel);
   const bodyLimitBytes = config.bodyLimitBytes ?? GATEWAY_DEFAULTS.bodyLimitBytes;
   const secrets = keys.map((key) => (typeof key === 'string' ? key : key.key));
@@ -227,7 +231,8 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     port: options.port ?? GATEWAY_DEFAULTS.port,
     handler: handle,
     errorBody: geminiErrorText,
-    requestTimeoutMs: 120_000,
+    maxConnections: config.maxConnections ?? GATEWAY_DEFAULTS.maxConnections,
+    requestTimeoutMs: config.receiveTimeoutMs ?? GATEWAY_DEFAULTS.receiveTimeoutMs,
   });
   const grace = config.shutdownGraceMs ?? GATEWAY_DEFAULTS.shutdownGraceMs;
   return {

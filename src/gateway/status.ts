@@ -32,6 +32,8 @@ const BUCKET_MS = 10_000;
 const BUCKETS = 60; // ten minutes
 const MAX_ERRORS = 50;
 const MAX_ACTIVITY = 50;
+/** Project/model rows shown at most (model names come from clients); the rest are counted. */
+export const MAX_STATUS_ROWS = 200;
 
 const ACTIONS: Record<string, string> = {
   retry: 'retried',
@@ -186,7 +188,8 @@ export class StatusCollector {
       pacingStore: snapshot.pacingStore,
       keys: snapshot.keys,
       circuits: snapshot.circuits,
-      pairs: [...pairs.values()],
+      pairs: [...pairs.values()].slice(0, MAX_STATUS_ROWS),
+      hiddenPairs: Math.max(0, pairs.size - MAX_STATUS_ROWS),
       droppedModels: snapshot.droppedModels,
       retryBudget: snapshot.retryBudget,
       recentErrors: this.recentErrors,

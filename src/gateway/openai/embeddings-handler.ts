@@ -2,6 +2,7 @@
 // called through the resilient client (at most 100 texts per call, in order), OpenAI's list back.
 import { toGeminiError } from '../../errors/index.js';
 import type { GatewayContext } from '../context.js';
+import { modelNameProblem } from '../model-name.js';
 import { openAiError } from '../openai-errors.js';
 import { openAiFailureResponse } from '../openai-routes.js';
 import { geminiModelName } from '../openai-translate.js';
@@ -38,6 +39,16 @@ export function createEmbeddingsHandler({ client, bodyLimitBytes }: GatewayConte
     }
     const embeddings = checked.data;
     const model = geminiModelName(embeddings.model);
+    if (modelNameProblem(model, 'BatchEmbedContentsRequest'))
+      return json(
+        400,
+        openAiError(
+          `model: ${JSON.stringify(embeddings.model)} is not a model name`,
+          'invalid_request_error',
+          'invalid_model',
+          'model',
+        ),
+      );
     let texts: string[];
     try {
       texts = embeddingInputs(embeddings);

@@ -3,6 +3,7 @@
 // or `?key=`) are left to the Gemini route; the body served here carries both shapes anyway.
 import { bareModelName } from '../../wire/index.js';
 import type { GatewayContext } from '../context.js';
+import { modelNameProblem } from '../model-name.js';
 import { openAiError } from '../openai-errors.js';
 import { openAiFailureResponse } from '../openai-routes.js';
 import type { FetchHandler } from '../router.js';
@@ -17,6 +18,13 @@ export function isOpenAiModelRequest(url: URL, request: Request): boolean {
   return MODEL_PATH.test(url.pathname) && !looksLikeGeminiCaller(request);
 }
 
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': JSON_TYPE, 'x-gemwarden-attempts': '0', ...headers },
+  });
+}
+
 /** GET /v1/models/{id}: the model as `{id, object: "model", created, owned_by}` plus Gemini's fields. */
 export function createModelHandler({ client }: GatewayContext): FetchHandler {
   return async (request, { url }) => {
@@ -24,32 +32,20 @@ export function createModelHandler({ client }: GatewayContext): FetchHandler {
     try {
       id = bareModelName(decodeURIComponent(MODEL_PATH.exec(url.pathname)![1]!));
     } catch {
-      return new Response(
-        JSON.stringify(
-          openAiError('The model id is not valid URL encoding.', 'invalid_request_error', 'invalid_request', 'model'),
-        ),
-        {
-          status: 400,
-          headers: { 'content-type': JSON_TYPE, 'x-gemwarden-attempts': '0' },
-        },
-      );
+      id = '';
     }
+    const notFound = (attempts: string) =>
+      json(404, openAiError(`The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model'), {
+        'x-gemwarden-attempts': attempts,
+        'x-gemwarden-kind': 'not_found',
+      });
+    // A name that cannot be a model id is answered without asking upstream.
+    if (modelNameProblem(id, 'GetModelRequest')) return notFound('0');
     try {
       const models = await client.listModels({ signal: request.signal });
       const found = models.find((model) => bareModelName(model.name) === id);
-      if (!found)
-        return new Response(
-          JSON.stringify(
-            openAiError(`The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model'),
-          ),
-          {
-            status: 404,
-            headers: { 'content-type': JSON_TYPE, 'x-gemwarden-attempts': '1', 'x-gemwarden-kind': 'not_found' },
-          },
-        );
-      return new Response(JSON.stringify(toSharedModel(found)), {
-        headers: { 'content-type': JSON_TYPE, 'x-gemwarden-attempts': '1' },
-      });
+      if (!found) return notFound('1');
+      return json(200, toSharedModel(found), { 'x-gemwarden-attempts': '1' });
     } catch (failure) {
       return openAiFailureResponse(failure, id);
     }
