@@ -2,7 +2,7 @@
 // users: `createGeminiFetch` (a fetch for SDKs, in process) and the gateway's Gemini route (over
 // HTTP). Both write answers, streams and errors exactly as the Gemini API does, with gemwarden's
 // `x-gemwarden-*` headers added.
-import { toGeminiError } from '../errors/index.js';
+import { toGeminiError, type GeminiError } from '../errors/index.js';
 import {
   encodeSseError,
   encodeSseEvent,
@@ -49,10 +49,20 @@ export function geminiErrorResponse(failure: unknown, requestedModel?: string): 
   };
   const model = error.model ?? requestedModel;
   if (model) headers['x-gemwarden-model'] = headerSafe(model);
-  return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, {
-    status: httpStatusFor(error),
-    headers,
-  });
+  const status = httpStatusFor(error);
+  const retryAfter = retryAfterSeconds(status, error);
+  if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+  return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, { status, headers });
+}
+
+/**
+ * The `Retry-After` value (whole seconds, rounded up) for an answer with `status`: on 429 and 503
+ * when the failure carries a known delay (RetryInfo, a per-day reset, a rest gemwarden imposed),
+ * else undefined. HTTP clients and SDKs that read the header then wait the right time.
+ */
+export function retryAfterSeconds(status: number, error: GeminiError): string | undefined {
+  if ((status !== 429 && status !== 503) || error.retryAfterMs === undefined) return undefined;
+  return String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
 }
 
 /** How one model call is answered. */
@@ -61,6 +71,11 @@ export interface GeminiCallOptions {
   sse?: boolean;
   /** Aborts the upstream call (e.g. the client went away). */
   signal?: AbortSignal;
+  /**
+   * Called when a stream fails after its first chunk (the answer is already a 200, so the failure
+   * is written into the body): lets a server count what its status codes cannot show.
+   */
+  onStreamFailure?: (error: GeminiError) => void;
 }
 
 /**
@@ -129,7 +144,9 @@ async function answerStream(
         }
         controller.enqueue(encoder.encode(sse ? encodeSseEvent(next.value) : writer.element(next.value)));
       } catch (failure) {
-        const envelope = geminiErrorBody(toGeminiError(failure, { model }));
+        const error = toGeminiError(failure, { model });
+        options.onStreamFailure?.(error);
+        const envelope = geminiErrorBody(error);
         controller.enqueue(
           encoder.encode(sse ? encodeSseError(envelope) : `${writer.element(envelope)}${writer.close()}`),
         );

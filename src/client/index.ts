@@ -15,6 +15,7 @@ export {
   geminiErrorResponse,
   GEMINI_JSON_TYPE,
   headerSafe,
+  retryAfterSeconds,
   type GeminiCallOptions,
 } from './fetch-adapter.js';
 export { geminiErrorBody, httpStatusFor, gemwardenInfo, type GemwardenErrorInfo } from './error-response.js';

@@ -66,7 +66,11 @@ export const GATEWAY_DEFAULTS = {
   host: '127.0.0.1',
   port: 8787,
   upstream: 'https://generativelanguage.googleapis.com',
-  bodyLimitBytes: 21 * 1024 * 1024,
+  /**
+   * Gemini takes up to 100 MB of inline (base64) data in one request (Gemini API docs, "File input
+   * methods", January 2026); the JSON around it needs a little more.
+   */
+  bodyLimitBytes: 128 * 1024 * 1024,
   shutdownGraceMs: 10_000,
   /** Below the usual 1024 file descriptors per process, leaving room for upstream connections. */
   maxConnections: 1000,

@@ -1,5 +1,6 @@
 // What the route handlers share, and the early rejection every route answers in its own format.
 import type { GeminiClient } from '../client/index.js';
+import type { GeminiError } from '../errors/index.js';
 import { errorEnvelope, renderErrorBody, type RpcStatus } from '../wire/index.js';
 import type { ClientToken } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -13,6 +14,8 @@ export interface GatewayContext {
   tokens: readonly ClientToken[];
   /** Largest request body accepted, bytes. */
   bodyLimitBytes: number;
+  /** Records a stream that failed after its first chunk (its status was already 200). */
+  streamFailed(error: GeminiError): void;
 }
 
 /** Paths answered without a client token (load balancers and orchestrators probe them). */

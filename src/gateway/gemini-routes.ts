@@ -15,7 +15,7 @@ export function isGeminiModelPath(url: URL): boolean {
 }
 
 /** The Gemini-native handler: models list/get (GET) and the model methods (POST). */
-export function createGeminiHandler({ client, bodyLimitBytes }: GatewayContext): FetchHandler {
+export function createGeminiHandler({ client, bodyLimitBytes, streamFailed }: GatewayContext): FetchHandler {
   return async (request, { url }) => {
     const path = url.pathname;
     const route = parseGeminiPath(path);
@@ -81,6 +81,7 @@ export function createGeminiHandler({ client, bodyLimitBytes }: GatewayContext):
     return answerGeminiCall(client, model, route.method, body, {
       sse: url.searchParams.get('alt') === 'sse',
       signal,
+      onStreamFailure: streamFailed,
     });
   };
 }

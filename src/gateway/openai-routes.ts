@@ -3,8 +3,8 @@
 // both SDKs read. This file is the HTTP shell; the translation lives in openai-translate.ts and
 // ./openai/ (responses, signatures, Gemini-only options).
 import { randomUUID } from 'node:crypto';
-import { headerSafe } from '../client/index.js';
-import { toGeminiError } from '../errors/index.js';
+import { headerSafe, retryAfterSeconds } from '../client/index.js';
+import { toGeminiError, type GeminiError } from '../errors/index.js';
 import { realClock } from '../time/index.js';
 import type { GenerateContentResponse } from '../wire/index.js';
 import type { GatewayContext } from './context.js';
@@ -36,13 +36,12 @@ function jsonResponse(status: number, body: unknown, headers: Record<string, str
 export function openAiFailureResponse(failure: unknown, model: string): Response {
   const error = toGeminiError(failure, { model });
   const { status, body } = openAiErrorFor(error);
+  const retryAfter = retryAfterSeconds(status, error);
   return jsonResponse(status, body, {
     'x-gemwarden-model': headerSafe(error.model ?? model),
     'x-gemwarden-attempts': String(error.attempts.length),
     'x-gemwarden-kind': error.kind,
-    ...((status === 429 || status === 503) && error.retryAfterMs !== undefined
-      ? { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) }
-      : {}),
+    ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}),
   });
 }
 
@@ -57,6 +56,7 @@ function chatEventStream(
   translator: ChatStreamTranslator,
   model: string,
   includeUsage: boolean,
+  streamFailed: (error: GeminiError) => void,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const event = (data: unknown) => encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
@@ -80,7 +80,11 @@ function chatEventStream(
         const answer = answerBehind(failure);
         const closing = answer ? translator.chunk(answer, model) : undefined;
         if (closing) controller.enqueue(event(closing));
-        else controller.enqueue(event(openAiErrorFor(toGeminiError(failure, { model })).body));
+        else {
+          const error = toGeminiError(failure, { model });
+          streamFailed(error);
+          controller.enqueue(event(openAiErrorFor(error).body));
+        }
       }
       const usage = includeUsage ? translator.usageChunk(model) : undefined;
       if (usage) controller.enqueue(event(usage));
@@ -99,7 +103,7 @@ async function* once(answer: GenerateContentResponse): AsyncGenerator<GenerateCo
 }
 
 /** POST /v1/chat/completions as a Fetch handler. */
-export function createChatCompletionsHandler({ client, bodyLimitBytes }: GatewayContext): FetchHandler {
+export function createChatCompletionsHandler({ client, bodyLimitBytes, streamFailed }: GatewayContext): FetchHandler {
   // Signatures of the tool calls this gateway returned, restored when a client does not echo them.
   const signatures = new SignatureMemory();
   return async (request) => {
@@ -161,7 +165,7 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
       if (!answer) return openAiFailureResponse(failure, model);
       const error = toGeminiError(failure, { model });
       const answeredBy = error.model ?? model;
-      return new Response(chatEventStream(once(answer), translator, answeredBy, includeUsage), {
+      return new Response(chatEventStream(once(answer), translator, answeredBy, includeUsage, streamFailed), {
         headers: {
           ...headers,
           'x-gemwarden-model': headerSafe(answeredBy),
@@ -171,12 +175,15 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes }: Gateway
       });
     }
     const answeredBy = stream.model ?? model;
-    return new Response(chatEventStream(stream[Symbol.asyncIterator](), translator, answeredBy, includeUsage), {
-      headers: {
-        ...headers,
-        'x-gemwarden-model': headerSafe(answeredBy),
-        'x-gemwarden-attempts': String(stream.attempts.length),
+    return new Response(
+      chatEventStream(stream[Symbol.asyncIterator](), translator, answeredBy, includeUsage, streamFailed),
+      {
+        headers: {
+          ...headers,
+          'x-gemwarden-model': headerSafe(answeredBy),
+          'x-gemwarden-attempts': String(stream.attempts.length),
+        },
       },
-    });
+    );
   };
 }

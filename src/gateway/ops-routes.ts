@@ -12,6 +12,8 @@ export interface OpsContext {
   status: StatusCollector;
   /** How /readyz names the upstream ("built-in emulator" or its URL). */
   upstreamLabel: string;
+  /** Models named in the config: /readyz is 503 while any of them has no usable key. */
+  configuredModels: readonly string[];
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -21,7 +23,7 @@ function json(body: unknown, status = 200, headers: Record<string, string> = {})
 }
 
 /** The operations routes, GET only. */
-export function opsRoutes({ client, metrics, status, upstreamLabel }: OpsContext): Route[] {
+export function opsRoutes({ client, metrics, status, upstreamLabel, configuredModels }: OpsContext): Route[] {
   const get = ['GET', 'HEAD'] as const;
   return [
     { name: 'ops', methods: get, path: '/healthz', handler: async () => json({ ok: true }) },
@@ -30,8 +32,16 @@ export function opsRoutes({ client, metrics, status, upstreamLabel }: OpsContext
       methods: get,
       path: '/readyz',
       handler: async () => {
+        // Ready when some key is usable and every configured model has a usable key.
         const usable = client.keys.keys.filter((key) => !key.disabled).length;
-        return json({ ready: usable > 0, usableKeys: usable, upstream: upstreamLabel }, usable > 0 ? 200 : 503);
+        const models = Object.fromEntries(
+          [...new Set(configuredModels)].map((model) => {
+            const keys = client.keys.usable(model).length;
+            return [model, { ready: keys > 0, usableKeys: keys }];
+          }),
+        );
+        const ready = usable > 0 && Object.values(models).every((model) => model.ready);
+        return json({ ready, usableKeys: usable, upstream: upstreamLabel, models }, ready ? 200 : 503);
       },
     },
     {

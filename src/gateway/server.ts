@@ -150,10 +150,20 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
   const log = makeLogger(config, options);
   logClientEvents(client, log);
 
-  const context: GatewayContext = { client, metrics, tokens, bodyLimitBytes };
+  const context: GatewayContext = {
+    client,
+    metrics,
+    tokens,
+    bodyLimitBytes,
+    streamFailed: (error) => {
+      // The engine's request-failed event covers failures before the first chunk; these come after.
+      metrics.failures.inc({ kind: error.kind });
+      status.streamFailed(error);
+    },
+  };
   // The gateway's routes, first match wins. Mount new handlers here with one line each.
   const routes: Route[] = [
-    ...opsRoutes({ client, metrics, status, upstreamLabel }),
+    ...opsRoutes({ client, metrics, status, upstreamLabel, configuredModels }),
     { name: 'openai', methods: ['POST'], path: '/v1/chat/completions', handler: createChatCompletionsHandler(context) },
     { name: 'openai', methods: ['POST'], path: '/v1/embeddings', handler: createEmbeddingsHandler(context) },
     { name: 'openai', methods: ['GET'], path: isOpenAiModelRequest, handler: createModelHandler(context) },

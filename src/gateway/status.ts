@@ -1,7 +1,7 @@
 // What the status page shows: recent errors and what gemwarden did about them, activity over the
 // last minutes, and the client's live state (keys, circuits, parked pairs, pacing). Key hints only.
 import type { GeminiClient } from '../client/index.js';
-import { CATALOGUE, type ErrorKind } from '../errors/index.js';
+import { CATALOGUE, type ErrorKind, type GeminiError } from '../errors/index.js';
 
 export interface RecentError {
   at: number;
@@ -113,6 +113,29 @@ export class StatusCollector {
     client.on('pacing-restored', () => this.note('Redis is back: pacing is shared again'));
     client.on('limit-learned', (event) =>
       this.note(`learned ${event.window} = ${event.limit} for ${event.project}/${event.model} from a 429`),
+    );
+  }
+
+  /** A stream that failed after its first chunk: shown as a failed request and a recent error. */
+  streamFailed(error: GeminiError): void {
+    const bucket = this.bucket();
+    bucket.requests++;
+    bucket.failures++;
+    const entry = CATALOGUE[error.kind];
+    this.push(
+      this.recentErrors,
+      {
+        at: this.now(),
+        model: error.model ?? '(unknown)',
+        keyHint: error.keyHint ?? '',
+        kind: error.kind,
+        status: error.httpStatus ?? null,
+        message: error.message.slice(0, 300),
+        title: entry.title,
+        explanation: entry.meaning,
+        action: 'stream cut after its first chunk: the client got the chunks so far and the error',
+      },
+      MAX_ERRORS,
     );
   }
 

@@ -1,0 +1,114 @@
+// Do no harm, gateway side (issue 15): what the gateway answers is never worse than Gemini's own
+// answer, and what it could not fix is visible (Retry-After, failures after the first chunk,
+// readiness per model).
+import { GoogleGenAI } from '@google/genai';
+import OpenAI from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
+import {
+  GATEWAY_DEFAULTS,
+  gatewayConfigSchema,
+  startGateway,
+  type GatewayConfig,
+  type GatewayHandle,
+} from '../src/gateway/index.js';
+import { hello, post, request } from './helpers/http.js';
+
+const KEY = `AIza${''}SyNoHarmNoHarmNoHarmNoHarmNoHarm1111`;
+let emulator: EmulatorHandle | undefined;
+let gateway: GatewayHandle | undefined;
+afterEach(async () => {
+  await gateway?.close();
+  await emulator?.close();
+  gateway = undefined;
+  emulator = undefined;
+});
+
+async function setup(emulatorConfig: EmulatorConfig, config: GatewayConfig = {}): Promise<GatewayHandle> {
+  emulator = await startEmulator(emulatorConfig);
+  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: [KEY], ...config }), {
+    port: 0,
+    logger: false,
+  });
+  return gateway;
+}
+
+describe('do no harm', () => {
+  it('a 429 with a known delay carries Retry-After in seconds, on both routes', async () => {
+    // One request a day upstream: the second is refused until midnight Pacific, a known delay.
+    const gw = await setup({ models: { 'gemini-2.5-flash': { rpd: 1 } } }, { maxAttempts: 1 });
+    expect((await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello)).status).toBe(200);
+    const gemini = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello);
+    expect(gemini.status).toBe(429);
+    const delayMs = (gemini.json as { error: { gemwarden: { retryAfterMs: number | null } } }).error.gemwarden
+      .retryAfterMs;
+    expect(delayMs).toBeGreaterThan(0);
+    expect(gemini.headers.get('retry-after')).toBe(String(Math.max(1, Math.ceil(delayMs! / 1000))));
+    const chat = await post(gw.url, '/v1/chat/completions', {
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(chat.status).toBe(429);
+    expect(Number(chat.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a stream that fails after its first chunk raises gemwarden_failures_total by one and shows on the status page', async () => {
+    const gw = await setup({ faults: [{ status: 503, midStream: true }] }, { maxAttempts: 1 });
+    const ai = new GoogleGenAI({ apiKey: 'x', httpOptions: { baseUrl: gw.url } });
+    const before = (await request(`${gw.url}/metrics`)).text;
+    expect(before).not.toMatch(/gemwarden_failures_total\{kind="unavailable"\}/);
+    let text = '';
+    const failure = await (async () => {
+      for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Hello' }))
+        text += chunk.text ?? '';
+    })().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(text.length).toBeGreaterThan(0);
+    const metrics = (await request(`${gw.url}/metrics`)).text;
+    expect(metrics).toMatch(/gemwarden_failures_total\{kind="unavailable"\} 1\n/);
+    expect(metrics).toMatch(/gemwarden_requests_total\{route="gemini",status="200"\} 1\n/);
+    const status = (await request(`${gw.url}/status.json`)).json as {
+      recentErrors: { kind: string; action: string }[];
+    };
+    expect(status.recentErrors[0]).toMatchObject({ kind: 'unavailable', action: expect.stringMatching(/first chunk/) });
+
+    const openai = new OpenAI({ apiKey: 'x', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const stream = await openai.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'Hello' }],
+      stream: true,
+    });
+    await (async () => {
+      for await (const chunk of stream) void chunk;
+    })().catch(() => undefined);
+    expect((await request(`${gw.url}/metrics`)).text).toMatch(/gemwarden_failures_total\{kind="unavailable"\} 2\n/);
+  });
+
+  it('/readyz answers per configured model and is 503 once a configured model has no usable key', async () => {
+    const gw = await setup(
+      { keys: [{ key: KEY, state: 'suspended' }] },
+      { fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] }, maxAttempts: 1 },
+    );
+    const before = await request(`${gw.url}/readyz`);
+    expect(before.status).toBe(200);
+    expect(before.json).toMatchObject({
+      ready: true,
+      models: { 'gemini-2.5-pro': { ready: true, usableKeys: 1 }, 'gemini-2.5-flash': { ready: true } },
+    });
+    expect((await post(gw.url, '/v1beta/models/gemini-2.5-pro:generateContent', hello)).status).toBe(403);
+    const after = await request(`${gw.url}/readyz`);
+    expect(after.status).toBe(503);
+    expect(after.json).toMatchObject({ ready: false, models: { 'gemini-2.5-pro': { ready: false, usableKeys: 0 } } });
+  });
+
+  it('accepts a body as large as Gemini documents for inline data by default', async () => {
+    expect(GATEWAY_DEFAULTS.bodyLimitBytes).toBeGreaterThanOrEqual(100 * 1000 * 1000);
+    const gw = await setup({});
+    // Above the 21 MiB the gateway used to refuse.
+    const bytes = 22 * 1024 * 1024;
+    const answer = await post(gw.url, '/v1beta/models/gemini-2.5-flash:countTokens', {
+      contents: [{ parts: [{ text: 'x'.repeat(bytes) }] }],
+    });
+    expect(answer.status).not.toBe(413);
+  });
+});
