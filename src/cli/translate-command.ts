@@ -186,6 +186,16 @@ function printReport(report: TranslateReport, output: string): void {
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
+/** A bad option value found by the format or encoding code is a usage problem (exit 2). */
+function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof FormatError || error instanceof EncodingError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 function formatOptionsFrom(options: TranslateCliOptions, format: string | undefined): FormatOptions {
   const delimited = format === undefined || format === 'csv' || format === 'tsv';
   if (!delimited && (options.column !== undefined || options.toColumn !== undefined))
@@ -203,9 +213,9 @@ function formatOptionsFrom(options: TranslateCliOptions, format: string | undefi
 
 export async function translateCommand(input: string, options: TranslateCliOptions): Promise<number> {
   const checked = checkOptions('translate', () => {
-    const format = options.format !== undefined ? checkFormatName(options.format) : undefined;
-    if (options.encoding !== undefined) encodingFromOption(options.encoding);
-    if (options.outEncoding !== undefined) encodingFromOption(options.outEncoding, '--out-encoding');
+    const format = options.format !== undefined ? usage(() => checkFormatName(options.format!)) : undefined;
+    if (options.encoding !== undefined) usage(() => encodingFromOption(options.encoding!));
+    if (options.outEncoding !== undefined) usage(() => encodingFromOption(options.outEncoding!, '--out-encoding'));
     return {
       config: (options.config
         ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config)

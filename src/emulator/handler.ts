@@ -96,6 +96,7 @@ export function createEmulatorHandler(
       path,
       params,
       key,
+      fetch: (inner) => handler.fetch(inner),
       bodyText: () =>
         (body ??= readBodyText(request, {
           maxBytes: state.config.maxBodyBytes ?? EMULATOR_DEFAULTS.maxBodyBytes,
@@ -106,7 +107,7 @@ export function createEmulatorHandler(
     return route.handle(request, context);
   }
 
-  return {
+  const handler: EmulatorHandler = {
     state,
     async fetch(request) {
       let url: URL;
@@ -128,4 +129,5 @@ export function createEmulatorHandler(
       return response;
     },
   };
+  return handler;
 }

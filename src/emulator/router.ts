@@ -29,6 +29,8 @@ export interface RouteContext {
    * answer when either is exceeded, which the router sends.
    */
   bodyText(): Promise<string>;
+  /** The emulator itself, for calls a resource makes on a caller's behalf (batches, caches, Live). */
+  fetch(request: Request): Promise<Response>;
 }
 
 export type RouteHandler = (request: Request, context: RouteContext) => Promise<Response>;

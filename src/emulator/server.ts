@@ -9,6 +9,7 @@ import { bodies } from './bodies.js';
 import { EMULATOR_DEFAULTS, emulatorConfigSchema, type EmulatorConfig } from './config.js';
 import { createEmulatorHandler } from './handler.js';
 import { errorResponse } from './respond.js';
+import { attachLiveSessions } from './resources/live.js';
 import type { EmulatorStats } from './state.js';
 
 export interface EmulatorOptions {
@@ -90,6 +91,7 @@ export async function startEmulator(
     listener,
   );
   server.on('clientError', answerClientError);
+  const closeLiveSessions = attachLiveSessions(server, handler.state, (request) => handler.fetch(request));
   const host = options.host ?? EMULATOR_DEFAULTS.host;
   await listen(server, host, options.port ?? 0);
   const address = server.address();
@@ -104,6 +106,7 @@ export async function startEmulator(
     fetch: (request) => handler.fetch(request),
     close: () =>
       new Promise<void>((resolve) => {
+        closeLiveSessions();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

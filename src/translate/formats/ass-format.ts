@@ -5,7 +5,8 @@
 // Facts: the ASS v4.00+ specification's [Events] section.
 import { FormatError, linesOf, renderSpans, type ParsedDocument, type Span } from './format.js';
 
-export const ASS_MARKUP = /\{[^{}\r\n]*\}|\\[Nnh]/g;
+/** Override blocks, \N \n \h, and vector drawings: after {\p1} the text is drawing commands until {\p0}. */
+export const ASS_MARKUP = /\{[^{}\r\n]*\\p[1-9][^{}\r\n]*\}[^{\r\n]*|\{[^{}\r\n]*\}|\\[Nnh]/g;
 
 export function parseAss(source: string): ParsedDocument {
   const spans: Span[] = [];
