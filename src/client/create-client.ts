@@ -19,6 +19,8 @@ import {
 } from '../wire/index.js';
 import { CLIENT_DEFAULTS, type CallOptions, type ClientOptions } from './options.js';
 import { GeminiStream } from './stream.js';
+import { PrefillMemory, type StreamRepairMode } from '../pipeline/stream-repair/index.js';
+import { withStreamRepair } from './repairing-stream.js';
 
 export interface GenerateResult {
   response: GenerateContentResponse;
@@ -64,6 +66,13 @@ export class GeminiClient {
   readonly events = new PipelineEmitter();
   readonly keys: KeyPool;
   private readonly engine: Engine;
+  /** The client's mid-stream repair mode (per-call options override it). */
+  get streamRepairMode(): StreamRepairMode {
+    return this.options.streamRepair ?? 'off';
+  }
+
+  /** Models seen refusing a prefill continuation, so repairs ask them with a user turn at once. */
+  private readonly prefill = new PrefillMemory();
   readonly pacer: Pacer;
   private readonly transportBase: Pick<TransportCall, 'baseUrl' | 'version' | 'fetch' | 'clock'>;
 
@@ -221,11 +230,19 @@ export class GeminiClient {
    */
   generateContentStream(model: string, request: GenerateContentRequest, options: CallOptions = {}): GeminiStream {
     const normalised = normaliseFieldNames(request, 'GenerateContentRequest');
-    return new GeminiStream(
+    const stream = new GeminiStream(
       (attempt) => this.engine.run(this.spec(model, normalised, options, true, attempt)),
       (input) => this.call(input, 'streamGenerateContent', input.request, 'sse'),
       (input) => this.context(input),
     );
+    return withStreamRepair(stream, {
+      mode: options.streamRepair ?? this.options.streamRepair ?? 'off',
+      model,
+      request: normalised,
+      reopen: (again) => this.generateContentStream(model, again, { ...options, streamRepair: 'off' }),
+      prefill: this.prefill,
+      events: this.events,
+    });
   }
 
   async countTokens(

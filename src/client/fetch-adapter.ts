@@ -2,6 +2,8 @@
 // users: `createGeminiFetch` (a fetch for SDKs, in process) and the gateway's Gemini route (over
 // HTTP). Both write answers, streams and errors exactly as the Gemini API does, with gemwarden's
 // `x-gemwarden-*` headers added.
+import { STREAM_REPAIR_HEADER } from './repairing-stream.js';
+import type { StreamRepairMode } from '../pipeline/stream-repair/index.js';
 import { toGeminiError, type GeminiError } from '../errors/index.js';
 import {
   encodeSseError,
@@ -71,6 +73,8 @@ export interface GeminiCallOptions {
   sse?: boolean;
   /** Aborts the upstream call (e.g. the client went away). */
   signal?: AbortSignal;
+  /** Mid-stream repair for this call (else the client's setting). */
+  streamRepair?: StreamRepairMode;
   /**
    * Called when a stream fails after its first chunk (the answer is already a 200, so the failure
    * is written into the body): lets a server count what its status codes cannot show.
@@ -128,7 +132,11 @@ async function answerStream(
   options: GeminiCallOptions,
 ): Promise<Response> {
   const sse = options.sse === true;
-  const stream = client.generateContentStream(model, body, options.signal ? { signal: options.signal } : {});
+  const stream = client.generateContentStream(model, body, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.streamRepair ? { streamRepair: options.streamRepair } : {}),
+  });
+  const repair = options.streamRepair ?? client.streamRepairMode;
   await stream.start();
   const iterator = stream[Symbol.asyncIterator]();
   const writer = new JsonArrayStreamWriter();
@@ -164,6 +172,9 @@ async function answerStream(
       'cache-control': 'no-cache',
       'x-gemwarden-model': headerSafe(stream.model ?? model),
       'x-gemwarden-attempts': String(stream.attempts.length),
+      // What this stream does if it breaks after its first chunk; a repair is also told in a
+      // `gemwarden` member of the first chunk after the splice.
+      [STREAM_REPAIR_HEADER]: repair,
     },
   });
 }

@@ -20,3 +20,5 @@ export {
 } from './fetch-adapter.js';
 export { geminiErrorBody, httpStatusFor, gemwardenInfo, type GemwardenErrorInfo } from './error-response.js';
 export { CLIENT_DEFAULTS, type ClientOptions, type CallOptions } from './options.js';
+export { parseStreamRepairMode, STREAM_REPAIR_HEADER } from './repairing-stream.js';
+export type { StreamRepairMode } from '../pipeline/stream-repair/index.js';

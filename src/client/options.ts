@@ -3,6 +3,7 @@ import type { ErrorKind } from '../errors/index.js';
 import type { Limits } from '../pacing/limits.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { ShrinkHook } from '../pipeline/engine.js';
+import type { StreamRepairMode } from '../pipeline/stream-repair/index.js';
 import type { KeySpec, PolicyOverrides, Rule } from '../policy/index.js';
 import type { Clock } from '../time/index.js';
 import type { FetchLike } from '../transport/http-transport.js';
@@ -33,6 +34,11 @@ export interface ClientOptions extends PolicyOverrides {
   redis?: string;
   /** Replaces the built-in pacer entirely. */
   pacer?: Pacer;
+  /**
+   * What a stream that breaks after its first chunk does: `off` (end with a typed error carrying
+   * the partial text; the default), `restart`, `continue` or `auto` (see pipeline/stream-repair).
+   */
+  streamRepair?: StreamRepairMode;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -47,4 +53,6 @@ export interface CallOptions {
   /** Models to try after this one (overrides the client's fallbacks for this call). */
   fallbacks?: readonly string[];
   shrink?: ShrinkHook;
+  /** Mid-stream repair for this call (overrides the client's streamRepair). */
+  streamRepair?: StreamRepairMode;
 }

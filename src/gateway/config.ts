@@ -53,6 +53,8 @@ export const gatewayConfigSchema = z
     /** Time allowed for graceful shutdown before open streams are cut. */
     shutdownGraceMs: z.number().int().nonnegative().optional(),
     fallbackOnBlocked: z.boolean().optional(),
+    /** Mid-stream repair for every stream (a request may choose with x-gemwarden-stream-repair). */
+    streamRepair: z.enum(['off', 'restart', 'continue', 'auto']).optional(),
     /** A quota wait longer than this moves to the next model that can send at once (scale it with a compressed clock). */
     rateLimitFallbackAfterMs: z.number().int().nonnegative().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -111,5 +113,6 @@ export function clientOptionsFromConfig(
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.clock ? { clock: config.clock } : {}),
     ...(config.redis ? { redis: config.redis } : {}),
+    ...(config.streamRepair ? { streamRepair: config.streamRepair } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // (SSE and the JSON array) and countTokens, answered through the resilient client by the same code
 // path as `createGeminiFetch` (client/fetch-adapter.ts).
 import { answerGeminiCall, CLIENT_METHODS, geminiErrorResponse, GEMINI_JSON_TYPE } from '../client/index.js';
+import { parseStreamRepairMode, STREAM_REPAIR_HEADER, type StreamRepairMode } from '../client/index.js';
 import { bareModelName, parseGeminiPath, type GenerateContentRequest } from '../wire/index.js';
 import { rejectRequest, type GatewayContext } from './context.js';
 import { modelNameProblem } from './model-name.js';
@@ -78,9 +79,16 @@ export function createGeminiHandler({ client, bodyLimitBytes, streamFailed }: Ga
     const body = parsed.value as unknown as GenerateContentRequest & {
       generateContentRequest?: GenerateContentRequest;
     };
+    let streamRepair: StreamRepairMode | undefined;
+    try {
+      streamRepair = parseStreamRepairMode(request.headers.get(STREAM_REPAIR_HEADER));
+    } catch (problem) {
+      return rejectRequest(path, 400, `${STREAM_REPAIR_HEADER}: ${(problem as Error).message}`, 'invalid_request');
+    }
     return answerGeminiCall(client, model, route.method, body, {
       sse: url.searchParams.get('alt') === 'sse',
       signal,
+      ...(streamRepair ? { streamRepair } : {}),
       onStreamFailure: streamFailed,
     });
   };

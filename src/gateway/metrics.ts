@@ -88,6 +88,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly streamRepairs = new Counter({
+    name: 'gemwarden_stream_repairs_total',
+    help: 'Mid-stream repairs tried, by mode, strategy (restart, prefill, anchored) and outcome',
+    labelNames: ['mode', 'strategy', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   /** `configuredModels`: models named in the config (fallback chains, limits); they always get a label. */
   constructor(client: GeminiClient, configuredModels: Iterable<string> = []) {
     const models = new ModelLabels(new Set(configuredModels));
@@ -112,5 +119,8 @@ export class GatewayMetrics {
     client.on('circuit-closed', (event) => this.circuitOpen.set({ model: models.label(event.model) }, 0));
     client.on('key-disabled', (event) => this.keysDisabled.inc({ kind: event.kind }));
     client.on('request-failed', (event) => this.failures.inc({ kind: event.kind }));
+    client.on('stream-repair', (event) =>
+      this.streamRepairs.inc({ mode: event.mode, strategy: event.strategy, outcome: event.outcome }),
+    );
   }
 }

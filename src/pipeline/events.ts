@@ -30,6 +30,15 @@ export interface PipelineEvents {
   'request-failed': { requestedModel: string; kind: ErrorKind; attempts: number; durationMs: number };
   'pacing-degraded': { reason: string };
   'pacing-restored': Record<string, never>;
+  /** A stream broke after its first chunk and a repair was tried (pipeline/stream-repair). */
+  'stream-repair': {
+    model: string;
+    mode: 'off' | 'restart' | 'continue' | 'auto';
+    strategy: 'restart' | 'prefill' | 'anchored';
+    outcome: 'repaired' | 'diverged' | 'failed' | 'prefill-refused';
+    deliveredChars: number;
+    reason?: string;
+  };
   'limit-learned': { project: string; model: string; window: 'rpm' | 'tpm' | 'rpd'; limit: number };
 }
 
