@@ -133,6 +133,7 @@ function describeState(state: JobState): string {
  * would make the rate absurd. Before the first line is done there is no estimate yet.
  */
 export function rateAndEta(progress: Progress, elapsedMs: number): { rate: string; eta: string } {
+  if (progress.todoThisRun - progress.doneThisRun <= 0 && progress.doneThisRun <= 0) return { rate: '–', eta: '0s' };
   if (progress.doneThisRun <= 0 || elapsedMs <= 0) return { rate: '–', eta: 'estimating' };
   const perMs = progress.doneThisRun / elapsedMs;
   const left = Math.max(0, progress.todoThisRun - progress.doneThisRun);
