@@ -52,9 +52,12 @@ export function createModelHandler({ client }: GatewayContext): FetchHandler {
   };
 }
 
-/** Route predicate for OpenAI paths no other route took. */
+/**
+ * Route predicate for OpenAI paths no OpenAI route took. The models resource is left to the Gemini
+ * route (its list answers both SDKs); everything else of OpenAI's must not reach Gemini's pass-through.
+ */
 export function isUnservedOpenAiPath(url: URL): boolean {
-  return isOpenAiPath(url.pathname);
+  return isOpenAiPath(url.pathname) && !/^\/v1\/models(?:\/|$)/.test(url.pathname);
 }
 
 /** The 404 for an OpenAI path gemwarden does not serve, in OpenAI's error shape (as OpenAI words it). */
