@@ -309,25 +309,15 @@ export class GeminiClient {
         { ...options, fallbacks: [] },
         true,
         async (input) => {
-          const answer = await send({
+          return callJson<BatchEmbedContentsAnswer>({
             ...this.transportBase,
+            model: input.model,
             key: input.key.key,
             path: `models/${encodeURIComponent(input.model)}:batchEmbedContents`,
             body: JSON.stringify(body),
             timeoutMs: input.timeoutMs,
             ...(input.signal ? { signal: input.signal } : {}),
           });
-          const text = await answer.text();
-          if (!answer.response.ok)
-            throw classify(
-              { status: answer.response.status, headers: answer.response.headers, body: text },
-              this.context(input),
-            );
-          try {
-            return { value: JSON.parse(text) as BatchEmbedContentsAnswer };
-          } catch {
-            throw classify({ status: 200, body: text }, this.context(input));
-          }
         },
       ),
     );
