@@ -5,7 +5,6 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../dist/emulator/index.js';
-import { GeminiPacer } from '../dist/index.js';
 import { CONTENDERS } from './contenders.mjs';
 import { percentile } from './http.mjs';
 import { writeReport } from './report.mjs';
