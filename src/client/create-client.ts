@@ -19,7 +19,7 @@ import {
 } from '../wire/index.js';
 import { CLIENT_DEFAULTS, type CallOptions, type ClientOptions } from './options.js';
 import { GeminiStream } from './stream.js';
-import { PrefillMemory, type StreamRepairMode } from '../pipeline/stream-repair/index.js';
+import { ModelRepairMemory, type StreamRepairMode } from '../pipeline/stream-repair/index.js';
 import { withStreamRepair } from './repairing-stream.js';
 
 export interface GenerateResult {
@@ -71,8 +71,8 @@ export class GeminiClient {
     return this.options.streamRepair ?? 'off';
   }
 
-  /** Models seen refusing a prefill continuation, so repairs ask them with a user turn at once. */
-  private readonly prefill = new PrefillMemory();
+  /** What stream repairs learned about each model (prefill refused, anchor ignored). */
+  private readonly repairMemory = new ModelRepairMemory();
   readonly pacer: Pacer;
   private readonly transportBase: Pick<TransportCall, 'baseUrl' | 'version' | 'fetch' | 'clock'>;
 
@@ -240,7 +240,7 @@ export class GeminiClient {
       model,
       request: normalised,
       reopen: (again) => this.generateContentStream(model, again, { ...options, streamRepair: 'off' }),
-      prefill: this.prefill,
+      memory: this.repairMemory,
       events: this.events,
     });
   }
