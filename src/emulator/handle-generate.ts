@@ -153,7 +153,8 @@ export function handleMethod(call: MethodCall): Outcome {
   // The answer.
   const seed = state.config.seed ?? 1;
   const maxOutput = Math.min(
-    request.generationConfig?.maxOutputTokens ?? model.outputTokenLimit,
+    // proto3: 0 is the same as unset, which means the model's own limit.
+    Number(request.generationConfig?.maxOutputTokens ?? 0) || model.outputTokenLimit,
     model.outputTokenLimit,
   );
   const responseId = hashText(`${model.name}\n${promptText(request)}\n${now}`, seed).toString(36);
