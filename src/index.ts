@@ -15,5 +15,16 @@ export {
   type PacerEvent,
 } from './pacing/pacer.js';
 export { DEFAULT_LIMITS, type Limits, type Tier } from './pacing/limits.js';
+export {
+  createPacingStore,
+  FailoverStore,
+  type FailoverEvent,
+  type FailoverStoreOptions,
+  type PacingStoreOptions,
+  type SharedPacingStore,
+} from './pacing/failover-store.js';
+export { MemoryPacingStore } from './pacing/memory-store.js';
+export { RedisPacingStore, type RedisStoreOptions } from './pacing/redis-store.js';
+export type { PacingStore, Booked, PairUsage, Windows } from './pacing/store.js';
 export { estimateRequestTokens } from './pacing/estimate.js';
 export * as wire from './wire/index.js';

@@ -37,6 +37,22 @@ describe('gemwarden explain', () => {
     expect(result.stdout).toMatch(/billing/i);
   });
 
+  it('names the innermost cause of a wrapped error and gives the API its own message', async () => {
+    const pasted =
+      'litellm.AuthenticationError: GeminiException - b\'{\\n  "error": {\\n    "code": 400,\\n    "message": "API key not valid. Please pass a valid API key.",\\n    "status": "INVALID_ARGUMENT",\\n    "details": [\\n      {\\n        "@type": "type.googleapis.com/google.rpc.ErrorInfo",\\n        "reason": "API_KEY_INVALID",\\n        "domain": "googleapis.com"\\n      }\\n    ]\\n  }\\n}\\n\'';
+    const json = await runCli(['explain', '--json'], { input: pasted });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      kind: 'api_key_invalid',
+      blame: 'key',
+      cause: 'GeminiException',
+      message: 'API key not valid. Please pass a valid API key.',
+    });
+    const text = await runCli(['explain'], { input: pasted });
+    expect(text.stdout).toContain('cause: GeminiException');
+    expect(text.stdout).toContain('about: key');
+  });
+
   it('exits 2 with kind unknown for unrecognised text', async () => {
     const result = await runCli(['explain', '--json'], { input: 'the cat sat on the mat' });
     expect(result.code).toBe(2);

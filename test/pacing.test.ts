@@ -2,22 +2,28 @@
 // and several processes sharing one budget through a real redis-server.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type GeminiClient } from '../src/index.js';
 import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
+import { MemoryPacingStore } from '../src/pacing/memory-store.js';
+import { RedisPacingStore } from '../src/pacing/redis-store.js';
 import { ROOT } from './helpers/cli.js';
 import { hello } from './helpers/http.js';
-import { freePort, startRedis, type RedisServer } from './helpers/redis.js';
+import { freePort, startRedis, startTcpProxy, type RedisServer, type TcpProxy } from './helpers/redis.js';
 
 let emulator: EmulatorHandle | undefined;
 let redis: RedisServer | undefined;
+let proxy: TcpProxy | undefined;
 const clients: GeminiClient[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.close();
   await emulator?.close();
+  await proxy?.close();
   await redis?.stop();
   emulator = undefined;
   redis = undefined;
+  proxy = undefined;
 });
 async function start(config: EmulatorConfig): Promise<EmulatorHandle> {
   emulator = await startEmulator(config);
@@ -214,6 +220,173 @@ describe('pacing shared through Redis', () => {
     const deadline = Date.now() + 8000;
     while (!events.includes('restored') && Date.now() < deadline)
       await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    expect(events).toEqual(['degraded', 'restored']);
+    await client.generateContent('gemini-2.5-flash', hello);
+    expect((await client.snapshot()).pacingStore).toBe('redis');
+  });
+});
+
+describe('the same bucket algorithm in memory and in Redis', () => {
+  it('books the same slots for the same random traffic (cancellations, corrections and days included)', async () => {
+    redis = await startRedis();
+    const windows = { minuteMs: 1000, dayMs: 20_000, marginMs: 40 };
+    const shared = new RedisPacingStore({ url: redis.url, windows, commandTimeoutMs: 5000 });
+    await new Promise<void>((resolveReady) => (shared.ready ? resolveReady() : shared.onReady(resolveReady)));
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          rpm: fc.integer({ min: 1, max: 15 }),
+          tpm: fc.integer({ min: 50, max: 400 }),
+          rpd: fc.option(fc.integer({ min: 5, max: 40 }), { nil: undefined }),
+        }),
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 0, max: 250 }),
+            tokens: fc.integer({ min: 1, max: 100 }),
+            then: fc.constantFrom('send', 'send', 'cancel', 'correct'),
+          }),
+          { minLength: 1, maxLength: 60 },
+        ),
+        async (limits, requests) => {
+          const memory = new MemoryPacingStore(windows);
+          const pair = `p${run++}/m`;
+          let now = 5_000_000;
+          for (const { gap, tokens, then } of requests) {
+            now += gap;
+            const [local, remote] = await Promise.all([
+              memory.reserve(pair, tokens, limits, now),
+              shared.reserve(pair, tokens, limits, now),
+            ]);
+            expect({ at: remote.at, dayFull: remote.dayFull }).toEqual({ at: local.at, dayFull: local.dayFull });
+            if (local.dayFull) continue;
+            if (then === 'cancel')
+              await Promise.all([memory.cancel(pair, local.id), shared.cancel(pair, remote.id, now)]);
+            if (then === 'correct')
+              await Promise.all([
+                memory.correct(pair, local.id, tokens * 2),
+                shared.correct(pair, remote.id, tokens * 2),
+              ]);
+          }
+          const [a, b] = await Promise.all([memory.usage(pair, now), shared.usage(pair, now)]);
+          expect(b).toEqual(a);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    await shared.close();
+  });
+});
+
+describe('Redis trouble of every shape: pacing goes on per process and comes back by itself', () => {
+  /** A client pacing through `url`, with the events it emitted. */
+  async function pacedClient(url: string) {
+    const emu = await start({});
+    const client = track(
+      createClient({
+        keys: ['key-0001'],
+        baseUrl: emu.url,
+        redis: url,
+        limits: { 'gemini-2.5-flash': { rpm: 100_000 } },
+      }),
+    );
+    const events: string[] = [];
+    client.on('pacing-degraded', () => events.push('degraded'));
+    client.on('pacing-restored', () => events.push('restored'));
+    expect((await client.generateContent('gemini-2.5-flash', hello)).attempts).toHaveLength(1);
+    expect((await client.snapshot()).pacingStore).toBe('redis');
+    return { client, events };
+  }
+
+  /** Sends one request after another while `trouble` runs; every one must succeed within its deadline. */
+  async function sendThrough(client: GeminiClient, trouble: () => Promise<void>): Promise<number> {
+    let done = false;
+    const sent = (async () => {
+      let count = 0;
+      while (!done) {
+        const result = await client.generateContent('gemini-2.5-flash', hello, { deadlineMs: 2000 });
+        expect(result.attempts).toHaveLength(1);
+        count++;
+      }
+      return count;
+    })();
+    await trouble();
+    done = true;
+    return sent;
+  }
+
+  async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    }
+  }
+
+  const pause = (ms: number) => new Promise((resolveWait) => setTimeout(resolveWait, ms));
+
+  it('stalled (SIGSTOP, alive but answering nothing): requests keep their deadline; restored after SIGCONT', async () => {
+    redis = await startRedis();
+    const { client, events } = await pacedClient(redis.url);
+    const sent = await sendThrough(client, async () => {
+      redis!.pause();
+      await pause(3000); // longer than a request's deadline, the command timeout and several probes
+    });
+    expect(sent).toBeGreaterThan(1);
+    expect(events).toEqual(['degraded']);
+    expect((await client.snapshot()).pacingStore).toBe('memory');
+    redis.resume();
+    await until(() => events.includes('restored'), 'pacing-restored');
+    expect(events).toEqual(['degraded', 'restored']);
+    await client.generateContent('gemini-2.5-flash', hello);
+    expect((await client.snapshot()).pacingStore).toBe('redis');
+  });
+
+  it('slow (every answer later than the command timeout): per process until it is fast again', async () => {
+    redis = await startRedis();
+    proxy = await startTcpProxy(redis.port);
+    const { client, events } = await pacedClient(proxy.url);
+    const sent = await sendThrough(client, async () => {
+      proxy!.setDelay(600);
+      await pause(2500);
+    });
+    expect(sent).toBeGreaterThan(1);
+    expect(events).toEqual(['degraded']);
+    proxy.setDelay(0);
+    await until(() => events.includes('restored'), 'pacing-restored');
+    expect(events).toEqual(['degraded', 'restored']);
+    expect((await client.snapshot()).pacingStore).toBe('redis');
+  });
+
+  it('flapping (connections cut again and again): no request fails, and it settles on Redis', async () => {
+    redis = await startRedis();
+    proxy = await startTcpProxy(redis.port);
+    const { client, events } = await pacedClient(proxy.url);
+    const sent = await sendThrough(client, async () => {
+      for (let i = 0; i < 12; i++) {
+        proxy!.cutAll();
+        await pause(200);
+      }
+    });
+    expect(sent).toBeGreaterThan(1);
+    expect(events[0]).toBe('degraded');
+    await until(async () => (await client.snapshot()).pacingStore === 'redis', 'the store to be Redis again');
+    expect(events[events.length - 1]).toBe('restored');
+    // Every degradation was followed by its restoration: one event per change, never two in a row.
+    expect(events.every((event, index) => event === (index % 2 === 0 ? 'degraded' : 'restored'))).toBe(true);
+  });
+
+  it('killed under load and restarted on its port: per process meanwhile, then Redis again', async () => {
+    redis = await startRedis();
+    const port = redis.port;
+    const { client, events } = await pacedClient(redis.url);
+    const sent = await sendThrough(client, async () => {
+      await redis!.stop();
+      await pause(1000);
+      redis = await startRedis(port);
+    });
+    expect(sent).toBeGreaterThan(1);
+    await until(() => events.includes('restored'), 'pacing-restored');
     expect(events).toEqual(['degraded', 'restored']);
     await client.generateContent('gemini-2.5-flash', hello);
     expect((await client.snapshot()).pacingStore).toBe('redis');

@@ -181,7 +181,9 @@ export async function runDoctor(options: DoctorOptions, onProgress?: (line: stri
           generationConfig: { maxOutputTokens: 1 },
         });
         const problem = classify({ status: 200, body: text }, { model });
-        if (problem.kind !== 'unknown') throw problem;
+        // One output token is asked for on purpose: a thinking model spends it thinking and stops at
+        // MAX_TOKENS with no text, which still proves the key can generate with this model.
+        if (problem.kind !== 'unknown' && problem.kind !== 'truncated') throw problem;
         return text;
       }, model);
       if (generated instanceof GeminiError) {

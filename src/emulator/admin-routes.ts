@@ -1,7 +1,7 @@
 // The emulator's own endpoints under /_emulator: stats, reset, run-time config, recorded requests.
 // They take no key and are not counted in stats.
 import { bodies } from './bodies.js';
-import { emulatorConfigSchema } from './config.js';
+import { emulatorConfigSchema, KEY_STATES, type KeyState } from './config.js';
 import { errorResponse, jsonResponse } from './respond.js';
 import { EmulatorFailure, type EmulatorRoute, type RouteContext } from './router.js';
 
@@ -28,6 +28,18 @@ async function putConfig(_request: Request, context: RouteContext): Promise<Resp
   return jsonResponse({ ok: true });
 }
 
+/** POST /_emulator/keys/{key} with {"state": "suspended"}: changes a key's state at run time. */
+async function setKeyState(_request: Request, context: RouteContext): Promise<Response> {
+  const value = (await adminJson(context, 'The key change')) as { state?: unknown } | null;
+  const state = value?.state;
+  if (typeof state !== 'string' || !(KEY_STATES as readonly string[]).includes(state)) {
+    return errorResponse(bodies.invalidArgument(`state must be one of: ${KEY_STATES.join(', ')}.`));
+  }
+  const key = context.params.key!;
+  context.state.keyStates.set(key, state as KeyState);
+  return jsonResponse({ key: `…${key.slice(-4)}`, state });
+}
+
 /** The admin routes. */
 export const ADMIN_ROUTES: readonly EmulatorRoute[] = [
   {
@@ -52,4 +64,5 @@ export const ADMIN_ROUTES: readonly EmulatorRoute[] = [
     },
   },
   { method: 'PUT', pattern: /^\/_emulator\/config$/, auth: 'admin', handle: putConfig },
+  { method: 'POST', pattern: /^\/_emulator\/keys\/(?<key>[^/]+)$/, auth: 'admin', handle: setKeyState },
 ];

@@ -16,6 +16,12 @@ export type KeyState = (typeof KEY_STATES)[number];
 export const TIERS = ['free', 'tier1', 'tier2', 'tier3'] as const;
 export type Tier = (typeof TIERS)[number];
 
+export const CONTINUATIONS = ['literal', 'overlap', 'restart', 'preamble', 'drift', 'reject'] as const;
+export type Continuation = (typeof CONTINUATIONS)[number];
+
+/** Ways a stream breaks after its first chunks (see stream-answer.ts). */
+export const BREAK_KINDS = ['error', 'reset', 'close', 'half'] as const;
+
 const keySchema = z
   .object({
     key: z.string().min(1, 'a key must not be empty'),
@@ -38,6 +44,25 @@ const modelSchema = z
     answer: z.enum(['generate', 'echo']).optional(),
     /** How streamed text is cut: a few whole words per chunk (default) or a few characters, mid-word. */
     chunking: z.enum(['words', 'characters']).optional(),
+    /** Whether the model thinks (known models: as Google documents; others: no). */
+    thinking: z.boolean().optional(),
+    /** Thinking tokens a request spends when its budget allows (default 48); they count against maxOutputTokens. */
+    thinkingTokens: z.number().int().nonnegative().optional(),
+    /** Whether function calls carry thought signatures that later turns must send back (Gemini 3: yes). */
+    thoughtSignatures: z.boolean().optional(),
+    /** This model's own latency, in ms of the emulator's clock (overrides the top-level latency). */
+    latency: z
+      .object({ firstTokenMs: z.number().nonnegative().optional(), perTokenMs: z.number().nonnegative().optional() })
+      .strict()
+      .optional(),
+    /**
+     * How the model answers a request whose last turn is a partial model answer (a prefill):
+     * 'literal' continues exactly after it; 'overlap' repeats its last few words first; 'restart'
+     * answers from the beginning; 'preamble' adds a sentence before continuing; 'drift' continues
+     * with slightly different wording; 'reject' answers Google's 400 for a final model turn.
+     * Unset: 'literal'.
+     */
+    continuation: z.enum(CONTINUATIONS).optional(),
   })
   .strict();
 
@@ -65,6 +90,14 @@ const faultSchema = z
     afterMs: z.number().nonnegative().optional(),
     forMs: z.number().nonnegative().optional(),
     midStream: z.boolean().optional(),
+    /**
+     * How a midStream fault breaks the stream: 'error' (default: an error object in the 200 body,
+     * as Gemini does; needs a status), 'reset' (connection destroyed), 'close' (body ends early),
+     * 'half' (half a JSON element, then the end).
+     */
+    breakAs: z.enum(BREAK_KINDS).optional(),
+    /** After how many chunks a midStream fault breaks the stream (default: 1 or 2). */
+    breakAfterChunks: z.number().int().positive().optional(),
     /** Extra delay before answering, alone or with a status. */
     latencyMs: z.number().nonnegative().optional(),
     /** Answer 200 with a candidate stopped for this reason (SAFETY, RECITATION, MAX_TOKENS, OTHER …). */
@@ -81,9 +114,11 @@ const faultSchema = z
   .strict()
   .refine(
     (fault) =>
-      [fault.status, fault.latencyMs, fault.finishReason, fault.blockReason].some((field) => field !== undefined),
+      [fault.status, fault.latencyMs, fault.finishReason, fault.blockReason].some((field) => field !== undefined) ||
+      (fault.midStream === true && fault.breakAs !== undefined && fault.breakAs !== 'error'),
     {
-      message: 'a fault needs a status, latencyMs, finishReason or blockReason',
+      message:
+        "a fault needs a status, latencyMs, finishReason or blockReason (or midStream with breakAs other than 'error')",
     },
   );
 
@@ -101,7 +136,10 @@ export const emulatorConfigSchema = z
       .optional(),
     faults: z.array(faultSchema).optional(),
     seed: z.number().int().optional(),
-    /** Keep the last N generate requests (model, key hint, prompt text) for GET /_emulator/requests. */
+    /**
+     * Keep the last N requests (method, path, model, project, key's last 4 characters, body, prompt
+     * text) for GET /_emulator/requests (default 50; 0 keeps none).
+     */
     recordRequests: z.number().int().nonnegative().optional(),
     /** Largest request body accepted, in bytes (Gemini's is 20 MB). */
     maxBodyBytes: z.number().int().positive().optional(),
@@ -121,6 +159,8 @@ export const EMULATOR_DEFAULTS = {
   dayMs: 86_400_000,
   maxBodyBytes: 20 * 1024 * 1024,
   bodyTimeoutMs: 60_000,
+  recordRequests: 50,
+  thinkingTokens: 48,
   headersTimeoutMs: 60_000,
   seed: 1,
   host: '127.0.0.1',

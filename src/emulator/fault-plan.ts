@@ -57,9 +57,10 @@ export class FaultPlan {
       if (fault.rate !== undefined && this.random() >= fault.rate) return;
       if (fault.latencyMs !== undefined) latencyMs += fault.latencyMs;
       if (fault.finishReason !== undefined || fault.blockReason !== undefined) answer ??= { fault, index };
-      if (fault.status === undefined) return;
-      if (fault.midStream) midStream ??= { fault, index };
-      else before ??= { fault, index };
+      // A mid-stream break needs no status unless it writes an error object into the stream.
+      if (fault.midStream && (fault.status !== undefined || (fault.breakAs ?? 'error') !== 'error'))
+        midStream ??= { fault, index };
+      else if (fault.status !== undefined && !fault.midStream) before ??= { fault, index };
     });
     return { before, midStream, answer, latencyMs };
   }

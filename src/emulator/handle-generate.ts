@@ -7,14 +7,16 @@ import {
   type CountTokensRequest,
   type GenerateContentRequest,
   type GenerateContentResponse,
-  type Part,
 } from '../wire/index.js';
-import { answerText, functionCallFor, hashText, promptText } from './answers.js';
+import { hashText, promptText } from './answers.js';
+import { composeAnswer } from './compose-answer.js';
+import { missingSignature, MODEL_TURN_REJECTED, prefillOf } from './turn-checks.js';
 import { bodies, type EmulatedError } from './bodies.js';
 import type { EmulatedModel } from './models.js';
 import type { EmulatorState, KeyRecord } from './state.js';
+import { fieldValueViolations, rangeProblem } from './request-checks.js';
 import type { StreamBreakKind } from './stream-answer.js';
-import { countRequestTokens, countTextTokens } from './tokens.js';
+import { countRequestTokens } from './tokens.js';
 
 /** What a model method decided; the route turns it into a Response (JSON or a stream). */
 export type Outcome =
@@ -29,7 +31,7 @@ export type Outcome =
       perTokenMs: number;
       outputTokens: number;
       /** A planned mid-stream failure (streams only). */
-      break?: { kind: StreamBreakKind; error?: EmulatedError };
+      break?: { kind: StreamBreakKind; afterChunks?: number; error?: EmulatedError };
     };
 
 export interface MethodCall {
@@ -84,6 +86,11 @@ export function handleMethod(call: MethodCall): Outcome {
   if (method === 'countTokens') {
     const request = normaliseFieldNames(parsed.value as CountTokensRequest, 'CountTokensRequest');
     const inner = request.generateContentRequest ?? { contents: request.contents ?? [] };
+    const countViolations = fieldValueViolations(
+      inner,
+      request.generateContentRequest ? 'generate_content_request.' : '',
+    );
+    if (countViolations.length > 0) return { type: 'error', error: bodies.fieldViolations(countViolations) };
     const problem = checkContents(
       inner,
       request.generateContentRequest ? 'CountTokensRequest.generate_content_request' : 'CountTokensRequest',
@@ -97,14 +104,16 @@ export function handleMethod(call: MethodCall): Outcome {
   }
 
   const request = normaliseFieldNames(parsed.value as GenerateContentRequest, 'GenerateContentRequest');
+  const valueViolations = fieldValueViolations(request);
+  if (valueViolations.length > 0) return { type: 'error', error: bodies.fieldViolations(valueViolations) };
   const problem = checkContents(request, 'GenerateContentRequest');
   if (problem) return { type: 'error', error: problem };
-  state.record({
-    at: state.clock.now(),
-    model: model.name,
-    project: key.project,
-    prompt: promptText(request).slice(0, 20_000),
-  });
+  const outOfRange = rangeProblem(request, model.thinkingRange);
+  if (outOfRange) return { type: 'error', error: bodies.invalidArgument(outOfRange) };
+  const unsigned = model.signsFunctionCalls ? missingSignature(request) : undefined;
+  if (unsigned) return { type: 'error', error: bodies.invalidArgument(unsigned) };
+  if (model.continuation === 'reject' && prefillOf(request) !== undefined)
+    return { type: 'error', error: bodies.invalidArgument(MODEL_TURN_REJECTED) };
   const promptTokens = countRequestTokens(request);
   if (promptTokens > model.inputTokenLimit)
     return { type: 'error', error: bodies.inputTooLarge(promptTokens, model.inputTokenLimit) };
@@ -143,57 +152,45 @@ export function handleMethod(call: MethodCall): Outcome {
 
   // The answer.
   const seed = state.config.seed ?? 1;
-  let text = answerText(request, { seed, model: model.name, echo: model.answer === 'echo' });
   const maxOutput = Math.min(
     request.generationConfig?.maxOutputTokens ?? model.outputTokenLimit,
     model.outputTokenLimit,
   );
-  let finishReason = 'STOP';
-  if (countTextTokens(text) > maxOutput) {
-    text = text.slice(0, Math.max(0, maxOutput * 4));
-    finishReason = 'MAX_TOKENS';
-  }
-  const outputTokens = countTextTokens(text);
+  const responseId = hashText(`${model.name}\n${promptText(request)}\n${now}`, seed).toString(36);
+  const composed = composeAnswer(request, model, seed, maxOutput, `call_${responseId}`);
   const usageMetadata = {
     promptTokenCount: promptTokens,
-    candidatesTokenCount: outputTokens,
-    totalTokenCount: promptTokens + outputTokens,
+    ...composed.usageMetadata,
+    totalTokenCount: promptTokens + composed.outputTokens,
     promptTokensDetails: [{ modality: 'TEXT', tokenCount: promptTokens }],
   };
-  const responseId = hashText(`${model.name}\n${text}\n${now}`, seed).toString(36);
-  const firstTokenMs = (state.config.latency?.firstTokenMs ?? 0) + picked.latencyMs;
-  const perTokenMs = state.config.latency?.perTokenMs ?? 0;
-  const totalMs = firstTokenMs + perTokenMs * outputTokens;
+  const latency = model.latency ?? state.config.latency;
+  const firstTokenMs = (latency?.firstTokenMs ?? 0) + picked.latencyMs;
+  const perTokenMs = latency?.perTokenMs ?? 0;
+  const totalMs = firstTokenMs + perTokenMs * composed.outputTokens;
 
   if (call.serverTimeoutSeconds !== undefined && totalMs > call.serverTimeoutSeconds * 1000) {
     return { type: 'error', error: bodies.deadline(), delayMs: call.serverTimeoutSeconds * 1000 };
   }
 
-  const functionCall = functionCallFor(request, seed);
-  const parts: Part[] = functionCall
-    ? [{ functionCall: { id: `call_${responseId}`, name: functionCall.name, args: functionCall.args } }]
-    : [{ text }];
   const body: GenerateContentResponse = picked.answer
     ? stoppedAnswer(picked.answer.fault, usageMetadata, model.name, responseId)
-    : {
-        candidates: [
-          { content: { parts, role: 'model' }, finishReason: functionCall ? 'STOP' : finishReason, index: 0 },
-        ],
-        usageMetadata,
-        modelVersion: model.name,
-        responseId,
-      };
+    : { candidates: composed.candidates, usageMetadata, modelVersion: model.name, responseId };
+  const breakFault = picked.answer ? undefined : picked.midStream?.fault;
   return {
     type: 'answer',
     body,
     firstTokenMs,
     perTokenMs,
-    outputTokens,
-    ...(picked.midStream && !picked.answer
+    outputTokens: composed.outputTokens,
+    ...(breakFault
       ? {
           break: {
-            kind: 'error' as const,
-            error: bodies.forStatus(picked.midStream.fault.status!, Math.floor(state.variant() * 3)),
+            kind: breakFault.breakAs ?? 'error',
+            ...(breakFault.breakAfterChunks !== undefined ? { afterChunks: breakFault.breakAfterChunks } : {}),
+            ...(breakFault.status !== undefined
+              ? { error: bodies.forStatus(breakFault.status, Math.floor(state.variant() * 3)) }
+              : {}),
           },
         }
       : {}),
@@ -232,7 +229,15 @@ function stoppedAnswer(
   const candidate =
     reason === 'MAX_TOKENS'
       ? { content: { role: 'model', parts: [] }, finishReason: reason, index: 0 }
-      : { finishReason: reason, index: 0, ...(reason === 'SAFETY' ? { safetyRatings: ratings(true) } : {}) };
+      : {
+          finishReason: reason,
+          index: 0,
+          ...(reason === 'SAFETY' ? { safetyRatings: ratings(true) } : {}),
+          // Gemini explains a malformed call in finishMessage (the model's own unparseable call text).
+          ...(reason === 'MALFORMED_FUNCTION_CALL'
+            ? { finishMessage: 'Malformed function call: print(default_api.lookup(query="))' }
+            : {}),
+        };
   const output = reason === 'MAX_TOKENS' ? 0 : 1;
   return {
     candidates: [candidate],

@@ -7,7 +7,9 @@ import { EMULATOR_DEFAULTS, type EmulatorConfig } from './config.js';
 import { errorResponse, readBodyText } from './respond.js';
 import { EmulatorFailure, matchRoute, type EmulatorRoute, type RouteContext } from './router.js';
 import { EMULATOR_ROUTES } from './routes.js';
-import { EmulatorState, type KeyRecord } from './state.js';
+import { EmulatorState, type KeyRecord, type RecordedRequest } from './state.js';
+import { promptText } from './answers.js';
+import { normaliseFieldNames, type GenerateContentRequest } from '../wire/index.js';
 
 /** The emulator, callable without a socket. */
 export interface EmulatorHandler {
@@ -52,6 +54,47 @@ function checkKey(
   }
 }
 
+const RECORDED_BODY_LIMIT = 1024 * 1024;
+
+/** A request as the admin log keeps it: the key as its last 4 characters, never whole. */
+function recordOf(
+  request: Request,
+  url: URL,
+  text: string,
+  key: KeyRecord | undefined,
+  model: string | undefined,
+  at: number,
+): RecordedRequest {
+  const shownUrl = new URL(url);
+  if (shownUrl.searchParams.has('key')) shownUrl.searchParams.set('key', 'REDACTED');
+  let body: unknown;
+  if (text.length <= RECORDED_BODY_LIMIT) {
+    try {
+      body = text.trim() === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  let prompt = '';
+  // Only generate calls carry a prompt, so a log of prompts counts what was asked of the model.
+  if (/:(stream)?generateContent$/i.test(url.pathname) && body && typeof body === 'object' && 'contents' in body) {
+    try {
+      prompt = promptText(normaliseFieldNames(body as GenerateContentRequest, 'GenerateContentRequest'));
+    } catch {
+      prompt = '';
+    }
+  }
+  return {
+    at,
+    method: request.method,
+    path: `${shownUrl.pathname}${shownUrl.search}`,
+    ...(model !== undefined ? { model: model.replace(/^models\//, '') } : {}),
+    ...(key ? { project: key.project, keyHint: key.key.slice(-4) } : {}),
+    ...(body !== undefined ? { body } : {}),
+    prompt: prompt.slice(0, 20_000),
+  };
+}
+
 function decodedPath(url: URL): string | undefined {
   try {
     return decodeURIComponent(url.pathname);
@@ -89,6 +132,15 @@ export function createEmulatorHandler(
       key = checked;
     }
     let body: Promise<string> | undefined;
+    const readAndRecord = async (): Promise<string> => {
+      const text = await readBodyText(request, {
+        maxBytes: state.config.maxBodyBytes ?? EMULATOR_DEFAULTS.maxBodyBytes,
+        timeoutMs: state.config.bodyTimeoutMs ?? EMULATOR_DEFAULTS.bodyTimeoutMs,
+        clock,
+      });
+      if (route.auth === 'key') state.record(recordOf(request, url, text, key, modelName, clock.now()));
+      return text;
+    };
     const context: RouteContext = {
       state,
       clock,
@@ -97,12 +149,7 @@ export function createEmulatorHandler(
       params,
       key,
       fetch: (inner) => handler.fetch(inner),
-      bodyText: () =>
-        (body ??= readBodyText(request, {
-          maxBytes: state.config.maxBodyBytes ?? EMULATOR_DEFAULTS.maxBodyBytes,
-          timeoutMs: state.config.bodyTimeoutMs ?? EMULATOR_DEFAULTS.bodyTimeoutMs,
-          clock,
-        })),
+      bodyText: () => (body ??= readAndRecord()),
     };
     return route.handle(request, context);
   }

@@ -51,7 +51,7 @@ async function respond(
     return jsonResponse(outcome.body);
   }
   const chunks = streamChunks(outcome.body, state.chunkingFor(outcome.body.modelVersion));
-  const afterChunks = Math.max(1, Math.min(2, chunks.length - 1));
+  const afterChunks = outcome.break?.afterChunks ?? Math.max(1, Math.min(2, chunks.length - 1));
   return streamResponse(
     {
       chunks,

@@ -3,6 +3,7 @@
 // by itself.
 import type { ModelInfo } from '../wire/index.js';
 import type { EmulatorModelConfig } from './config.js';
+import type { ThinkingRange } from './request-checks.js';
 
 interface ModelFacts {
   displayName: string;
@@ -10,15 +11,38 @@ interface ModelFacts {
   inputTokenLimit: number;
   outputTokenLimit: number;
   thinking: boolean;
+  /** Thinking budget range (https://ai.google.dev/gemini-api/docs/thinking); absent: the model does not think. */
+  thinkingRange?: ThinkingRange;
+  /** Gemini 3 models sign their function calls and require the signatures back (thought signatures). */
+  signsFunctionCalls?: boolean;
 }
 
 export const KNOWN_MODELS: Record<string, ModelFacts> = {
+  'gemini-3-pro-preview': {
+    displayName: 'Gemini 3 Pro Preview',
+    version: '3-pro-preview-11-2025',
+    inputTokenLimit: 1_048_576,
+    outputTokenLimit: 65_536,
+    thinking: true,
+    thinkingRange: { min: 128, max: 32_768, canDisable: false },
+    signsFunctionCalls: true,
+  },
+  'gemini-3-flash-preview': {
+    displayName: 'Gemini 3 Flash Preview',
+    version: '3-flash-preview-12-2025',
+    inputTokenLimit: 1_048_576,
+    outputTokenLimit: 65_536,
+    thinking: true,
+    thinkingRange: { min: 1, max: 24_576, canDisable: false },
+    signsFunctionCalls: true,
+  },
   'gemini-2.5-pro': {
     displayName: 'Gemini 2.5 Pro',
     version: '2.5',
     inputTokenLimit: 1_048_576,
     outputTokenLimit: 65_536,
     thinking: true,
+    thinkingRange: { min: 128, max: 32_768, canDisable: false },
   },
   'gemini-2.5-flash': {
     displayName: 'Gemini 2.5 Flash',
@@ -26,6 +50,7 @@ export const KNOWN_MODELS: Record<string, ModelFacts> = {
     inputTokenLimit: 1_048_576,
     outputTokenLimit: 65_536,
     thinking: true,
+    thinkingRange: { min: 1, max: 24_576, canDisable: true },
   },
   'gemini-2.5-flash-lite': {
     displayName: 'Gemini 2.5 Flash-Lite',
@@ -33,6 +58,7 @@ export const KNOWN_MODELS: Record<string, ModelFacts> = {
     inputTokenLimit: 1_048_576,
     outputTokenLimit: 65_536,
     thinking: true,
+    thinkingRange: { min: 512, max: 24_576, canDisable: true },
   },
   'gemini-2.0-flash': {
     displayName: 'Gemini 2.0 Flash',
@@ -54,6 +80,10 @@ export interface EmulatedModel extends EmulatorModelConfig {
   name: string;
   inputTokenLimit: number;
   outputTokenLimit: number;
+  /** Thinking budget range; undefined when the model does not think. */
+  thinkingRange: ThinkingRange | undefined;
+  /** Whether function calls carry thought signatures that later turns must send back (Gemini 3). */
+  signsFunctionCalls: boolean;
   info: ModelInfo;
 }
 
@@ -75,11 +105,14 @@ export function buildModels(configured: Record<string, EmulatorModelConfig> | un
     const config = configured?.[name] ?? {};
     const inputTokenLimit = config.inputTokenLimit ?? facts?.inputTokenLimit ?? 1_048_576;
     const outputTokenLimit = config.outputTokenLimit ?? facts?.outputTokenLimit ?? 65_536;
+    const thinks = config.thinking ?? facts?.thinking ?? false;
     models.set(name, {
       ...config,
       name,
       inputTokenLimit,
       outputTokenLimit,
+      thinkingRange: thinks ? (facts?.thinkingRange ?? { min: 1, max: 24_576, canDisable: true }) : undefined,
+      signsFunctionCalls: config.thoughtSignatures ?? facts?.signsFunctionCalls ?? false,
       info: {
         name: `models/${name}`,
         baseModelId: name,
@@ -93,7 +126,7 @@ export function buildModels(configured: Record<string, EmulatorModelConfig> | un
         topP: 0.95,
         topK: 64,
         maxTemperature: 2,
-        thinking: facts?.thinking ?? false,
+        thinking: thinks,
       },
     });
   }

@@ -7,6 +7,7 @@ import {
   type CheckedEmulatorConfig,
   type EmulatorConfig,
   type EmulatorKey,
+  type KeyState,
   type Tier,
 } from './config.js';
 import { FaultPlan } from './fault-plan.js';
@@ -25,6 +26,23 @@ export interface EmulatorStats {
   minutes: Record<string, Record<string, number>>;
 }
 
+/** One request as GET /_emulator/requests shows it. Keys appear only as their last 4 characters. */
+export interface RecordedRequest {
+  /** Emulator clock time it arrived, ms. */
+  at: number;
+  method: string;
+  /** Path and query, with any `key=` value redacted. */
+  path: string;
+  model?: string;
+  project?: string;
+  /** The API key's last 4 characters. */
+  keyHint?: string;
+  /** The body as parsed JSON (its text when it is not JSON; omitted above 1 MB). */
+  body?: unknown;
+  /** The text of every part of `contents`, joined by newlines ('' for requests without contents). */
+  prompt: string;
+}
+
 export interface KeyRecord {
   key: string;
   project: string;
@@ -39,11 +57,13 @@ export class EmulatorState {
   faults!: FaultPlan;
   ledger: QuotaLedger;
   variant: () => number;
-  /** The last generate requests, when config.recordRequests asks for them. */
-  requests: Array<{ at: number; model: string; project: string; status?: number; prompt: string }> = [];
+  /** The last requests received (config.recordRequests, 50 by default), oldest first. */
+  requests: RecordedRequest[] = [];
+  /** Key states set at run time (POST /_emulator/keys/{key}); they win over the config. */
+  keyStates = new Map<string, KeyState>();
 
-  record(entry: { at: number; model: string; project: string; prompt: string }): void {
-    const limit = this.config.recordRequests ?? 0;
+  record(entry: RecordedRequest): void {
+    const limit = this.config.recordRequests ?? EMULATOR_DEFAULTS.recordRequests;
     if (limit <= 0) return;
     this.requests.push(entry);
     if (this.requests.length > limit) this.requests.splice(0, this.requests.length - limit);
@@ -107,8 +127,12 @@ export class EmulatorState {
 
   /** The key's record: configured, or (with no keys configured) any key as its own project. */
   lookupKey(key: string): KeyRecord | undefined {
-    if (!this.keys) return { key, project: projectForKey(key), tier: 'free', state: 'active' };
-    return this.keys.get(key);
+    const record = this.keys
+      ? this.keys.get(key)
+      : { key, project: projectForKey(key), tier: 'free' as const, state: 'active' as const };
+    const override = this.keyStates.get(key);
+    if (override === undefined) return record;
+    return { ...(record ?? { key, project: projectForKey(key), tier: 'free' }), state: override };
   }
 
   /** How a model's streamed text is cut (config `models.NAME.chunking`, words by default). */

@@ -42,6 +42,9 @@ const PROJECT_REASONS = new Set([
 const RESOURCE_NAME = /\b(?:files|cachedContents|tunedModels|batches|corpora|fileSearchStores|operations)\/[\w.-]+/;
 const MODEL_NAME = /\bmodels\/[\w.-]+/;
 
+const MODEL_REFUSES =
+  /only works in thinking mode|Thinking can't be disabled for this model|(?:model|this model) does not support|is not supported (?:for|by) this model|not supported on this model/i;
+
 /** What `decideBlame` reads. `text` is used only when `structured` is false (pasted text with no body). */
 export interface BlameEvidence {
   kind: ErrorKind;
@@ -73,6 +76,8 @@ export function decideBlame(evidence: BlameEvidence): Blame {
     if (kind === 'permission_denied' && names.model) return 'model';
   }
   if (quota.length > 0 && kind === 'permission_denied') return 'project';
+  // A setting this model refuses that others accept (the message is the only place it is said).
+  if (kind === 'invalid_request' && MODEL_REFUSES.test(message)) return 'model';
   return defaultBlame(kind);
 }
 

@@ -36,7 +36,11 @@ export function decideKind(evidence: Evidence): Decision {
  * credits, a spending cap, a plan limit only an administrator or a plan change lifts, a stated reset.
  */
 export const LONG_TERM_QUOTA =
-  /daily (?:quota|limit)|per[ _-]?day|PerDay|monthly (?:quota|limit|spend)|spend(?:ing)? (?:cap|limit)|credits? (?:are |have been )?(?:depleted|exhausted|used up)|prepayment credits|upgrade your plan|contact your (?:organization's )?(?:administrator|admin)|quota will reset|reached (?:your|the) (?:usage|plan|daily|monthly) limit|exhausted your capacity/i;
+  /daily (?:quota|limit)|per[ _-]?day|PerDay|monthly (?:quota|limit|spend)|spend(?:ing)? (?:cap|limit)|credits? (?:are |have been )?(?:depleted|exhausted|used up)|prepayment credits|upgrade your plan|contact your (?:organization's )?(?:administrator|admin)|quota will reset|reached (?:your|the) (?:usage|plan|daily|monthly) limit|exhausted your capacity|(?:does not|doesn't) have a free quota tier/i;
+
+/** The caller's own abort, in the words runtimes and SDKs use for it. */
+const CALLER_ABORT =
+  /AbortError|Locally cancelled|operation was aborted|user aborted|aborted by (?:the )?(?:user|caller|client)|Request aborted|This operation was aborted/i;
 
 /** True when the quota violations say their windows: then they decide, not words around them. */
 function windowsKnown(quota: readonly QuotaViolation[]): boolean {
@@ -88,7 +92,7 @@ const OVERLOADED =
 const INTERNAL = /An internal error has occurred|Internal Server Error|\bINTERNAL\b|internal error/i;
 const DEADLINE = /DEADLINE_EXCEEDED|Deadline expired|Deadline Exceeded|Gateway Timeout/i;
 const INVALID =
-  /INVALID_ARGUMENT|Invalid JSON payload|Please use a valid role|Bad Request|invalid argument|Unknown name|must be|is not valid|required field|contents is not specified|contents are required/i;
+  /INVALID_ARGUMENT|Invalid JSON payload|Please use a valid role|Bad Request|invalid argument|Unknown name|must be|is not valid|required field|contents is not specified|contents are required|\bis invalid\b|Unable to submit request because/i;
 const BLOCKED =
   /content[-_ ]filter|blocked due to|Response was blocked|was blocked|blockReason|PROHIBITED_CONTENT|finish_?reason\]?(?:\([^)]*\))?(?: is|:|=)?\s*(?:3|4|5|SAFETY|RECITATION|OTHER|BLOCKLIST|SPII)\b|\bSAFETY\b|\bRECITATION\b/i;
 const TRUNCATED =
@@ -116,7 +120,10 @@ function kindOf(evidence: Evidence, quota: QuotaViolation[], reason: string | un
   if (status === 'FAILED_PRECONDITION') return 'location_unsupported';
   // 499 CANCELLED in an answer the server sent: it gave up on the request (seen under load), so it
   // is transient. Without an answer it is the caller's own abort, never retried.
-  if (status === 'CANCELLED' || httpStatus === 499) return evidence.answered ? 'unavailable' : 'cancelled';
+  if (status === 'CANCELLED' || httpStatus === 499) {
+    if (CALLER_ABORT.test(text)) return 'cancelled';
+    return evidence.answered || httpStatus === 499 ? 'unavailable' : 'cancelled';
+  }
   if (status === 'DEADLINE_EXCEEDED' || httpStatus === 504 || httpStatus === 408) return 'deadline_exceeded';
   if (status === 'UNAUTHENTICATED' || httpStatus === 401) return 'api_key_invalid';
   if (status === 'PERMISSION_DENIED' || httpStatus === 403)

@@ -70,6 +70,11 @@ export const gatewayConfigSchema = z
     streamRepair: z.enum(['off', 'restart', 'continue', 'auto']).optional(),
     /** A quota wait longer than this moves to the next model that can send at once (scale it with a compressed clock). */
     rateLimitFallbackAfterMs: z.number().int().nonnegative().optional(),
+    /** Browser apps: allowed origins for CORS (off when absent). */
+    cors: z
+      .object({ origins: z.array(z.string().min(1)), maxAgeSeconds: z.number().int().nonnegative().optional() })
+      .strict()
+      .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   })
   .strict();

@@ -21,6 +21,13 @@ import { serveFetch, type NodeExchange } from './http-server.js';
 import { GatewayMetrics } from './metrics.js';
 import { createChatCompletionsHandler } from './openai-routes.js';
 import { opsRoutes } from './ops-routes.js';
+import {
+  attachLiveProxy,
+  createPassThroughHandler,
+  passThroughPath,
+  resourceOwners,
+  withCors,
+} from './passthrough/index.js';
 import { matchRoute, type RequestContext, type Route } from './router.js';
 import { StatusCollector } from './status.js';
 
@@ -55,6 +62,13 @@ export interface GatewayHandle {
 /** A configuration the gateway cannot start with (exit code 2 in the CLI). */
 export class GatewayConfigError extends Error {
   override readonly name = 'GatewayConfigError';
+}
+
+/** The fields of `config` that are set (exactOptionalPropertyTypes forbids passing undefined ones on). */
+function pick<T extends object, K extends keyof T>(config: T, ...names: K[]): { [P in K]?: NonNullable<T[P]> } {
+  return Object.fromEntries(names.filter((name) => config[name] !== undefined).map((name) => [name, config[name]])) as {
+    [P in K]?: NonNullable<T[P]>;
+  };
 }
 
 /** The query of a URL with any `key` parameter shown as its hint only. */
@@ -154,11 +168,19 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
       status.streamFailed(error);
     },
   };
+  const gemini = createGeminiHandler(context);
+  const owners = resourceOwners(config.redis, () => realClock.now());
+  const passThrough = { client, upstream, owners, clock: realClock, ...pick(config, 'fallbacks', 'maxAttempts') };
   // The gateway's routes, first match wins. Mount new handlers here with one line each.
   const routes: Route[] = [
     ...opsRoutes({ client, metrics, status, upstreamLabel, configuredModels }),
     { name: 'openai', methods: ['POST'], path: '/v1/chat/completions', handler: createChatCompletionsHandler(context) },
-    { name: 'gemini', path: isGeminiModelPath, handler: createGeminiHandler(context) },
+    {
+      name: 'passthrough',
+      path: passThroughPath,
+      handler: createPassThroughHandler({ ...passThrough, native: gemini }),
+    },
+    { name: 'gemini', path: isGeminiModelPath, handler: gemini },
   ];
 
   const notFound = async (request: Request, { url }: RequestContext): Promise<Response> => {
@@ -229,20 +251,23 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
   const server = await serveFetch({
     host,
     port: options.port ?? GATEWAY_DEFAULTS.port,
-    handler: handle,
+    handler: withCors(handle, config.cors),
     errorBody: geminiErrorText,
     maxConnections: config.maxConnections ?? GATEWAY_DEFAULTS.maxConnections,
     requestTimeoutMs: config.receiveTimeoutMs ?? GATEWAY_DEFAULTS.receiveTimeoutMs,
   });
+  const closeLive = attachLiveProxy(server.server, { client, upstream, tokens });
   const grace = config.shutdownGraceMs ?? GATEWAY_DEFAULTS.shutdownGraceMs;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`,
     port: server.port,
-    fetch: (request) => handle(request),
+    fetch: withCors((request: Request) => handle(request), config.cors),
     client,
     metrics,
     close: async () => {
+      closeLive();
       await server.close(grace);
+      await owners.close();
       await client.close();
     },
   };

@@ -1,11 +1,13 @@
 // The pacer the pipeline consults before every attempt: it books each request a slot on its
 // (project, model) pair so no rolling minute exceeds the pair's RPM or TPM and no day its RPD.
-// Bookings are FIFO. State lives in memory, or in Redis when several processes share keys; when
-// Redis is down or slow the pacer keeps serving with per-process limits and says so.
+// Bookings are FIFO. Where bookings live is the store's business (memory, or Redis behind a
+// failover to memory: failover-store.ts); the pacer owns limits, learned limits, parked days and
+// the per-model concurrency cap.
 import type { GeminiError, QuotaViolation } from '../errors/index.js';
+import type { Clock } from '../time/index.js';
+import { createPacingStore } from './failover-store.js';
 import { resolveLimits, type Limits, type Tier } from './limits.js';
-import { MemoryPacingStore } from './memory-store.js';
-import { RedisPacingStore } from './redis-store.js';
+import { Semaphore } from './semaphore.js';
 import { defaultWindows, type PacingStore, type Windows } from './store.js';
 
 export interface Reservation {
@@ -51,14 +53,15 @@ export interface PacerOptions {
   tiers?: Record<string, Tier>;
   /** Compressed windows for the emulator's clock. */
   clock?: { minuteMs?: number | undefined; dayMs?: number | undefined };
-  /** redis://… to share pacing between processes. */
+  /** redis://… to share pacing between processes (ignored when `store` is given). */
   redis?: string;
   redisPrefix?: string;
+  /** Where bookings live. Default: memory, or Redis behind a failover to memory when `redis` is set. */
+  store?: PacingStore;
+  /** Timers of the default store (Redis connect wait and probes). Default: the real clock. */
+  time?: Clock;
   onEvent?: (event: PacerEvent) => void;
 }
-
-/** How long the first booking waits for Redis to connect before pacing per process. */
-const CONNECT_WAIT_MS = 1000;
 
 const NOTHING: Reservation = { at: 0, dayFull: false, release: () => undefined };
 
@@ -72,45 +75,9 @@ function windowOf(violation: QuotaViolation): 'rpm' | 'tpm' | 'rpd' | undefined 
   return undefined;
 }
 
-class Semaphore {
-  private active = 0;
-  private queue: Array<() => void> = [];
-  constructor(private readonly size: number) {}
-
-  async enter(signal?: AbortSignal): Promise<() => void> {
-    if (this.active >= this.size) {
-      await new Promise<void>((resolve, reject) => {
-        const wake = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const onAbort = () => {
-          this.queue = this.queue.filter((entry) => entry !== wake);
-          reject(signal!.reason);
-        };
-        this.queue.push(wake);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-    } else {
-      this.active++;
-    }
-    let freed = false;
-    return () => {
-      if (freed) return;
-      freed = true;
-      const next = this.queue.shift();
-      if (next)
-        next(); // the slot passes straight to the next in line
-      else this.active--;
-    };
-  }
-}
-
 export class GeminiPacer implements Pacer {
   readonly windows: Windows;
-  private readonly local: MemoryPacingStore;
-  private readonly remote: RedisPacingStore | undefined;
-  private degraded = false;
+  readonly store: PacingStore;
   private readonly learned = new Map<string, Limits>();
   private readonly parked = new Map<string, number>();
   private readonly semaphores = new Map<string, Semaphore>();
@@ -118,23 +85,20 @@ export class GeminiPacer implements Pacer {
 
   constructor(private readonly options: PacerOptions = {}) {
     this.windows = defaultWindows(options.clock);
-    this.local = new MemoryPacingStore(this.windows);
-    if (options.redis) {
-      this.remote = new RedisPacingStore({
-        url: options.redis,
+    this.store =
+      options.store ??
+      createPacingStore({
         windows: this.windows,
-        ...(options.redisPrefix ? { prefix: options.redisPrefix } : {}),
+        redis: options.redis,
+        redisPrefix: options.redisPrefix,
+        clock: options.time,
+        onEvent: (event) => options.onEvent?.(event),
       });
-      this.remote.redis.on('ready', () => {
-        if (!this.degraded) return;
-        this.degraded = false;
-        options.onEvent?.({ type: 'pacing-restored' });
-      });
-    }
   }
 
+  /** Where bookings are made right now: 'redis', or 'memory' (also while Redis is in trouble). */
   get storeKind(): 'memory' | 'redis' {
-    return this.remote && !this.degraded ? 'redis' : 'memory';
+    return this.store.kind;
   }
 
   limitsFor(project: string, model: string): Limits {
@@ -146,103 +110,37 @@ export class GeminiPacer implements Pacer {
     });
   }
 
-  private paced(limits: Limits): boolean {
-    return limits.rpm !== undefined || limits.tpm !== undefined || limits.rpd !== undefined;
-  }
-
   peek(project: string, model: string, tokens: number, now: number): number {
     const pair = pairKey(project, model);
     const parked = this.parked.get(pair);
     if (parked !== undefined && parked > now) return parked;
-    const limits = this.limitsFor(project, model);
-    return this.paced(limits) ? this.local.peek(pair, tokens, limits, now) : now;
+    return this.store.peek(pair, tokens, this.limitsFor(project, model), now);
   }
 
-  private degrade(error: unknown): void {
-    if (this.degraded) return;
-    this.degraded = true;
-    this.options.onEvent?.({
-      type: 'pacing-degraded',
-      reason: `Redis unavailable (${(error as Error).message ?? String(error)}): pacing per process until it is back`,
-    });
-  }
-
-  private store(): PacingStore {
-    return this.remote && !this.degraded ? this.remote : this.local;
-  }
-
-  private everReady = false;
-
-  /** At start-up, gives the first Redis connection a moment before falling back to memory. */
-  private async connected(): Promise<void> {
-    const redis = this.remote?.redis;
-    if (!redis || this.everReady || this.degraded) return;
-    if (redis.status === 'ready') {
-      this.everReady = true;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, CONNECT_WAIT_MS);
-      function done() {
-        clearTimeout(timer);
-        redis!.off('ready', done);
-        resolve();
-      }
-      redis.once('ready', done);
-    });
-    this.everReady = (redis.status as string) === 'ready';
-  }
-
+  /**
+   * Books a slot. With no limit known the booking is still recorded (at once): a limit learned from
+   * a 429 then starts from what was really sent, and with Redis, limits other processes learned apply.
+   */
   async reserve(project: string, model: string, tokens: number, now: number): Promise<Reservation> {
     const limits = this.limitsFor(project, model);
     const pair = pairKey(project, model);
     this.known.set(pair, { project, model });
-    // With Redis every request goes through the shared store: limits other processes learned apply.
-    if (!this.paced(limits) && !(this.remote && !this.degraded)) {
-      // Unlimited so far, but traffic is still recorded: a limit learned from a 429 then starts
-      // from what was really sent in the last minute.
-      const booked = await this.local.reserve(pair, tokens, {}, now);
-      return {
-        at: now,
-        dayFull: false,
-        release: ({ sent, inputTokens }) => {
-          if (!sent) void this.local.cancel(pair, booked.id);
-          else if (inputTokens !== undefined) void this.local.correct(pair, booked.id, inputTokens);
-        },
-      };
-    }
-    await this.connected();
-    let store = this.store();
-    let booked;
-    try {
-      booked = await store.reserve(pair, tokens, limits, now);
-    } catch (error) {
-      this.degrade(error);
-      store = this.local;
-      booked = await store.reserve(pair, tokens, limits, now);
-    }
+    const booked = await this.store.reserve(pair, tokens, limits, now);
     if (booked.dayFull) {
       this.parked.set(pair, booked.at);
       return { at: booked.at, dayFull: true, release: () => undefined };
     }
-    if (store !== this.local) this.local.mirror(pair, { at: booked.at, tokens, id: booked.id });
-    const used = store;
     return {
       at: booked.at,
       dayFull: false,
       release: ({ sent, inputTokens }) => {
-        const done = sent
-          ? inputTokens !== undefined
-            ? Promise.all([
-                used.correct(pair, booked.id, inputTokens),
-                used === this.local ? undefined : this.local.correct(pair, booked.id, inputTokens),
-              ])
-            : undefined
-          : Promise.all([
-              used.cancel(pair, booked.id, now),
-              used === this.local ? undefined : this.local.cancel(pair, booked.id),
-            ]);
-        done?.catch((error: unknown) => this.degrade(error));
+        // Store trouble is the store's to report (a failover store degrades); a release never throws.
+        const done = !sent
+          ? this.store.cancel(pair, booked.id, now)
+          : inputTokens !== undefined
+            ? this.store.correct(pair, booked.id, inputTokens)
+            : undefined;
+        done?.catch(() => undefined);
       },
     };
   }
@@ -265,8 +163,7 @@ export class GeminiPacer implements Pacer {
     for (const violation of error.quota) {
       const window = windowOf(violation);
       if (!window || violation.limit === undefined || violation.limit <= 0) continue;
-      if (this.remote && !this.degraded)
-        this.remote.learn(pair, window, violation.limit).catch((failure: unknown) => this.degrade(failure));
+      this.store.learn(pair, window, violation.limit).catch(() => undefined);
       if (learned[window] === undefined || violation.limit < learned[window]!) {
         learned[window] = violation.limit;
         this.options.onEvent?.({ type: 'limit-learned', project, model, window, limit: violation.limit });
@@ -278,12 +175,8 @@ export class GeminiPacer implements Pacer {
   async snapshot(now: number): Promise<PairSnapshot[]> {
     const out: PairSnapshot[] = [];
     for (const [pair, { project, model }] of this.known) {
-      let usage;
-      try {
-        usage = await this.store().usage(pair, now);
-      } catch {
-        usage = await this.local.usage(pair, now);
-      }
+      const usage = await this.store.usage(pair, now).catch(() => undefined);
+      if (!usage) continue;
       const limits = this.limitsFor(project, model);
       const parked = this.parked.get(pair);
       out.push({
@@ -305,11 +198,11 @@ export class GeminiPacer implements Pacer {
   }
 
   async close(): Promise<void> {
-    await this.remote?.close();
+    await this.store.close();
   }
 }
 
-/** A pacer that never waits: used when no limits, tiers or Redis are configured. */
+/** A pacer that never waits and records nothing: pass it as the client's `pacer` to turn pacing off. */
 export const unlimitedPacer: Pacer = {
   peek: (_project, _model, _tokens, now) => now,
   reserve: async (_project, _model, _tokens, now) => ({ ...NOTHING, at: now }),

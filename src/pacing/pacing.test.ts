@@ -1,15 +1,45 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classify } from '../errors/index.js';
-import { resolveLimits, tightest } from './limits.js';
+import { resolveLimits, tightest, type Limits } from './limits.js';
 import { MemoryPacingStore } from './memory-store.js';
+import { bucketGeometry, MinuteBuckets } from './minute-buckets.js';
 import { GeminiPacer } from './pacer.js';
-import { earliestSlot, type Booking } from './sliding-log.js';
 
-const log = (...times: Array<[number, number]>): Booking[] =>
-  times.map(([at, tokens], index) => ({ at, tokens, id: String(index) }));
+interface Booking {
+  at: number;
+  tokens: number;
+}
+const log = (...times: Array<[number, number]>): Booking[] => times.map(([at, tokens]) => ({ at, tokens }));
 
-describe('earliestSlot', () => {
-  const table: Array<[string, Booking[], number, Parameters<typeof earliestSlot>[2], number, number]> = [
+/** The per-request rolling log the buckets replace, kept here as the reference: exact, O(n) per booking. */
+function exactSlot(entries: readonly Booking[], tokens: number, limits: Limits, now: number, windowMs: number): number {
+  let at = Math.max(now, ...entries.map((entry) => entry.at));
+  if (limits.rpm && entries.length >= limits.rpm)
+    at = Math.max(at, entries[entries.length - limits.rpm]!.at + windowMs);
+  if (limits.tpm) {
+    const room = limits.tpm - Math.min(tokens, limits.tpm);
+    let sum = 0;
+    for (let index = entries.length - 1; index >= 0; index--) {
+      sum += entries[index]!.tokens;
+      if (sum > room) {
+        at = Math.max(at, entries[index]!.at + windowMs);
+        break;
+      }
+    }
+  }
+  return at;
+}
+
+/** The bucket window with 1 ms buckets over a 1000 ms window: the exact answers of a per-request log. */
+function bucketSlot(entries: readonly Booking[], tokens: number, limits: Limits, now: number): number {
+  const minute = new MinuteBuckets({ bucketMs: 1, buckets: 1000 });
+  entries.forEach((entry, index) => minute.add(entry.at, entry.tokens, String(index)));
+  return minute.slot(tokens, limits, now, true);
+}
+
+describe('minute buckets', () => {
+  const table: Array<[string, Booking[], number, Limits, number, number]> = [
     ['empty log: now', [], 10, { rpm: 2 }, 100, 100],
     ['under the rpm: now', log([90, 1]), 10, { rpm: 2 }, 100, 100],
     ['at the rpm: when the oldest of the last rpm leaves', log([50, 1], [90, 1]), 10, { rpm: 2 }, 100, 1050],
@@ -19,8 +49,66 @@ describe('earliestSlot', () => {
     ['a request over the whole tpm waits for an empty window', log([10, 5]), 500, { tpm: 100 }, 100, 1010],
   ];
   for (const [name, entries, tokens, limits, now, expected] of table) {
-    it(name, () => expect(earliestSlot(entries, tokens, limits, now, 1000)).toBe(expected));
+    it(name, () => {
+      expect(bucketSlot(entries, tokens, limits, now)).toBe(expected);
+      expect(exactSlot(entries, tokens, limits, now, 1000)).toBe(expected);
+    });
   }
+
+  it('buckets are a quarter of the margin, and a window of them spans at least minute + margin', () => {
+    for (const windows of [
+      { minuteMs: 60_000, dayMs: 86_400_000, marginMs: 1000 },
+      { minuteMs: 600, dayMs: 10_000, marginMs: 25 },
+      { minuteMs: 1000, dayMs: 10_000, marginMs: 0 },
+    ]) {
+      const { bucketMs, buckets } = bucketGeometry(windows);
+      expect(bucketMs).toBe(Math.max(1, Math.floor(windows.marginMs / 4)));
+      expect((buckets - 1) * bucketMs + 1).toBeGreaterThanOrEqual(windows.minuteMs + windows.marginMs);
+      expect((buckets - 2) * bucketMs + 1).toBeLessThan(windows.minuteMs + windows.marginMs);
+    }
+  });
+
+  it('on random traffic: FIFO, no window over the limits, at most two buckets later than the exact log', () => {
+    const windows = { minuteMs: 1000, dayMs: 100_000, marginMs: 40 };
+    const geometry = bucketGeometry(windows); // 10 ms buckets
+    const windowMs = windows.minuteMs + windows.marginMs;
+    fc.assert(
+      fc.property(
+        fc.record({ rpm: fc.integer({ min: 1, max: 20 }), tpm: fc.integer({ min: 50, max: 500 }) }),
+        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 300 }), tokens: fc.integer({ min: 1, max: 120 }) }), {
+          minLength: 1,
+          maxLength: 120,
+        }),
+        (limits, requests) => {
+          const minute = new MinuteBuckets(geometry);
+          const booked: Booking[] = [];
+          let now = 1_000_000;
+          requests.forEach(({ gap, tokens }, index) => {
+            now += gap;
+            minute.prune(now);
+            const peeked = minute.slot(tokens, limits, now, false);
+            const exact = exactSlot(booked, tokens, limits, now, windowMs);
+            const at = minute.slot(tokens, limits, now, true);
+            expect(peeked).toBe(at); // a peek tells what booking will give
+            expect(at).toBeGreaterThanOrEqual(exact);
+            expect(at).toBeLessThan(exact + 2 * geometry.bucketMs);
+            minute.add(at, tokens, String(index));
+            booked.push({ at, tokens });
+          });
+          for (let j = 0; j < booked.length; j++) {
+            expect(booked[j]!.at).toBeGreaterThanOrEqual(j > 0 ? booked[j - 1]!.at : 0);
+            // Every span of windowMs ending at a booking: at most rpm requests and tpm tokens (a
+            // request over the whole tpm stands alone).
+            const inWindow = booked.filter((entry) => entry.at > booked[j]!.at - windowMs && entry.at <= booked[j]!.at);
+            expect(inWindow.length).toBeLessThanOrEqual(limits.rpm);
+            const tokens = inWindow.reduce((sum, entry) => sum + entry.tokens, 0);
+            if (inWindow.length > 1) expect(tokens).toBeLessThanOrEqual(limits.tpm);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
 });
 
 describe('limits', () => {

@@ -1,4 +1,5 @@
-// The pacing store: bookings per (project, model) pair. Memory for one process; Redis for several.
+// The pacing store: bookings per (project, model) pair. Memory for one process; Redis for several,
+// behind a failover store that paces per process while Redis is down or slow.
 import type { Limits } from './limits.js';
 
 export interface Windows {
@@ -24,14 +25,24 @@ export interface PairUsage {
   waiting: number;
 }
 
+/**
+ * Where bookings live. `pair` is "project/model"; times are ms since the epoch; `tokens` are input
+ * tokens. Implementations: MemoryPacingStore, RedisPacingStore, FailoverStore (Redis with memory
+ * while Redis is in trouble).
+ */
 export interface PacingStore {
+  /** Where bookings are made right now (a failover store answers for its current state). */
   readonly kind: 'memory' | 'redis';
   /** Books the earliest slot for a request of `tokens` input tokens. */
   reserve(pair: string, tokens: number, limits: Limits, now: number): Promise<Booked>;
+  /** A local estimate of when a request could be booked, without booking it (no I/O). */
+  peek(pair: string, tokens: number, limits: Limits, now: number): number;
   /** Gives a booking back (the request was not sent). */
   cancel(pair: string, id: string, now: number): Promise<void>;
   /** Replaces a booking's token estimate with the real count. */
   correct(pair: string, id: string, tokens: number): Promise<void>;
+  /** Shares a limit learned from a 429 with the other processes (a no-op in memory). */
+  learn(pair: string, window: 'rpm' | 'tpm' | 'rpd', limit: number): Promise<void>;
   usage(pair: string, now: number): Promise<PairUsage>;
   close(): Promise<void>;
 }
