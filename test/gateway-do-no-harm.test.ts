@@ -33,6 +33,50 @@ async function setup(emulatorConfig: EmulatorConfig, config: GatewayConfig = {})
   return gateway;
 }
 
+describe('a 200 stays a 200 on the native route', () => {
+  it('a blocked prompt reaches @google/genai as promptFeedback.blockReason, usage kept, no exception', async () => {
+    const gw = await setup({ faults: [{ model: 'gemini-2.5-flash', blockReason: 'SAFETY' }] }, { maxAttempts: 3 });
+    const ai = new GoogleGenAI({ apiKey: 'x', httpOptions: { baseUrl: gw.url } });
+    const response = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hello' });
+    expect(response.promptFeedback?.blockReason).toBe('SAFETY');
+    expect(response.usageMetadata?.promptTokenCount).toBeGreaterThan(0);
+    expect(response.sdkHttpResponse?.headers?.['x-gemwarden-kind']).toBe('blocked');
+    expect(response.sdkHttpResponse?.headers?.['x-gemwarden-attempts']).toBe('1');
+    expect(emulator!.stats().total).toBe(1);
+  });
+
+  it('MAX_TOKENS with no text comes back as Gemini sent it, with its usage', async () => {
+    const gw = await setup({ faults: [{ finishReason: 'MAX_TOKENS' }] });
+    const ai = new GoogleGenAI({ apiKey: 'x', httpOptions: { baseUrl: gw.url } });
+    const response = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hello' });
+    expect(response.candidates?.[0]?.finishReason).toBe('MAX_TOKENS');
+    expect(response.usageMetadata?.totalTokenCount).toBeGreaterThan(0);
+    expect(response.sdkHttpResponse?.headers?.['x-gemwarden-kind']).toBe('truncated');
+    let streamed = '';
+    for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Hi' }))
+      streamed += chunk.candidates?.[0]?.finishReason ?? '';
+    expect(streamed).toBe('MAX_TOKENS');
+  });
+
+  it('fallbackOnBlocked is opt-in: it answers from the next model, and when it gives up the last 200 is untouched', async () => {
+    const blockedPro = { faults: [{ model: 'gemini-2.5-pro', blockReason: 'OTHER' }] };
+    const chain = { fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'] } };
+    let gw = await setup(blockedPro, { ...chain, fallbackOnBlocked: true });
+    const fallen = await post(gw.url, '/v1beta/models/gemini-2.5-pro:generateContent', hello);
+    expect(fallen.status).toBe(200);
+    expect(fallen.headers.get('x-gemwarden-model')).toBe('gemini-2.5-flash');
+    expect((fallen.json as { candidates: unknown[] }).candidates.length).toBe(1);
+    await gateway!.close();
+    await emulator!.close();
+
+    gw = await setup({ faults: [{ blockReason: 'OTHER' }] }, { ...chain, fallbackOnBlocked: true });
+    const last = await post(gw.url, '/v1beta/models/gemini-2.5-pro:generateContent', hello);
+    expect(last.status).toBe(200);
+    expect(last.json).toMatchObject({ promptFeedback: { blockReason: 'OTHER' }, modelVersion: 'gemini-2.5-flash' });
+    expect(last.headers.get('x-gemwarden-kind')).toBe('blocked');
+  });
+});
+
 describe('do no harm', () => {
   it('a 429 with a known delay carries Retry-After in seconds, on both routes', async () => {
     // One request a day upstream: the second is refused until midnight Pacific, a known delay.

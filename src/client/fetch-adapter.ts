@@ -84,7 +84,10 @@ export interface GeminiCallOptions {
 
 /**
  * Answers one Gemini model method (`generateContent`, `streamGenerateContent`, `countTokens`)
- * through the client, as the Gemini API would answer it. Failures before the first byte become
+ * through the client, as the Gemini API would answer it. Calls use `answerChecks: 'report'`: an
+ * answer with a block reason, any finishReason or no text stays the 200 Gemini sent (the client's
+ * opt-in remedies, fallbackOnBlocked and retryUnusableAnswers, may act first), with
+ * `x-gemwarden-kind` naming what gemwarden saw. Failures before the first byte become
  * Gemini's error answer; a stream that fails after its first chunk ends with the error object
  * written the way Gemini writes one mid-stream (a raw envelope, or the last element of the array).
  * Never throws.
@@ -99,12 +102,15 @@ export async function answerGeminiCall(
   const callOptions: CallOptions = options.signal ? { signal: options.signal } : {};
   try {
     if (method === 'generateContent') {
-      const result = await client.generateContent(model, body, callOptions);
+      // A 200 stays a 200: an answer with a block reason or any finishReason goes out as Gemini
+      // sent it (usage included), with what gemwarden saw named in x-gemwarden-kind.
+      const result = await client.generateContent(model, body, { ...callOptions, answerChecks: 'report' });
       return new Response(JSON.stringify(result.response), {
         headers: {
           'content-type': GEMINI_JSON_TYPE,
           'x-gemwarden-model': headerSafe(result.model),
           'x-gemwarden-attempts': String(result.attempts.length),
+          ...(result.finding ? { 'x-gemwarden-kind': result.finding.kind } : {}),
         },
       });
     }
@@ -172,6 +178,8 @@ async function answerStream(
       'cache-control': 'no-cache',
       'x-gemwarden-model': headerSafe(stream.model ?? model),
       'x-gemwarden-attempts': String(stream.attempts.length),
+      // What gemwarden saw in the chunks read before answering (a later finding cannot be a header).
+      ...(stream.finding ? { 'x-gemwarden-kind': stream.finding.kind } : {}),
       // What this stream does if it breaks after its first chunk; a repair is also told in a
       // `gemwarden` member of the first chunk after the splice.
       [STREAM_REPAIR_HEADER]: repair,

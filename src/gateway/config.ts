@@ -65,7 +65,10 @@ export const gatewayConfigSchema = z
     receiveTimeoutMs: z.number().int().positive().optional(),
     /** Time allowed for graceful shutdown before open streams are cut. */
     shutdownGraceMs: z.number().int().nonnegative().optional(),
+    /** On the native route, a blocked answer (promptFeedback.blockReason, finishReason SAFETY…) tries the next model. */
     fallbackOnBlocked: z.boolean().optional(),
+    /** On the native route, an answer that is not blocked or cut but unusable (MALFORMED_FUNCTION_CALL, empty) is sent again. */
+    retryUnusableAnswers: z.boolean().optional(),
     /** Mid-stream repair for every stream (a request may choose with x-gemwarden-stream-repair). */
     streamRepair: z.enum(['off', 'restart', 'continue', 'auto']).optional(),
     /** A quota wait longer than this moves to the next model that can send at once (scale it with a compressed clock). */
@@ -134,6 +137,7 @@ export function clientOptionsFromConfig(
       : {}),
     ...(config.maxAttempts !== undefined ? { maxAttempts: config.maxAttempts } : {}),
     ...(config.fallbackOnBlocked !== undefined ? { fallbackOnBlocked: config.fallbackOnBlocked } : {}),
+    ...(config.retryUnusableAnswers !== undefined ? { retryUnusableAnswers: config.retryUnusableAnswers } : {}),
     ...(config.rateLimitFallbackAfterMs !== undefined
       ? { rateLimitFallbackAfterMs: config.rateLimitFallbackAfterMs }
       : {}),
