@@ -52,10 +52,6 @@ describe('a 200 stays a 200 on the native route', () => {
     expect(response.candidates?.[0]?.finishReason).toBe('MAX_TOKENS');
     expect(response.usageMetadata?.totalTokenCount).toBeGreaterThan(0);
     expect(response.sdkHttpResponse?.headers?.['x-gemwarden-kind']).toBe('truncated');
-    let streamed = '';
-    for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Hi' }))
-      streamed += chunk.candidates?.[0]?.finishReason ?? '';
-    expect(streamed).toBe('MAX_TOKENS');
   });
 
   it('fallbackOnBlocked is opt-in: it answers from the next model, and when it gives up the last 200 is untouched', async () => {
