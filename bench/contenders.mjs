@@ -86,6 +86,7 @@ export const CONTENDERS = [
           ...(policy.rateLimitFallbackAfterMs !== undefined
             ? { rateLimitFallbackAfterMs: policy.rateLimitFallbackAfterMs }
             : {}),
+          ...(policy.streamRepair ? { streamRepair: policy.streamRepair } : {}),
         }),
         { port: 0, logger: false },
       );

@@ -100,7 +100,10 @@ async function failureScenario(scenario, portkeyUrl) {
       limits: scenario.limits,
       clock: scenario.clock,
       portkeyUrl,
-      policy: scenario.clock ? { rateLimitFallbackAfterMs: Math.round(scenario.clock.minuteMs / 12) } : {},
+      policy: {
+        ...(scenario.clock ? { rateLimitFallbackAfterMs: Math.round(scenario.clock.minuteMs / 12) } : {}),
+        ...(scenario.streamRepair ? { streamRepair: scenario.streamRepair } : {}),
+      },
     });
     const latencies = [];
     const errors = new Map();

@@ -103,9 +103,11 @@ export function scenarios(quick) {
       keys: [K1],
       fallbacks: { 'gemini-2.5-flash': ['gemini-2.5-flash-lite'] },
       optimumMs: null,
+      // gemwarden runs with mid-stream repair (auto): the broken stream is spliced with a new attempt.
+      streamRepair: 'auto',
       notes: [
         'A stream counts only when the whole answer arrived. Some contenders end a broken stream without any error ("incomplete answer reported as success"): the caller silently gets half an answer.',
-        'No contender can repair a stream once its first chunk reached the caller; gemwarden ends it with a typed error (kind unavailable) carrying the partial text.',
+        'gemwarden (library and gateway) runs with streamRepair "auto": a stream that breaks after its first chunk is spliced with a new attempt (a continuation that must repeat the words it resumes from, else a restart reproduced byte for byte), so the caller reads one whole answer. The other contenders cannot repair a stream once its first chunk reached the caller.',
       ],
       // A stream counts only when the whole answer arrived (the emulator's answers end with a full stop).
       run: (driver, timed) => pool(100 * scale, 10, () => timed(() => driver.stream('gemini-2.5-flash'))),

@@ -19,7 +19,7 @@ import {
 } from '../wire/index.js';
 import { CLIENT_DEFAULTS, type CallOptions, type ClientOptions } from './options.js';
 import { GeminiStream } from './stream.js';
-import { PrefillMemory, type StreamRepairMode } from '../pipeline/stream-repair/index.js';
+import { ModelRepairMemory, type StreamRepairMode } from '../pipeline/stream-repair/index.js';
 import { withStreamRepair } from './repairing-stream.js';
 
 export interface GenerateResult {
@@ -29,6 +29,23 @@ export interface GenerateResult {
   attempts: AttemptRecord[];
   /** The answer's text (thoughts excluded). */
   text: string;
+}
+
+/** The body of batchEmbedContents: one EmbedContentRequest per text (`model` is `models/{id}`). */
+export interface BatchEmbedContentsBody {
+  requests: Array<{
+    model: string;
+    content: { parts: Array<{ text?: string }> };
+    taskType?: string;
+    title?: string;
+    outputDimensionality?: number;
+  }>;
+}
+
+/** The answer of batchEmbedContents: one embedding per request, in order. */
+export interface BatchEmbedContentsAnswer {
+  embeddings?: Array<{ values?: number[] }>;
+  usageMetadata?: { promptTokenCount?: number; totalTokenCount?: number };
 }
 
 export interface ClientSnapshot {
@@ -54,8 +71,8 @@ export class GeminiClient {
     return this.options.streamRepair ?? 'off';
   }
 
-  /** Models seen refusing a prefill continuation, so repairs ask them with a user turn at once. */
-  private readonly prefill = new PrefillMemory();
+  /** What stream repairs learned about each model (prefill refused, anchor ignored). */
+  private readonly repairMemory = new ModelRepairMemory();
   readonly pacer: Pacer;
   private readonly transportBase: Pick<TransportCall, 'baseUrl' | 'version' | 'fetch' | 'clock'>;
 
@@ -223,7 +240,7 @@ export class GeminiClient {
       model,
       request: normalised,
       reopen: (again) => this.generateContentStream(model, again, { ...options, streamRepair: 'off' }),
-      prefill: this.prefill,
+      memory: this.repairMemory,
       events: this.events,
     });
   }
@@ -285,6 +302,49 @@ export class GeminiClient {
       }),
     );
     return result.value;
+  }
+
+  /**
+   * batchEmbedContents (ai.google.dev/api/embeddings) with the remedies that keep the same vectors:
+   * retries, key rotation and pacing against the embedding model's own quota, but never a fallback
+   * model (vectors of different models do not mix). `body` is the REST body `{ requests: [...] }`.
+   */
+  async batchEmbedContents(
+    model: string,
+    body: BatchEmbedContentsBody,
+    options: CallOptions = {},
+  ): Promise<{ response: BatchEmbedContentsAnswer; model: string; attempts: AttemptRecord[] }> {
+    const texts = body.requests.flatMap((entry) => entry.content?.parts ?? []);
+    const result = await this.engine.run(
+      this.spec<BatchEmbedContentsAnswer>(
+        model,
+        { contents: [{ role: 'user', parts: texts }] },
+        { ...options, fallbacks: [] },
+        true,
+        async (input) => {
+          const answer = await send({
+            ...this.transportBase,
+            key: input.key.key,
+            path: `models/${encodeURIComponent(input.model)}:batchEmbedContents`,
+            body: JSON.stringify(body),
+            timeoutMs: input.timeoutMs,
+            ...(input.signal ? { signal: input.signal } : {}),
+          });
+          const text = await answer.text();
+          if (!answer.response.ok)
+            throw classify(
+              { status: answer.response.status, headers: answer.response.headers, body: text },
+              this.context(input),
+            );
+          try {
+            return { value: JSON.parse(text) as BatchEmbedContentsAnswer };
+          } catch {
+            throw classify({ status: 200, body: text }, this.context(input));
+          }
+        },
+      ),
+    );
+    return { response: result.value, model: result.model, attempts: result.attempts };
   }
 
   /** Keys, parked and cooling projects, circuits, pacing: for metrics and the status page. */

@@ -1,5 +1,12 @@
 // The resilient client: createClient(), its streams, and a fetch for SDKs.
-export { createClient, GeminiClient, type GenerateResult, type ClientSnapshot } from './create-client.js';
+export {
+  createClient,
+  GeminiClient,
+  type GenerateResult,
+  type ClientSnapshot,
+  type BatchEmbedContentsBody,
+  type BatchEmbedContentsAnswer,
+} from './create-client.js';
 export { GeminiStream } from './stream.js';
 export {
   answerGeminiCall,

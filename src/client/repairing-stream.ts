@@ -6,7 +6,7 @@ import type { PipelineEmitter } from '../pipeline/events.js';
 import {
   repairStream,
   STREAM_REPAIR_MODES,
-  type PrefillMemory,
+  type ModelRepairMemory,
   type StreamRepairMode,
 } from '../pipeline/stream-repair/index.js';
 import type { GenerateContentRequest, GenerateContentResponse } from '../wire/index.js';
@@ -18,7 +18,7 @@ export interface RepairWiring {
   request: GenerateContentRequest;
   /** A new stream of the same client, with repair off (a repair does not repair itself). */
   reopen: (request: GenerateContentRequest) => AsyncIterable<GenerateContentResponse>;
-  prefill: PrefillMemory;
+  memory: ModelRepairMemory;
   events: PipelineEmitter;
 }
 
@@ -35,7 +35,7 @@ export function withStreamRepair(stream: GeminiStream, wiring: RepairWiring): Ge
         model: wiring.model,
         request: wiring.request,
         reopen: wiring.reopen,
-        prefill: wiring.prefill,
+        memory: wiring.memory,
         onEvent: ({ type: _type, ...event }) => wiring.events.emit('stream-repair', event),
       })[Symbol.asyncIterator](),
   });

@@ -5,6 +5,7 @@ import { errorEnvelope, renderErrorBody, type RpcStatus } from '../wire/index.js
 import type { ClientToken } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
 import { openAiError } from './openai-errors.js';
+import { isOpenAiPath } from './openai/paths.js';
 
 /** Everything the gateway's handlers need, made once by `startGateway`. */
 export interface GatewayContext {
@@ -20,10 +21,8 @@ export interface GatewayContext {
 /** Paths answered without a client token (load balancers and orchestrators probe them). */
 export const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
-/** Paths answered in OpenAI's error format rather than Gemini's. */
-export function isOpenAiPath(pathname: string): boolean {
-  return pathname.startsWith('/v1/chat/') || pathname === '/v1/models';
-}
+/** Paths answered in OpenAI's error format rather than Gemini's: OpenAI's own path list decides. */
+export { isOpenAiPath } from './openai/paths.js';
 
 const GEMINI_JSON = 'application/json; charset=UTF-8';
 const OPENAI_JSON = 'application/json; charset=utf-8';

@@ -1,21 +1,24 @@
 // OpenAI-compatible routes: POST /v1/chat/completions (stream and not), translated to Gemini and
 // answered through the resilient client. GET /v1/models is served by the Gemini routes in a form
-// both SDKs read. This file is the HTTP shell; the translation lives in openai-translate.ts.
+// both SDKs read. This file is the HTTP shell; the translation lives in openai-translate.ts and
+// ./openai/ (responses, signatures, Gemini-only options).
 import { randomUUID } from 'node:crypto';
 import { headerSafe, retryAfterSeconds } from '../client/index.js';
-import { toGeminiError } from '../errors/index.js';
+import { toGeminiError, type GeminiError } from '../errors/index.js';
 import { realClock } from '../time/index.js';
+import type { GenerateContentResponse } from '../wire/index.js';
 import type { GatewayContext } from './context.js';
 import { modelNameProblem } from './model-name.js';
+import { answerBehind } from './openai/answer-finding.js';
+import { ChatStreamTranslator, toChatCompletion, type RenderOptions } from './openai/responses.js';
+import { SignatureMemory } from './openai/signature-memory.js';
 import { openAiError, openAiErrorFor } from './openai-errors.js';
 import {
+  answerOptionsFor,
   chatRequestSchema,
   geminiModelName,
-  toChatChunk,
-  toChatCompletion,
   toGeminiRequest,
   TranslationError,
-  usageOf,
 } from './openai-translate.js';
 import { readBodyText, parseJsonBody } from './request-body.js';
 import type { FetchHandler } from './router.js';
@@ -29,7 +32,8 @@ function jsonResponse(status: number, body: unknown, headers: Record<string, str
   });
 }
 
-function failureResponse(failure: unknown, model: string): Response {
+/** A failure in OpenAI's error shape; `Retry-After` (seconds) when the delay is known. */
+export function openAiFailureResponse(failure: unknown, model: string): Response {
   const error = toGeminiError(failure, { model });
   const { status, body } = openAiErrorFor(error);
   const retryAfter = retryAfterSeconds(status, error);
@@ -41,47 +45,92 @@ function failureResponse(failure: unknown, model: string): Response {
   });
 }
 
+/** A request error found before any upstream call, as OpenAI's 400. */
+function invalidRequest(message: string, code: string, param: string | null = null): Response {
+  return jsonResponse(400, openAiError(message, 'invalid_request_error', code, param));
+}
+
+/** The SSE body of a chat stream: OpenAI chunks, a usage chunk when asked, then `[DONE]`. */
+function chatEventStream(
+  chunks: AsyncIterator<GenerateContentResponse>,
+  translator: ChatStreamTranslator,
+  model: string,
+  includeUsage: boolean,
+  streamFailed: (error: GeminiError) => void,
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const event = (data: unknown) => encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
+  let finished = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (finished) return;
+      try {
+        for (;;) {
+          const next = await chunks.next();
+          if (next.done) break;
+          const chunk = translator.chunk(next.value, model);
+          // Chunks with nothing for a choice (usage only) are not sent: clients read choices[0].
+          if (chunk) {
+            controller.enqueue(event(chunk));
+            return;
+          }
+        }
+      } catch (failure) {
+        // A block or cut after the first chunk ends the stream as OpenAI would: a finish_reason.
+        const answer = answerBehind(failure);
+        const closing = answer ? translator.chunk(answer, model) : undefined;
+        if (closing) controller.enqueue(event(closing));
+        else {
+          const error = toGeminiError(failure, { model });
+          streamFailed(error);
+          controller.enqueue(event(openAiErrorFor(error).body));
+        }
+      }
+      const usage = includeUsage ? translator.usageChunk(model) : undefined;
+      if (usage) controller.enqueue(event(usage));
+      finished = true;
+      controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+      controller.close();
+    },
+    async cancel() {
+      await chunks.return?.(undefined);
+    },
+  });
+}
+
+async function* once(answer: GenerateContentResponse): AsyncGenerator<GenerateContentResponse> {
+  yield answer;
+}
+
 /** POST /v1/chat/completions as a Fetch handler. */
 export function createChatCompletionsHandler({ client, bodyLimitBytes, streamFailed }: GatewayContext): FetchHandler {
+  // Signatures of the tool calls this gateway returned, restored when a client does not echo them.
+  const signatures = new SignatureMemory();
   return async (request) => {
     const read = await readBodyText(request, bodyLimitBytes);
     if ('status' in read)
       return jsonResponse(read.status, openAiError(read.message, 'invalid_request_error', 'invalid_request'));
     const parsed = parseJsonBody(read.text);
-    if ('error' in parsed) return jsonResponse(400, openAiError(parsed.error, 'invalid_request_error', 'invalid_json'));
+    if ('error' in parsed) return invalidRequest(parsed.error, 'invalid_json');
     const checked = chatRequestSchema.safeParse(parsed.value);
     if (!checked.success) {
       const issue = checked.error.issues[0]!;
       const param = issue.path.map(String).join('.') || null;
-      return jsonResponse(
-        400,
-        openAiError(`${param ?? 'request'}: ${issue.message}`, 'invalid_request_error', 'invalid_request', param),
-      );
+      return invalidRequest(`${param ?? 'request'}: ${issue.message}`, 'invalid_request', param);
     }
     const chat = checked.data;
     let geminiRequest;
+    let render: RenderOptions;
     try {
-      geminiRequest = toGeminiRequest(chat);
+      geminiRequest = toGeminiRequest(chat, { signatures });
+      render = { answer: answerOptionsFor(chat), signatures };
     } catch (error) {
-      if (error instanceof TranslationError)
-        return jsonResponse(
-          400,
-          openAiError(error.message, 'invalid_request_error', 'unsupported', error.param ?? null),
-        );
+      if (error instanceof TranslationError) return invalidRequest(error.message, 'unsupported', error.param ?? null);
       throw error;
     }
     const model = geminiModelName(chat.model);
-    const badName = modelNameProblem(model, 'ChatCompletionRequest');
-    if (badName)
-      return jsonResponse(
-        400,
-        openAiError(
-          `model: ${JSON.stringify(chat.model)} is not a model name`,
-          'invalid_request_error',
-          'invalid_model',
-          'model',
-        ),
-      );
+    if (modelNameProblem(model, 'ChatCompletionRequest'))
+      return invalidRequest(`model: ${JSON.stringify(chat.model)} is not a model name`, 'invalid_model', 'model');
     const signal = request.signal;
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(realClock.now() / 1000);
@@ -89,63 +138,52 @@ export function createChatCompletionsHandler({ client, bodyLimitBytes, streamFai
     if (!chat.stream) {
       try {
         const result = await client.generateContent(model, geminiRequest, { signal });
-        return jsonResponse(200, toChatCompletion(result.response, result.model, id, created), {
+        return jsonResponse(200, toChatCompletion(result.response, result.model, id, created, render), {
           'x-gemwarden-model': headerSafe(result.model),
           'x-gemwarden-attempts': String(result.attempts.length),
         });
       } catch (failure) {
-        return failureResponse(failure, model);
+        const answer = answerBehind(failure);
+        if (!answer) return openAiFailureResponse(failure, model);
+        const error = toGeminiError(failure, { model });
+        return jsonResponse(200, toChatCompletion(answer, error.model ?? model, id, created, render), {
+          'x-gemwarden-model': headerSafe(error.model ?? model),
+          'x-gemwarden-attempts': String(error.attempts.length),
+          'x-gemwarden-kind': error.kind,
+        });
       }
     }
 
+    const translator = new ChatStreamTranslator(id, created, render);
+    const includeUsage = chat.stream_options?.include_usage === true;
+    const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
     const stream = client.generateContentStream(model, geminiRequest, { signal });
     try {
       await stream.start();
     } catch (failure) {
-      return failureResponse(failure, model);
+      const answer = answerBehind(failure);
+      if (!answer) return openAiFailureResponse(failure, model);
+      const error = toGeminiError(failure, { model });
+      const answeredBy = error.model ?? model;
+      return new Response(chatEventStream(once(answer), translator, answeredBy, includeUsage, streamFailed), {
+        headers: {
+          ...headers,
+          'x-gemwarden-model': headerSafe(answeredBy),
+          'x-gemwarden-attempts': String(error.attempts.length),
+          'x-gemwarden-kind': error.kind,
+        },
+      });
     }
     const answeredBy = stream.model ?? model;
-    const iterator = stream[Symbol.asyncIterator]();
-    const encoder = new TextEncoder();
-    const event = (data: unknown) => encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
-    let first = true;
-    let usage: ReturnType<typeof usageOf> | undefined;
-    let finished = false;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (finished) return;
-        try {
-          const next = await iterator.next();
-          if (!next.done) {
-            if (next.value.usageMetadata) usage = usageOf(next.value);
-            controller.enqueue(event(toChatChunk(next.value, answeredBy, id, created, first)));
-            first = false;
-            return;
-          }
-          if (chat.stream_options?.include_usage && usage)
-            controller.enqueue(
-              event({ id, object: 'chat.completion.chunk', created, model: answeredBy, choices: [], usage }),
-            );
-        } catch (failure) {
-          const error = toGeminiError(failure, { model: answeredBy });
-          streamFailed(error);
-          controller.enqueue(event(openAiErrorFor(error).body));
-        }
-        finished = true;
-        controller.enqueue(encoder.encode('data: [DONE]\n\n'));
-        controller.close();
+    return new Response(
+      chatEventStream(stream[Symbol.asyncIterator](), translator, answeredBy, includeUsage, streamFailed),
+      {
+        headers: {
+          ...headers,
+          'x-gemwarden-model': headerSafe(answeredBy),
+          'x-gemwarden-attempts': String(stream.attempts.length),
+        },
       },
-      async cancel() {
-        await iterator.return?.(undefined);
-      },
-    });
-    return new Response(body, {
-      headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        'x-gemwarden-model': headerSafe(answeredBy),
-        'x-gemwarden-attempts': String(stream.attempts.length),
-      },
-    });
+    );
   };
 }

@@ -19,6 +19,13 @@ import { geminiErrorText, OPEN_PATHS, rejectRequest, type GatewayContext } from 
 import { createGeminiHandler, isGeminiModelPath } from './gemini-routes.js';
 import { serveFetch, type NodeExchange } from './http-server.js';
 import { GatewayMetrics } from './metrics.js';
+import { createEmbeddingsHandler } from './openai/embeddings-handler.js';
+import {
+  createModelHandler,
+  isOpenAiModelRequest,
+  isUnservedOpenAiPath,
+  unservedOpenAiHandler,
+} from './openai/models-handler.js';
 import { createChatCompletionsHandler } from './openai-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import {
@@ -175,6 +182,9 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
   const routes: Route[] = [
     ...opsRoutes({ client, metrics, status, upstreamLabel, configuredModels }),
     { name: 'openai', methods: ['POST'], path: '/v1/chat/completions', handler: createChatCompletionsHandler(context) },
+    { name: 'openai', methods: ['POST'], path: '/v1/embeddings', handler: createEmbeddingsHandler(context) },
+    { name: 'openai', methods: ['GET'], path: isOpenAiModelRequest, handler: createModelHandler(context) },
+    { name: 'openai', path: isUnservedOpenAiPath, handler: unservedOpenAiHandler },
     {
       name: 'passthrough',
       path: passThroughPath,

@@ -3,6 +3,7 @@
 // fallback to another: vectors of different embedding models live in different spaces and must
 // not be mixed in one index.
 import { z } from 'zod';
+import type { BatchEmbedContentsAnswer, BatchEmbedContentsBody } from '../../client/index.js';
 import { TranslationError } from './translation-error.js';
 import type { EmbeddingList } from './types.js';
 
@@ -23,17 +24,6 @@ export const embeddingsRequestSchema = z
   .passthrough();
 
 export type EmbeddingsRequest = z.output<typeof embeddingsRequestSchema>;
-
-/** Gemini's batchEmbedContents body. */
-export interface BatchEmbedContentsRequest {
-  requests: Array<{ model: string; content: { parts: Array<{ text: string }> }; outputDimensionality?: number }>;
-}
-
-/** Gemini's batchEmbedContents answer. */
-export interface BatchEmbedContentsResponse {
-  embeddings?: Array<{ values?: number[] }>;
-  usageMetadata?: { promptTokenCount?: number; totalTokenCount?: number };
-}
 
 /** The texts to embed. Token arrays (OpenAI's tokenizer ids) mean nothing to Gemini: refused. */
 export function embeddingInputs(request: EmbeddingsRequest): string[] {
@@ -57,8 +47,8 @@ export function toBatchEmbedRequests(
   model: string,
   texts: string[],
   dimensions?: number | null,
-): BatchEmbedContentsRequest[] {
-  const batches: BatchEmbedContentsRequest[] = [];
+): BatchEmbedContentsBody[] {
+  const batches: BatchEmbedContentsBody[] = [];
   for (let start = 0; start < texts.length; start += GEMINI_EMBED_BATCH) {
     batches.push({
       requests: texts.slice(start, start + GEMINI_EMBED_BATCH).map((text) => ({
@@ -84,7 +74,7 @@ export function vectorToBase64(values: readonly number[]): string {
  */
 export function toEmbeddingList(
   model: string,
-  answers: BatchEmbedContentsResponse[],
+  answers: BatchEmbedContentsAnswer[],
   expected: number,
   format: 'float' | 'base64',
 ): EmbeddingList {

@@ -1,6 +1,6 @@
 // Mid-stream repair: see repair-stream.ts.
 export {
-  PrefillMemory,
+  ModelRepairMemory,
   repairStream,
   STREAM_REPAIR_MODES,
   type RepairedChunk,

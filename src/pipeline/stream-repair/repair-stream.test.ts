@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createGeminiError, GeminiError } from '../../errors/index.js';
 import type { GenerateContentRequest, GenerateContentResponse } from '../../wire/index.js';
 import { anchorOf } from './splice.js';
-import { PrefillMemory, repairStream, type StreamRepairEvent, type StreamRepairMode } from './repair-stream.js';
+import { ModelRepairMemory, repairStream, type StreamRepairEvent, type StreamRepairMode } from './repair-stream.js';
 
 const ANSWERS = {
   prose:
@@ -91,8 +91,12 @@ function model(answer: string, behaviour: Behaviour, sizes: number[], thoughts: 
       case 'literal':
       case 'reject-prefill':
         return asText(resume);
-      case 'overlap':
-        return asText(answer.slice(Math.max(0, (prefill ? delivered.length : trimmed.length - anchor.length) - 17)));
+      case 'overlap': {
+        // Models repeat the last word or few before going on.
+        const from = prefill ? delivered.length : trimmed.length - anchor.length;
+        const words = /(?:\S+\s*){1,3}$/u.exec(answer.slice(0, from))?.[0] ?? '';
+        return asText(answer.slice(from - words.length));
+      }
       case 'restart':
         return asText(answer);
       case 'preamble':
@@ -149,7 +153,7 @@ describe('repairStream, swept over break points and model behaviours', () => {
                 request,
                 model: 'gemini-test',
                 reopen: upstream.reopen,
-                prefill: new PrefillMemory(),
+                memory: new ModelRepairMemory(),
                 onEvent: (event) => events.push(event),
               }),
             );
@@ -214,7 +218,7 @@ describe('repairStream, by case', () => {
   });
 
   it('learns that a model refuses prefill and continues with a user turn instead', async () => {
-    const memory = new PrefillMemory();
+    const memory = new ModelRepairMemory();
     const upstream = model(answer, 'reject-prefill', [11], false);
     const events: StreamRepairEvent[] = [];
     const result = await collect(
@@ -223,12 +227,12 @@ describe('repairStream, by case', () => {
         request,
         model: 'gemini-new',
         reopen: upstream.reopen,
-        prefill: memory,
+        memory,
         onEvent: (event) => events.push(event),
       }),
     );
     expect(result.text).toBe(answer);
-    expect(memory.allows('gemini-new')).toBe(false);
+    expect(memory.allowsPrefill('gemini-new')).toBe(false);
     expect(events.map((event) => `${event.strategy}:${event.outcome}`)).toEqual([
       'prefill:prefill-refused',
       'anchored:repaired',

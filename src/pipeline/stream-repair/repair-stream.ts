@@ -51,17 +51,33 @@ export interface StreamRepairNote {
 
 export type RepairedChunk = GenerateContentResponse & { gemwarden?: StreamRepairNote };
 
-/** Models seen refusing a prefill (a request ending with a model turn), so they get a user turn at once. */
-export class PrefillMemory {
-  private readonly refused = new Map<string, true>();
+/**
+ * What repairs have learned about each model (bounded, oldest forgotten first): which refuse a
+ * prefill (a request ending with a model turn), so that they get a user turn at once, and which
+ * did not repeat the words a user-turn continuation asked for, so that `auto` restarts them at once
+ * instead of spending an upstream call on a continuation that cannot be lined up.
+ */
+export class ModelRepairMemory {
+  private readonly prefillRefused = new Map<string, true>();
+  private readonly anchorIgnored = new Map<string, true>();
   constructor(private readonly capacity = 256) {}
-  allows(model: string): boolean {
-    return !this.refused.has(model);
+  allowsPrefill(model: string): boolean {
+    return !this.prefillRefused.has(model);
   }
-  refuse(model: string): void {
-    if (this.refused.size >= this.capacity) this.refused.delete(this.refused.keys().next().value as string);
-    this.refused.set(model, true);
+  refusePrefill(model: string): void {
+    remember(this.prefillRefused, model, this.capacity);
   }
+  followsAnchor(model: string): boolean {
+    return !this.anchorIgnored.has(model);
+  }
+  ignoredAnchor(model: string): void {
+    remember(this.anchorIgnored, model, this.capacity);
+  }
+}
+
+function remember(map: Map<string, true>, model: string, capacity: number): void {
+  if (map.size >= capacity && !map.has(model)) map.delete(map.keys().next().value as string);
+  map.set(model, true);
 }
 
 export interface StreamRepairOptions {
@@ -72,8 +88,9 @@ export interface StreamRepairOptions {
   model: string;
   /** A new attempt with this request; errors before its first chunk are the pipeline's to handle. */
   reopen: (request: GenerateContentRequest) => AsyncIterable<GenerateContentResponse>;
-  prefill?: PrefillMemory;
-  /** Repairs allowed in one answer. Default 2. */
+  /** What repairs learned per model; one per client, shared by its streams. */
+  memory?: ModelRepairMemory;
+  /** New attempts allowed for one answer. Default 3. */
   maxRepairs?: number;
   onEvent?: (event: StreamRepairEvent) => void;
 }
@@ -91,7 +108,7 @@ function refusesPrefill(error: GeminiError): boolean {
   return error.httpStatus === 400 && /model turn/i.test(error.message);
 }
 
-const sharedPrefill = new PrefillMemory();
+const sharedMemory = new ModelRepairMemory();
 
 /**
  * The chunks of `source`, repaired where it breaks. Only candidate 0 of single-candidate answers is
@@ -134,7 +151,7 @@ class Repair {
   private delivered = '';
   private readonly holdback = new WordHoldback();
   private json: JsonPrefixCheck | undefined;
-  private readonly prefill: PrefillMemory;
+  private readonly memory: ModelRepairMemory;
   private responseId: string | undefined;
   /** Usage of the attempts that broke (what was billed for them). */
   private billed: UsageMetadata | undefined;
@@ -149,7 +166,7 @@ class Repair {
 
   constructor(private readonly options: StreamRepairOptions) {
     this.json = isJsonMode(options.request) ? new JsonPrefixCheck() : undefined;
-    this.prefill = options.prefill ?? sharedPrefill;
+    this.memory = options.memory ?? sharedMemory;
   }
 
   async *run(first: AsyncIterable<GenerateContentResponse>): AsyncGenerator<RepairedChunk> {
@@ -225,13 +242,14 @@ class Repair {
   ): { source: AsyncIterable<GenerateContentResponse>; splice: Splice } {
     if (failure instanceof Diverged) {
       this.options.onEvent?.(this.event(failure.strategy, 'diverged', failure.reason));
+      if (failure.strategy === 'anchored' && !failure.json) this.memory.ignoredAnchor(this.options.model);
       const canRestart = failure.strategy !== 'restart' && !failure.json && this.options.mode === 'auto';
       if (canRestart && this.repairs < this.maxRepairs()) return this.open('restart');
       throw this.giveUp(this.lastBreak, failure.reason);
     }
     const error = isGeminiError(failure) ? failure : toGeminiError(failure);
     if (splice?.strategy === 'prefill' && refusesPrefill(error)) {
-      this.prefill.refuse(this.options.model);
+      this.memory.refusePrefill(this.options.model);
       this.options.onEvent?.(this.event('prefill', 'prefill-refused', error.message));
       this.repairs--; // learning that the model refuses prefill spends no repair
       return this.open('anchored');
@@ -244,14 +262,14 @@ class Repair {
   }
 
   private maxRepairs(): number {
-    return this.options.maxRepairs ?? 2;
+    return this.options.maxRepairs ?? 3;
   }
 
   private firstStrategy(): Strategy {
     const { mode, model } = this.options;
     if (mode === 'restart' || this.delivered.length === 0) return 'restart';
-    if (mode === 'auto') return this.json ? 'restart' : 'anchored';
-    return this.prefill.allows(model) ? 'prefill' : 'anchored';
+    if (mode === 'auto') return this.json || !this.memory.followsAnchor(model) ? 'restart' : 'anchored';
+    return this.memory.allowsPrefill(model) ? 'prefill' : 'anchored';
   }
 
   /** Opens the next attempt for `strategy`, with the matcher that will line it up. */

@@ -11,7 +11,10 @@ export type SpliceVerdict =
 
 /** Tunables of a continuation match, in UTF-16 code units of text. */
 export interface SpliceLimits {
-  /** A repeat of the delivered text shorter than this is taken as new text (coincidences are short). */
+  /**
+   * The shortest repeat of the delivered text's end that is cut. Repeats count only from the start
+   * of a word (models repeat whole words; "the" after "…at the" is a repeat, "he" is not).
+   */
   minOverlap: number;
   /** The longest repeat of the delivered text looked for at the start of a continuation. */
   maxOverlap: number;
@@ -22,7 +25,7 @@ export interface SpliceLimits {
 }
 
 export const DEFAULT_SPLICE_LIMITS: SpliceLimits = {
-  minOverlap: 12,
+  minOverlap: 3,
   maxOverlap: 400,
   maxPreamble: 300,
   restartProbe: 40,
@@ -130,8 +133,7 @@ export class ContinuationSplicer implements Splicer {
   private judgePrefill(final: boolean): SpliceVerdict {
     const { delivered, seen, limits } = this;
     const overlap = longestOverlap(delivered, seen, limits);
-    if (overlap >= limits.minOverlap && (overlap < seen.length || final))
-      return { state: 'spliced', emit: seen.slice(overlap) };
+    if (overlap > 0 && (overlap < seen.length || final)) return { state: 'spliced', emit: seen.slice(overlap) };
     // Still inside what could become a repeat of the delivered text's end: wait to see.
     if (!final && seen.length <= limits.maxOverlap && couldGrowIntoOverlap(delivered, seen, limits))
       return { state: 'pending' };
@@ -155,13 +157,29 @@ export class ContinuationSplicer implements Splicer {
   }
 }
 
-/** The longest k ≥ 1 such that `seen` starts with the last k characters of `delivered`. */
+/**
+ * The longest k such that `seen` starts with the last k characters of `delivered`, where those
+ * characters begin a word and hold at least `minOverlap` non-space characters; 0 when none does.
+ */
 function longestOverlap(delivered: string, seen: string, limits: SpliceLimits): number {
   const most = Math.min(delivered.length, seen.length, limits.maxOverlap);
-  for (let k = most; k >= limits.minOverlap; k--) {
-    if (seen.startsWith(delivered.slice(delivered.length - k))) return k;
+  for (let k = most; k > 0; k--) {
+    const from = delivered.length - k;
+    if (!startsWord(delivered, from)) continue;
+    const repeat = delivered.slice(from);
+    if (repeat.trim().length < limits.minOverlap) break;
+    if (seen.startsWith(repeat)) return k;
   }
   return 0;
+}
+
+/** Whether a word starts at `index` (after a space or punctuation, or at any CJK character). */
+function startsWord(text: string, index: number): boolean {
+  if (index === 0) return true;
+  const here = text[index]!;
+  const before = text[index - 1]!;
+  if (/\s/u.test(here)) return false;
+  return /[\s\p{P}]/u.test(before) || /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u.test(here);
 }
 
 /** Whether `seen` is a beginning of some long-enough suffix of `delivered` (an overlap still arriving). */
