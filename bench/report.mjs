@@ -78,6 +78,10 @@ export function writeReport(results, { quick }) {
         );
       }
     }
+    if (scenario.goals?.length) {
+      lines.push('', '| goal (issue #20) | measured | verdict |', '|---|---|---|');
+      for (const row of scenario.goals) lines.push(`| ${row.goal} | ${row.measured} | ${row.verdict} |`);
+    }
     if (scenario.notes) lines.push('', ...scenario.notes.map((note) => `- ${note}`));
     lines.push('');
   }

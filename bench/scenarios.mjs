@@ -1,5 +1,6 @@
 // The failure scenarios, each against a fresh emulator with a compressed clock. A scenario says
 // what the emulator does, which keys and models a contender may use, and the workload.
+import { goal } from './goals.mjs';
 import { post } from './http.mjs';
 
 const K1 = { key: 'bench-key-p1-0001', project: 'p1' };
@@ -94,6 +95,21 @@ export function scenarios(quick) {
       notes: [
         'gemwarden is told the limits (limits config); the SDKs can use one key and one model; Portkey is given all four (key, model) targets as fallbacks.',
       ],
+      goals: (results) => {
+        const through = results.find((row) => row.contender === 'gemwarden gateway + @google/genai');
+        const library = results.find((row) => row.contender === 'gemwarden library');
+        const ratio = (row) => row.totalMs / row.optimumMs;
+        return [
+          goal(
+            'through the gateway: at most 1.10× the optimum',
+            ratio(through),
+            1.1,
+            (value) => `${value.toFixed(2)}× (library ${ratio(library).toFixed(2)}×)`,
+            'at most',
+          ),
+          goal('through the gateway: 0 429s', through.http429, 0, (value) => `${value} 429s`, 'at most'),
+        ];
+      },
       run: (driver, timed) => schedule(400, 0, () => timed(() => driver.call('gemini-2.5-pro'))),
     },
     {

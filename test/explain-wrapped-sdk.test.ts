@@ -97,6 +97,23 @@ describe('explain on errors thrown by real SDKs', () => {
     expect(data.cause).toBe('AI_APICallError');
   });
 
+  it('a 503-looking wrapper around a connection that was refused is a network fault', async () => {
+    // A real refused connection: fetch to a port nothing listens on (the server's, once closed).
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const thrown = await thrownBy(() => fetch(`http://127.0.0.1:${port}/v1beta/models`));
+    class ServiceUnavailableError extends Error {
+      override name = 'ServiceUnavailableError';
+      status = 503;
+    }
+    const error = classify(new ServiceUnavailableError('upstream unavailable', { cause: thrown }));
+    expect(error.kind).toBe('network');
+    expect(error.blame).toBe('network');
+    expect(explain(error).cause).not.toBe('ServiceUnavailableError');
+  });
+
   it('@google/genai: its ApiError gives the API message and kind', async () => {
     answer = {
       status: 429,

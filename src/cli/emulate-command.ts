@@ -31,6 +31,9 @@ export async function emulateCommand(options: EmulateOptions): Promise<number> {
   process.stdout.write(
     `  keys: ${keys}; faults: ${config.faults?.length ?? 0}; admin: ${emulator.url}/_emulator/stats\n`,
   );
+  process.stdout.write(
+    `  also: GET /_emulator/requests (what arrived), POST /_emulator/keys/{key} {"state": …}, PUT /_emulator/config\n`,
+  );
   process.stdout.write(`  point an SDK at it, e.g. @google/genai with httpOptions.baseUrl = '${emulator.url}'\n`);
   await waitForShutdown();
   await emulator.close();

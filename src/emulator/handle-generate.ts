@@ -41,6 +41,8 @@ export interface MethodCall {
   version: ApiVersion;
   key: KeyRecord;
   bodyText: string;
+  /** When the request arrived (emulator clock, ms); defaults to now. */
+  receivedAt?: number;
   /** Seconds from the X-Server-Timeout header. */
   serverTimeoutSeconds?: number;
 }
@@ -118,7 +120,7 @@ export function handleMethod(call: MethodCall): Outcome {
   if (promptTokens > model.inputTokenLimit)
     return { type: 'error', error: bodies.inputTooLarge(promptTokens, model.inputTokenLimit) };
 
-  const now = state.clock.now();
+  const now = call.receivedAt ?? state.clock.now();
   const picked = state.faults.select(
     { model: model.name, key: key.key, project: key.project, prompt: promptText(request) },
     now,
@@ -153,7 +155,8 @@ export function handleMethod(call: MethodCall): Outcome {
   // The answer.
   const seed = state.config.seed ?? 1;
   const maxOutput = Math.min(
-    request.generationConfig?.maxOutputTokens ?? model.outputTokenLimit,
+    // proto3: 0 is the same as unset, which means the model's own limit.
+    Number(request.generationConfig?.maxOutputTokens ?? 0) || model.outputTokenLimit,
     model.outputTokenLimit,
   );
   const responseId = hashText(`${model.name}\n${promptText(request)}\n${now}`, seed).toString(36);

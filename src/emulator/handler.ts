@@ -114,7 +114,7 @@ export function createEmulatorHandler(
 ): EmulatorHandler {
   const state = new EmulatorState(config, clock);
 
-  async function dispatch(request: Request, url: URL, path: string | undefined): Promise<Response> {
+  async function dispatch(request: Request, url: URL, path: string | undefined, receivedAt: number): Promise<Response> {
     if (path === undefined) return errorResponse(bodies.methodNotFound());
     const match = matchRoute(routes, request.method, path);
     if (match.type !== 'route') return errorResponse(bodies.methodNotFound());
@@ -146,6 +146,7 @@ export function createEmulatorHandler(
       clock,
       url,
       path,
+      receivedAt,
       params,
       key,
       fetch: (inner) => handler.fetch(inner),
@@ -157,6 +158,7 @@ export function createEmulatorHandler(
   const handler: EmulatorHandler = {
     state,
     async fetch(request) {
+      const receivedAt = clock.now();
       let url: URL;
       try {
         url = new URL(request.url);
@@ -168,7 +170,7 @@ export function createEmulatorHandler(
       if (counted) state.counters.total++;
       let response: Response;
       try {
-        response = await dispatch(request, url, path);
+        response = await dispatch(request, url, path, receivedAt);
       } catch (failure) {
         response = errorResponse(failure instanceof EmulatorFailure ? failure.error : bodies.internal());
       }

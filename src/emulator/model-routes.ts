@@ -99,6 +99,7 @@ async function modelMethod(request: Request, context: RouteContext): Promise<Res
     version,
     key: context.key!,
     bodyText,
+    receivedAt: context.receivedAt,
     ...(Number.isFinite(timeout) && timeout > 0 ? { serverTimeoutSeconds: timeout } : {}),
   });
   return respond(outcome, method, request, context, context.url.searchParams.get('alt') === 'sse');

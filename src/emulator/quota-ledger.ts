@@ -39,6 +39,8 @@ export class QuotaLedger {
   private usage = new Map<string, Usage>();
   /** Requests admitted per (project, model) per minute index, for checking pacing from outside. */
   private history = new Map<string, Map<number, number>>();
+  /** The latest arrival time admitted, ms: windows only move forward. */
+  private latest = 0;
 
   constructor(private readonly options: LedgerOptions) {}
 
@@ -70,7 +72,11 @@ export class QuotaLedger {
   }
 
   /** Admits a request (counting it) or says which window refuses it. A per-day refusal wins. */
-  admit(project: string, model: string, tokens: number, limits: QuotaLimits, now: number): QuotaRefusal | undefined {
+  admit(project: string, model: string, tokens: number, limits: QuotaLimits, at: number): QuotaRefusal | undefined {
+    // Arrival times can come slightly out of order (bodies read at different speeds): a window
+    // never goes back, so a late one counts in the current window.
+    const now = Math.max(at, this.latest);
+    this.latest = now;
     const key = `${project}\u0000${model}`;
     const usage = this.current(key, now);
     const minuteEnd = this.options.epoch + (usage.minute + 1) * this.options.minuteMs;
@@ -101,6 +107,7 @@ export class QuotaLedger {
   }
 
   reset(epoch: number): void {
+    this.latest = 0;
     this.usage.clear();
     this.history.clear();
     this.options.epoch = epoch;

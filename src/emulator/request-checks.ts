@@ -157,8 +157,9 @@ export function rangeProblem(request: GenerateContentRequest, thinking: Thinking
     return field('temperature', 'temperature must be in the range [0.0, 2.0].');
   const topP = num(config.topP);
   if (topP !== undefined && (topP < 0 || topP > 1)) return field('top_p', 'top_p must be in the range [0.0, 1.0].');
+  // proto3: an int32 of 0 is the same as unset (1 candidate).
   const candidates = num(config.candidateCount);
-  if (candidates !== undefined && (candidates < 1 || candidates > 8))
+  if (candidates !== undefined && (candidates < 0 || candidates > 8))
     return field('candidate_count', 'candidate_count must be in the range [1, 8].');
   const logprobs = num(config.logprobs);
   if (logprobs !== undefined && (logprobs < 0 || logprobs > 20))

@@ -16,6 +16,8 @@ export interface RouteContext {
   url: URL;
   /** The path, percent-decoded, that the pattern matched. */
   path: string;
+  /** When the request arrived (emulator clock, ms): quotas and fault windows count from it, as Google counts arrivals. */
+  receivedAt: number;
   /** The pattern's named groups (`(?<name>…)`), decoded. */
   params: Record<string, string>;
   /**

@@ -36,7 +36,7 @@ export function decideKind(evidence: Evidence): Decision {
  * credits, a spending cap, a plan limit only an administrator or a plan change lifts, a stated reset.
  */
 export const LONG_TERM_QUOTA =
-  /daily (?:quota|limit)|per[ _-]?day|PerDay|monthly (?:quota|limit|spend)|spend(?:ing)? (?:cap|limit)|credits? (?:are |have been )?(?:depleted|exhausted|used up)|prepayment credits|upgrade your plan|contact your (?:organization's )?(?:administrator|admin)|quota will reset|reached (?:your|the) (?:usage|plan|daily|monthly) limit|exhausted your capacity|(?:does not|doesn't) have a free quota tier/i;
+  /\bdaily (?:quota|limit)|\bper[ _-]?day\b|PerDay|\bmonthly (?:quota|limit|spend)|spend(?:ing)? (?:cap|limit)|credits? (?:are |have been )?(?:depleted|exhausted|used up)|prepayment credits|upgrade your plan|contact your (?:organization's )?(?:administrator|admin)|quota will reset|reached (?:your|the) (?:usage|plan|daily|monthly) limit|exhausted your capacity|(?:does not|doesn't) have a free quota tier/i;
 
 /** The caller's own abort, in the words runtimes and SDKs use for it. */
 const CALLER_ABORT =
@@ -52,7 +52,7 @@ function windowsKnown(quota: readonly QuotaViolation[]): boolean {
  * failures. Whatever status or timeout a wrapper prints around it, no server answered.
  */
 const NEVER_CONNECTED =
-  /failed to connect to all addresses|DNS resolution failed|handshaker shutdown|Failed to connect to remote host|Could not contact DNS servers|Connect Timeout Error|UND_ERR_CONNECT_TIMEOUT|ConnectTimeoutError|Cannot connect to API|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH|EHOSTUNREACH|getaddrinfo|Name or service not known|Temporary failure in name resolution|Connection refused/i;
+  /failed to connect to all addresses|DNS resolution failed|handshaker shutdown|Failed to connect to remote host|Could not contact DNS servers|Connect Timeout Error|UND_ERR_CONNECT_TIMEOUT|ConnectTimeoutError|Cannot connect to API|\bENOTFOUND\b|\bEAI_AGAIN\b|\bECONNREFUSED\b|\bENETUNREACH\b|\bEHOSTUNREACH\b|getaddrinfo|Name or service not known|Temporary failure in name resolution|Connection refused/i;
 
 /** A client's own words for a stream or answer that ended without a usable answer. */
 const INCOMPLETE_STREAM =

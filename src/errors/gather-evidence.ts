@@ -249,7 +249,9 @@ function fromThrown(error: Error): Evidence {
   const evidence = fromText([...texts, ...codes].join('\n'), 'text');
   const statusProp = answering ? httpStatusOf(answering) : undefined;
   if (statusProp !== undefined && evidence.httpStatus === undefined) evidence.httpStatus = statusProp;
-  if (statusProp !== undefined) evidence.answered = true;
+  // A status property alone may be a wrapper's guess (a 503 class around a refused connection); an
+  // answer is there only when the error also carries the body the server sent.
+  if (statusProp !== undefined && answering && bodyOf(answering)) evidence.answered = true;
   const headersOwner = answering ?? chain[0]!;
   const headers = (headersOwner.responseHeaders ?? headersOwner.headers) as HeaderBag;
   if (headers && typeof headers === 'object') evidence.headers = headers;
