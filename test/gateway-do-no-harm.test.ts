@@ -101,6 +101,20 @@ describe('do no harm', () => {
     expect(after.json).toMatchObject({ ready: false, models: { 'gemini-2.5-pro': { ready: false, usableKeys: 0 } } });
   });
 
+  it('the config timeout reaches the client: a slow healthy answer costs one attempt when the timeout allows it', async () => {
+    let gw = await setup({ latency: { firstTokenMs: 1500 } }, { timeout: { initialMs: 400, factor: 10 } });
+    const cut = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello);
+    expect(cut.status).toBe(200);
+    expect(Number(cut.headers.get('x-gemwarden-attempts'))).toBeGreaterThan(1);
+    await gateway!.close();
+    await emulator!.close();
+    gw = await setup({ latency: { firstTokenMs: 1500 } }, { timeout: { initialMs: 20_000 } });
+    const whole = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('x-gemwarden-attempts')).toBe('1');
+    expect(emulator!.stats().total).toBe(1);
+  });
+
   it('accepts a body as large as Gemini documents for inline data by default', async () => {
     expect(GATEWAY_DEFAULTS.bodyLimitBytes).toBeGreaterThanOrEqual(100 * 1000 * 1000);
     const gw = await setup({});

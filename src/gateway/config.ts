@@ -41,6 +41,19 @@ export const gatewayConfigSchema = z
       .object({ minuteMs: z.number().positive().optional(), dayMs: z.number().positive().optional() })
       .strict()
       .optional(),
+    /**
+     * Per-attempt upstream timeouts, ms: `initialMs` for the first attempt (a non-streamed answer,
+     * or a stream's first chunk), raised by `factor` after each timeout or 504 up to `maxMs`.
+     * Thinking models can take minutes: keep `initialMs` above the longest healthy answer.
+     */
+    timeout: z
+      .object({
+        initialMs: z.number().int().positive().optional(),
+        factor: z.number().min(1).optional(),
+        maxMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
     /** Total time one call may take upstream, waits and retries included. */
     deadlineMs: z.number().int().positive().optional(),
     maxAttempts: z.number().int().positive().optional(),
@@ -110,6 +123,15 @@ export function clientOptionsFromConfig(
     baseUrl: upstream,
     ...(config.fallbacks ? { fallbacks: config.fallbacks } : {}),
     ...(config.deadlineMs !== undefined ? { deadlineMs: config.deadlineMs } : {}),
+    ...(config.timeout
+      ? {
+          timeout: Object.fromEntries(Object.entries(config.timeout).filter(([, value]) => value !== undefined)) as {
+            initialMs?: number;
+            factor?: number;
+            maxMs?: number;
+          },
+        }
+      : {}),
     ...(config.maxAttempts !== undefined ? { maxAttempts: config.maxAttempts } : {}),
     ...(config.fallbackOnBlocked !== undefined ? { fallbackOnBlocked: config.fallbackOnBlocked } : {}),
     ...(config.rateLimitFallbackAfterMs !== undefined

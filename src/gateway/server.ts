@@ -237,7 +237,9 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
         });
       }
     }
-    metrics.requests.inc({ route: route?.name ?? 'none', status: String(response.status) });
+    // Model calls count as "gemini" whichever route took them first (the pass-through hands plain ones to the native handler).
+    const routeName = isGeminiModelPath(url) ? 'gemini' : (route?.name ?? 'none');
+    metrics.requests.inc({ route: routeName, status: String(response.status) });
     const line = {
       method: request.method,
       url: redactedPath(url, secrets),
