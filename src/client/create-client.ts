@@ -1,16 +1,18 @@
 // createClient(): the library facade. Every call runs through the pipeline, which applies the
 // remedies; the client only knows how to make one attempt of each kind of call.
-import { classify, GeminiError, inspectResponse, type AttemptRecord } from '../errors/index.js';
+import { classify, inspectResponse, type AttemptRecord, type GeminiError } from '../errors/index.js';
 import { estimateRequestTokens } from '../pacing/estimate.js';
 import { GeminiPacer, type Pacer, type PairSnapshot } from '../pacing/pacer.js';
+import { withAnswer } from '../pipeline/answers.js';
 import { Engine, type AttemptInput, type CallSpec } from '../pipeline/engine.js';
 import { PipelineEmitter, type PipelineEventName, type PipelineEvents } from '../pipeline/events.js';
 import { KeyPool, resolvePolicy, validatePolicy, type CircuitSnapshot } from '../policy/index.js';
 import { realClock, type Clock } from '../time/index.js';
-import { send, type TransportCall } from '../transport/http-transport.js';
+import { callJson, openStream, type TransportCall } from '../transport/http-transport.js';
 import {
   bareModelName,
   normaliseFieldNames,
+  responseText,
   type CountTokensResponse,
   type GenerateContentRequest,
   type GenerateContentResponse,
@@ -29,6 +31,11 @@ export interface GenerateResult {
   attempts: AttemptRecord[];
   /** The answer's text (thoughts excluded). */
   text: string;
+  /**
+   * Only with `answerChecks: 'report'`: what gemwarden found wrong with `response` (kind `blocked`,
+   * `truncated`, `malformed_response`), which is returned as Gemini sent it instead of thrown.
+   */
+  finding?: GeminiError;
 }
 
 /** The body of batchEmbedContents: one EmbedContentRequest per text (`model` is `models/{id}`). */
@@ -137,7 +144,7 @@ export class GeminiClient {
   private spec<T>(
     model: string,
     request: GenerateContentRequest,
-    options: CallOptions,
+    options: CallOptions & { keepAnswers?: boolean },
     paced: boolean,
     attempt: CallSpec<T>['attempt'],
   ): CallSpec<T> {
@@ -152,16 +159,18 @@ export class GeminiClient {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
       ...(shrink ? { shrink } : {}),
+      ...(options.keepAnswers ? { keepAnswers: true } : {}),
     };
   }
 
-  private call(
+  /** The transport call of one attempt: the attempt's model, key, timeouts and the caller's signal. */
+  private transportCall(
     input: AttemptInput,
     method: TransportCall['method'],
     body?: unknown,
     alt?: 'sse',
-  ): ReturnType<typeof send> {
-    return send({
+  ): TransportCall {
+    return {
       ...this.transportBase,
       model: input.model,
       ...(method ? { method } : {}),
@@ -171,7 +180,7 @@ export class GeminiClient {
       timeoutMs: input.timeoutMs,
       serverTimeoutSeconds: input.serverTimeoutSeconds,
       ...(input.signal ? { signal: input.signal } : {}),
-    });
+    };
   }
 
   private context(input: AttemptInput) {
@@ -186,41 +195,36 @@ export class GeminiClient {
   ): Promise<GenerateResult> {
     const normalised = normaliseFieldNames(request, 'GenerateContentRequest');
     const expectJson = normalised.generationConfig?.responseMimeType === 'application/json';
+    const report = (options.answerChecks ?? this.options.answerChecks) === 'report';
     const result = await this.engine.run(
-      this.spec<GenerateContentResponse>(model, normalised, options, true, async (input) => {
-        const answer = await this.call(input, 'generateContent', input.request);
-        const text = await answer.text();
-        if (!answer.response.ok)
-          throw classify(
-            { status: answer.response.status, headers: answer.response.headers, body: text },
-            this.context(input),
+      this.spec<GenerateContentResponse>(
+        model,
+        normalised,
+        { ...options, keepAnswers: report },
+        true,
+        async (input) => {
+          const { value: body } = await callJson<GenerateContentResponse>(
+            this.transportCall(input, 'generateContent', input.request),
           );
-        let body: GenerateContentResponse;
-        try {
-          body = JSON.parse(text) as GenerateContentResponse;
-        } catch {
-          throw classify({ status: 200, body: text }, this.context(input));
-        }
-        if (inspectResponse(body, { finalChunk: true, expectJson })) {
-          throw classify({ status: 200, body: text }, { ...this.context(input), expectJson });
-        }
-        return {
-          value: body,
-          ...(body.usageMetadata?.promptTokenCount !== undefined
-            ? { inputTokens: body.usageMetadata.promptTokenCount }
-            : {}),
-        };
-      }),
+          if (inspectResponse(body, { finalChunk: true, expectJson })) {
+            const finding = classify(body, { ...this.context(input), expectJson });
+            throw report ? withAnswer(finding, body) : finding;
+          }
+          return {
+            value: body,
+            ...(body.usageMetadata?.promptTokenCount !== undefined
+              ? { inputTokens: body.usageMetadata.promptTokenCount }
+              : {}),
+          };
+        },
+      ),
     );
-    const parts = result.value.candidates?.[0]?.content?.parts ?? [];
     return {
       response: result.value,
       model: result.model,
       attempts: result.attempts,
-      text: parts
-        .filter((part) => !part.thought)
-        .map((part) => part.text ?? '')
-        .join(''),
+      ...(result.finding ? { finding: result.finding } : {}),
+      text: responseText(result.value),
     };
   }
 
@@ -232,8 +236,9 @@ export class GeminiClient {
     const normalised = normaliseFieldNames(request, 'GenerateContentRequest');
     const stream = new GeminiStream(
       (attempt) => this.engine.run(this.spec(model, normalised, options, true, attempt)),
-      (input) => this.call(input, 'streamGenerateContent', input.request, 'sse'),
+      (input) => openStream(this.transportCall(input, 'streamGenerateContent', input.request, 'sse')),
       (input) => this.context(input),
+      { answerChecks: options.answerChecks ?? this.options.answerChecks ?? 'throw' },
     );
     return withStreamRepair(stream, {
       mode: options.streamRepair ?? this.options.streamRepair ?? 'off',
@@ -257,18 +262,7 @@ export class GeminiClient {
           body.generationConfig || body.systemInstruction || body.tools
             ? { generateContentRequest: { ...body, model: `models/${input.model}` } }
             : { contents: body.contents };
-        const answer = await this.call(input, 'countTokens', countBody);
-        const text = await answer.text();
-        if (!answer.response.ok)
-          throw classify(
-            { status: answer.response.status, headers: answer.response.headers, body: text },
-            this.context(input),
-          );
-        try {
-          return { value: JSON.parse(text) as CountTokensResponse };
-        } catch {
-          throw classify({ status: 200, body: text }, this.context(input));
-        }
+        return callJson<CountTokensResponse>(this.transportCall(input, 'countTokens', countBody));
       }),
     );
     return result.value;
@@ -281,20 +275,13 @@ export class GeminiClient {
         const models: ModelInfo[] = [];
         let pageToken: string | undefined;
         do {
-          const answer = await send({
+          const { value: page } = await callJson<ListModelsResponse>({
             ...this.transportBase,
             key: input.key.key,
             path: `models?pageSize=1000${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`,
             timeoutMs: input.timeoutMs,
             ...(input.signal ? { signal: input.signal } : {}),
           });
-          const text = await answer.text();
-          if (!answer.response.ok)
-            throw classify(
-              { status: answer.response.status, headers: answer.response.headers, body: text },
-              { keyHint: input.key.hint, secrets: [input.key.key] },
-            );
-          const page = JSON.parse(text) as ListModelsResponse;
           models.push(...(page.models ?? []));
           pageToken = page.nextPageToken;
         } while (pageToken);
@@ -322,25 +309,15 @@ export class GeminiClient {
         { ...options, fallbacks: [] },
         true,
         async (input) => {
-          const answer = await send({
+          return callJson<BatchEmbedContentsAnswer>({
             ...this.transportBase,
+            model: input.model,
             key: input.key.key,
             path: `models/${encodeURIComponent(input.model)}:batchEmbedContents`,
             body: JSON.stringify(body),
             timeoutMs: input.timeoutMs,
             ...(input.signal ? { signal: input.signal } : {}),
           });
-          const text = await answer.text();
-          if (!answer.response.ok)
-            throw classify(
-              { status: answer.response.status, headers: answer.response.headers, body: text },
-              this.context(input),
-            );
-          try {
-            return { value: JSON.parse(text) as BatchEmbedContentsAnswer };
-          } catch {
-            throw classify({ status: 200, body: text }, this.context(input));
-          }
         },
       ),
     );
@@ -366,5 +343,3 @@ export class GeminiClient {
 export function createClient(options: ClientOptions): GeminiClient {
   return new GeminiClient(options);
 }
-
-export { GeminiError };

@@ -19,6 +19,6 @@ export {
   type GeminiCallOptions,
 } from './fetch-adapter.js';
 export { geminiErrorBody, httpStatusFor, gemwardenInfo, type GemwardenErrorInfo } from './error-response.js';
-export { CLIENT_DEFAULTS, type ClientOptions, type CallOptions } from './options.js';
+export { CLIENT_DEFAULTS, type AnswerChecks, type ClientOptions, type CallOptions } from './options.js';
 export { parseStreamRepairMode, STREAM_REPAIR_HEADER } from './repairing-stream.js';
 export type { StreamRepairMode } from '../pipeline/stream-repair/index.js';

@@ -34,12 +34,26 @@ export interface ClientOptions extends PolicyOverrides {
   redis?: string;
   /** Replaces the built-in pacer entirely. */
   pacer?: Pacer;
+  /** The default of every call's `answerChecks` ('throw' unless set). */
+  answerChecks?: AnswerChecks;
   /**
    * What a stream that breaks after its first chunk does: `off` (end with a typed error carrying
    * the partial text; the default), `restart`, `continue` or `auto` (see pipeline/stream-repair).
    */
   streamRepair?: StreamRepairMode;
 }
+
+/**
+ * What generateContent does with a 200 answer that carries no usable answer (promptFeedback
+ * blockReason; finishReason SAFETY, RECITATION, OTHER…; MAX_TOKENS with no text;
+ * MALFORMED_FUNCTION_CALL; empty): 'throw' (the library's default) throws a GeminiError of kind
+ * `blocked`, `truncated` or `malformed_response`; 'report' returns the answer exactly as Gemini
+ * sent it, usage included, with `finding` naming what was wrong. With 'report' such answers are
+ * retried only when `retryUnusableAnswers` is on and fall back only when `fallbackOnBlocked` is on;
+ * when those remedies give up, the last answer is returned. A gateway uses 'report' so that a 200
+ * stays a 200.
+ */
+export type AnswerChecks = 'throw' | 'report';
 
 export const CLIENT_DEFAULTS = {
   baseUrl: 'https://generativelanguage.googleapis.com',
@@ -53,6 +67,8 @@ export interface CallOptions {
   /** Models to try after this one (overrides the client's fallbacks for this call). */
   fallbacks?: readonly string[];
   shrink?: ShrinkHook;
+  /** See `AnswerChecks`; overrides the client's default for this call. */
+  answerChecks?: AnswerChecks;
   /** Mid-stream repair for this call (overrides the client's streamRepair). */
   streamRepair?: StreamRepairMode;
 }

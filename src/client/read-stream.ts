@@ -1,8 +1,10 @@
 // Reads a streamGenerateContent body into frames (SSE or JSON array), and turns frames into
 // chunks or typed errors.
-import { classify, GeminiError, inspectResponse } from '../errors/index.js';
+import { classify, inspectResponse, type GeminiError } from '../errors/index.js';
 import {
   createStreamDecoder,
+  responseText,
+  type Candidate,
   type GenerateContentResponse,
   type StreamFormat,
   type StreamFrame,
@@ -37,19 +39,29 @@ export function streamFormatOf(response: { headers: Headers }, requested: Stream
   return requested;
 }
 
-/** The text of a chunk's first candidate (thoughts excluded). */
+/**
+ * The chunk's part of candidate 0. With `candidateCount` above 1 each chunk carries the candidates
+ * it has news of, each with its `index`: candidate 0 is the one with index 0 (or none).
+ */
+export function firstCandidate(chunk: GenerateContentResponse): Candidate | undefined {
+  return chunk.candidates?.find((candidate) => (candidate.index ?? 0) === 0);
+}
+
+/** The text of a chunk's candidate 0 (thoughts excluded). */
 export function chunkText(chunk: GenerateContentResponse): string {
-  return (chunk.candidates?.[0]?.content?.parts ?? [])
-    .filter((part) => !part.thought && typeof part.text === 'string')
-    .map((part) => part.text)
-    .join('');
+  const candidate = firstCandidate(chunk);
+  return candidate ? responseText({ candidates: [candidate] }) : '';
+}
+
+/** True when the chunk ends some candidate (any index) or the prompt was blocked. */
+export function endsACandidate(chunk: GenerateContentResponse): boolean {
+  return Boolean(chunk.promptFeedback?.blockReason || chunk.candidates?.some((candidate) => candidate.finishReason));
 }
 
 /** A chunk worth handing to the caller: it has content, a finish reason or prompt feedback. */
 export function isMeaningful(chunk: GenerateContentResponse): boolean {
-  const candidate = chunk.candidates?.[0];
-  return Boolean(
-    chunk.promptFeedback?.blockReason || candidate?.finishReason || (candidate?.content?.parts?.length ?? 0) > 0,
+  return (
+    endsACandidate(chunk) || (chunk.candidates ?? []).some((candidate) => (candidate.content?.parts?.length ?? 0) > 0)
   );
 }
 
@@ -75,7 +87,7 @@ export function chunkProblem(
   textSoFar: string,
   context: { model: string; keyHint: string; secrets: string[] },
 ): GeminiError | undefined {
-  const candidate = chunk.candidates?.[0];
+  const candidate = firstCandidate(chunk);
   if (!candidate?.finishReason && !chunk.promptFeedback?.blockReason) return undefined;
   const parts = candidate?.content?.parts ?? [];
   const hasOtherOutput = parts.some((part) => part.functionCall || part.inlineData || part.executableCode);
@@ -90,7 +102,6 @@ export function chunkProblem(
       : {}),
   };
   if (!inspectResponse(whole, { finalChunk: true })) return undefined;
-  const error = classify({ status: 200, body: JSON.stringify(whole) }, context);
-  if (textSoFar) error.partialText = textSoFar;
-  return error;
+  const error = classify(whole, context);
+  return textSoFar ? error.with({ partialText: textSoFar }) : error;
 }

@@ -20,6 +20,7 @@ import {
 import type { Clock } from '../time/index.js';
 import type { GenerateContentRequest } from '../wire/index.js';
 import { CallState } from './call-state.js';
+import { answerOf } from './answers.js';
 import { abortError, quotaWaitError } from './error-notes.js';
 import { PipelineEmitter } from './events.js';
 import { isDayFull, NO_LEASE, takeLease, type PacingLease } from './lease.js';
@@ -65,6 +66,12 @@ export interface CallSpec<T> {
   /** Total time for the call, waits included, ms (default: the policy's deadlineMs). */
   deadlineMs?: number;
   shrink?: ShrinkHook;
+  /**
+   * Unusable 200 answers (thrown with `withAnswer`) end the call as a result carrying `finding`
+   * instead of as an error; unusable-but-unblocked answers are retried only with the policy's
+   * `retryUnusableAnswers`.
+   */
+  keepAnswers?: boolean;
 }
 
 export interface CallResult<T> {
@@ -72,6 +79,8 @@ export interface CallResult<T> {
   /** The model that answered. */
   model: string;
   attempts: AttemptRecord[];
+  /** With `keepAnswers`: what was wrong with the answer in `value` (kind blocked, truncated, …). */
+  finding?: GeminiError;
 }
 
 export interface EngineOptions {
@@ -109,9 +118,17 @@ export class Engine {
     const deadline = now + (spec.deadlineMs ?? this.options.policy.deadlineMs);
     const call = new CallState(spec.model, spec.fallbacks, spec.request, spec.shrink !== undefined, now, deadline);
     this.budget.recordRequest(now);
-    for (;;) {
-      const result = await this.turn(spec, call);
-      if (result) return result;
+    try {
+      for (;;) {
+        const result = await this.turn(spec, call);
+        if (result) return result;
+      }
+    } catch (error) {
+      const answer = spec.keepAnswers ? answerOf(error) : undefined;
+      if (!answer || !isGeminiError(error)) throw error;
+      // The remedies did not help: the caller gets the last answer as Gemini sent it.
+      const model = call.lastRoute?.model ?? spec.model;
+      return { value: answer.value as T, model, attempts: call.attempts, finding: error };
     }
   }
 
@@ -289,7 +306,7 @@ export class Engine {
     }
     if (error.kind === 'rate_limited' || error.kind === 'quota_exhausted')
       pacer.learn(key.project, model, error, clock.now());
-    const decision = this.decide(call, model, error);
+    const decision = this.keepOrDecide(spec, call, model, error);
     events.emit('attempt-failed', {
       model,
       keyHint: key.hint,
@@ -304,6 +321,14 @@ export class Engine {
     this.applyEffects(decision, error, model, key, breaker);
     if (decision.raiseTimeout) call.timeoutLevel++;
     await this.applyAction(spec, call, decision, error, model);
+  }
+
+  /** The policy's decision, except that a kept answer is not retried unless the policy says so. */
+  private keepOrDecide<T>(spec: CallSpec<T>, call: CallState, model: string, error: GeminiError): Decision {
+    const decision = this.decide(call, model, error);
+    const kept = spec.keepAnswers && answerOf(error) !== undefined;
+    if (!kept || decision.action !== 'retry' || this.options.policy.retryUnusableAnswers) return decision;
+    return { action: 'fail', reason: `${error.kind} answer kept as it came (retryUnusableAnswers is off)` };
   }
 
   private decide(call: CallState, model: string, error: GeminiError): Decision {

@@ -47,6 +47,11 @@ export interface PolicyOptions {
   timeoutRetries: number;
   /** Fall back to the next model when an answer is blocked by a filter. */
   fallbackOnBlocked: boolean;
+  /**
+   * With `answerChecks: 'report'`: retry an unusable 200 answer that is not blocked or cut
+   * (MALFORMED_FUNCTION_CALL, empty). Off by default: the caller gets the answer as it came.
+   */
+  retryUnusableAnswers: boolean;
   backoff: BackoffOptions;
   breaker: BreakerOptions;
   retryBudget: RetryBudgetOptions | false;
@@ -61,6 +66,7 @@ export const POLICY_DEFAULTS: PolicyOptions = {
   internalRetries: 1,
   timeoutRetries: 1,
   fallbackOnBlocked: false,
+  retryUnusableAnswers: false,
   backoff: { baseMs: 500, maxMs: 20_000 },
   breaker: { failureThreshold: 3, cooldownMs: 30_000 },
   retryBudget: { ratio: 0.2, minPerWindow: 10, windowMs: 10_000 },
@@ -138,8 +144,8 @@ export function validatePolicy(policy: PolicyOptions): PolicyOptions {
         `${path} must be ${range.integer ? 'an integer' : 'a number'} ≥ ${range.min} (got ${String(value)})`,
       );
   }
-  if (typeof policy.fallbackOnBlocked !== 'boolean')
-    problems.push(`fallbackOnBlocked must be true or false (got ${String(policy.fallbackOnBlocked)})`);
+  for (const flag of ['fallbackOnBlocked', 'retryUnusableAnswers'] as const)
+    if (typeof policy[flag] !== 'boolean') problems.push(`${flag} must be true or false (got ${String(policy[flag])})`);
   if (problems.length > 0) throw new TypeError(`createClient: ${problems.join('; ')}`);
   return policy;
 }

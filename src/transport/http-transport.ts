@@ -125,6 +125,45 @@ export async function send(call: TransportCall): Promise<TransportResponse> {
   }
 }
 
+/** What errors made at this edge carry: the model, the key's hint, the key to redact, the clock. */
+function errorContext(call: Pick<TransportCall, 'model' | 'key' | 'clock'>) {
+  return {
+    ...(call.model ? { model: call.model } : {}),
+    keyHint: keyHint(call.key),
+    secrets: [call.key],
+    clock: call.clock,
+  };
+}
+
+/**
+ * One call whose answer is JSON: resolves with the parsed body of a 2xx answer. Rejects with a
+ * GeminiError for everything else, made here once: a non-2xx answer is classified from its status,
+ * headers and body; a 2xx body that is not JSON is `malformed_response`; no answer is `network`,
+ * `timeout` or `cancelled` (see `send`).
+ */
+export async function callJson<T>(call: TransportCall): Promise<{ value: T; headers: Headers }> {
+  const answer = await send(call);
+  const text = await answer.text();
+  const { status, headers } = answer.response;
+  if (!answer.response.ok) throw classify({ status, headers, body: text }, errorContext(call));
+  try {
+    return { value: JSON.parse(text) as T, headers };
+  } catch {
+    throw classify({ status, headers, body: text }, errorContext(call));
+  }
+}
+
+/**
+ * Opens a streamed call: resolves with the answer of a 2xx (its body not read yet); rejects with
+ * the classified GeminiError of any other status, its body read here.
+ */
+export async function openStream(call: TransportCall): Promise<TransportResponse> {
+  const answer = await send(call);
+  if (answer.response.ok) return answer;
+  const body = await answer.text();
+  throw classify({ status: answer.response.status, headers: answer.response.headers, body }, errorContext(call));
+}
+
 export function cancelledError(call: Pick<TransportCall, 'model' | 'key'>): GeminiError {
   return classify(new DOMException('The request was aborted by the caller.', 'AbortError'), {
     ...(call.model ? { model: call.model } : {}),
