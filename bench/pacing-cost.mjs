@@ -76,7 +76,8 @@ export async function pacingCostScenario({ quick, log }) {
   }
   for (const [store, url] of stores) {
     const figures = [];
-    await costPerBooking(1_000, url).catch(() => undefined); // warm-up: JIT and connections
+    // Warm-up: the JIT and the connection; too short a warm-up charges compilation to the first size.
+    await costPerBooking(url ? 1_000 : 30_000, url).catch(() => undefined);
     for (const size of sizes) {
       // In Redis a million bookings take a while to make; --quick stops at 100,000 and says so.
       const effective = quick && url && size === 1_000_000 ? 100_000 : size;
