@@ -161,6 +161,14 @@ export async function uploadAndEmbeddings({ root, startProcess, emulatorUrl, flo
       );
       goals.push(notMeasured('embeddings: 10,000 texts at most 1.10× the quota optimum', 'scenario not written yet'));
     }
+  } catch (error) {
+    // A failure here must not lose the rest of the run: report it beside the goals instead.
+    goals.push(
+      notMeasured(
+        'large bodies and embeddings',
+        `the measurement failed: ${String(error?.message ?? error).slice(0, 160)}`,
+      ),
+    );
   } finally {
     gateway.child.kill('SIGTERM');
   }
