@@ -31,6 +31,7 @@ import { opsRoutes } from './ops-routes.js';
 import {
   attachLiveProxy,
   createPassThroughHandler,
+  isNativeModelMethod,
   passThroughPath,
   resourceOwners,
   withCors,
@@ -178,6 +179,7 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
   const gemini = createGeminiHandler(context);
   const owners = resourceOwners(config.redis, () => realClock.now());
   const passThrough = { client, upstream, owners, clock: realClock, ...pick(config, 'fallbacks', 'maxAttempts') };
+  const passThroughHandler = createPassThroughHandler({ ...passThrough, native: gemini });
   // The gateway's routes, first match wins. Mount new handlers here with one line each.
   const routes: Route[] = [
     ...opsRoutes({ client, metrics, status, upstreamLabel, configuredModels }),
@@ -185,11 +187,10 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     { name: 'openai', methods: ['POST'], path: '/v1/embeddings', handler: createEmbeddingsHandler(context) },
     { name: 'openai', methods: ['GET'], path: isOpenAiModelRequest, handler: createModelHandler(context) },
     { name: 'openai', path: isUnservedOpenAiPath, handler: unservedOpenAiHandler },
-    {
-      name: 'passthrough',
-      path: passThroughPath,
-      handler: createPassThroughHandler({ ...passThrough, native: gemini }),
-    },
+    // Model methods the native route serves pass the pass-through first, which sends a call citing a
+    // file or a cache to the owner's project and hands every other call to the native route.
+    { name: 'gemini', path: isNativeModelMethod, handler: passThroughHandler },
+    { name: 'passthrough', path: passThroughPath, handler: passThroughHandler },
     { name: 'gemini', path: isGeminiModelPath, handler: gemini },
   ];
 

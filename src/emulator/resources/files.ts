@@ -22,7 +22,7 @@ export const FILE_LIFETIME_DAYS = 2;
 /** Google's per-file limit: 2 GB. */
 export const MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024;
 /** Bytes the emulator keeps for download and for token counting; larger files keep size and hash only. */
-export const MAX_KEPT_BYTES = 256 * 1024 * 1024;
+export const MAX_KEPT_BYTES = 64 * 1024 * 1024;
 /** The chunk size Google announces for resumable uploads (x-goog-upload-chunk-granularity). */
 export const CHUNK_GRANULARITY = 8 * 1024 * 1024;
 
@@ -323,7 +323,7 @@ export class FileStore {
     if (verb === 'download') {
       if (request.method !== 'GET') return errorResponse(bodies.methodNotFound());
       if (!file.bytes) {
-        return errorResponse(bodies.invalidArgument('The emulator keeps the bytes of files up to 256 MB only.'));
+        return errorResponse(bodies.invalidArgument('The emulator keeps the bytes of files up to 64 MB only.'));
       }
       return new Response(new Uint8Array(file.bytes), {
         status: 200,

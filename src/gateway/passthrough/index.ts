@@ -26,6 +26,11 @@ export function passThroughPath(url: URL): boolean {
   return !isGeminiModelPath(url) || parseGeminiPath(url.pathname)?.kind === 'method';
 }
 
+/** A model method the native route serves (generateContent, streamGenerateContent, countTokens …). */
+export function isNativeModelMethod(url: URL): boolean {
+  return isGeminiModelPath(url) && parseGeminiPath(url.pathname)?.kind === 'method';
+}
+
 /** Owners in Redis when the gateway has `redis`, else in memory. */
 export function resourceOwners(redis: string | undefined, now: () => number): ResourceOwners {
   return redis ? new RedisResourceOwners(redis, now) : new MemoryResourceOwners(now);

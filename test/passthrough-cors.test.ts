@@ -1,0 +1,58 @@
+// CORS for browser apps: off by default; with configured origins, preflights are answered and
+// answers carry Access-Control-Allow-Origin for those origins only.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
+import { gatewayConfigSchema, startGateway, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
+
+let emulator: EmulatorHandle | undefined;
+let gateway: GatewayHandle | undefined;
+afterEach(async () => {
+  await gateway?.close();
+  await emulator?.close();
+  gateway = undefined;
+  emulator = undefined;
+});
+
+async function start(extra: Partial<GatewayConfig>): Promise<GatewayHandle> {
+  emulator = await startEmulator();
+  gateway = await startGateway(
+    gatewayConfigSchema.parse({ upstream: emulator.url, keys: ['key-cors-0001'], ...extra }),
+    {
+      port: 0,
+      logger: false,
+    },
+  );
+  return gateway;
+}
+
+const preflight = (url: string, origin: string) =>
+  fetch(`${url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+    method: 'OPTIONS',
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type, x-goog-api-key',
+    },
+  });
+
+describe('gateway CORS', () => {
+  it('answers preflights and marks answers for configured origins only', async () => {
+    const { url } = await start({ cors: { origins: ['https://app.example.com'] } });
+    const allowed = await preflight(url, 'https://app.example.com');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(allowed.headers.get('access-control-allow-headers')).toBe('content-type, x-goog-api-key');
+    expect((await preflight(url, 'https://evil.example.com')).status).toBe(403);
+    const answer = await fetch(`${url}/v1beta/files`, { headers: { origin: 'https://app.example.com' } });
+    expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(answer.headers.get('access-control-expose-headers')).toContain('x-goog-upload-url');
+    const other = await fetch(`${url}/v1beta/files`, { headers: { origin: 'https://evil.example.com' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('is off by default', async () => {
+    const { url } = await start({});
+    const answer = await fetch(`${url}/v1beta/files`, { headers: { origin: 'https://app.example.com' } });
+    expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
