@@ -3,8 +3,8 @@
 // GET /_emulator/requests), driven by the real `openai` SDK over sockets.
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
+import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
+import { gatewayConfigSchema, startGateway, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
 
 const UPSTREAM_KEY = `AIza${''}SyOpenAiEmulatorTestKeyOpenAiEmu0042`;
 
@@ -17,13 +17,17 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-async function setup(): Promise<{ openai: OpenAI; emu: EmulatorHandle }> {
-  emulator = await startEmulator({});
-  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: [UPSTREAM_KEY] }), {
+async function setup(
+  emulatorConfig: EmulatorConfig = {},
+  config: GatewayConfig = {},
+): Promise<{ openai: OpenAI; emu: EmulatorHandle; gw: GatewayHandle }> {
+  emulator = await startEmulator(emulatorConfig);
+  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: [UPSTREAM_KEY], ...config }), {
     port: 0,
     logger: false,
   });
-  return { openai: new OpenAI({ apiKey: 'anything', baseURL: `${gateway.url}/v1`, maxRetries: 0 }), emu: emulator };
+  const openai = new OpenAI({ apiKey: 'anything', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+  return { openai, emu: emulator, gw: gateway };
 }
 
 interface Recorded {
@@ -134,5 +138,22 @@ describe('OpenAI route against the emulator', () => {
     expect(floats.data.map((item) => item.embedding)).toEqual(vectors.map((vector) => vector.values));
     const base64 = await openai.embeddings.create({ model: 'gemini-embedding-001', input: texts });
     expect(base64.data.map((item) => item.embedding)).toEqual(vectors.map((vector) => vector.values.map(Math.fround)));
+  });
+
+  it('a chat stream failing after its first chunk ends with an error event and counts in gemwarden_failures_total', async () => {
+    const { openai, gw } = await setup({ faults: [{ status: 503, midStream: true }] }, { maxAttempts: 1 });
+    const stream = await openai.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'Hello' }],
+      stream: true,
+    });
+    let text = '';
+    const failure = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect(text.length).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toMatch(/gemwarden_failures_total\{kind="unavailable"\} 1\n/);
   });
 });

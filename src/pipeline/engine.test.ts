@@ -299,6 +299,24 @@ describe('engine: one row of the policy table at a time', () => {
     expect(pool.usable(PRO)).toHaveLength(1);
   });
 
+  it.each([
+    ['permission_denied', 'resource'],
+    ['permission_denied', 'request'],
+    ['not_found', 'resource'],
+  ] as const)('%s about the %s: the call fails, every key stays, the model stays', async (kind, blame) => {
+    const { call, pool, engine } = setup({ keys: [KEY_A, KEY_B] });
+    const { lines } = await call([failure(kind, { blame }), 'ok'], { fallbacks: [FLASH] });
+    expect(lines).toEqual([`failed ${PRO} …aaaa ${kind} → fail`, `gave up: ${kind} after 1`]);
+    expect(pool.usable(PRO)).toHaveLength(2);
+    expect(engine.health.isDropped(PRO)).toBe(false);
+  });
+
+  it('permission_denied about the key or with a project reason: the key leaves for every model', async () => {
+    const { call, pool } = setup({ keys: [KEY_A, KEY_B] });
+    await call([failure('permission_denied', { blame: 'project', reason: 'CONSUMER_SUSPENDED' }), 'ok']);
+    expect(pool.usable(FLASH).map((key) => key.hint)).toEqual(['…bbbb']);
+  });
+
   it('not_found: the model is dropped from the chain; alone, the call fails at once', async () => {
     const { call, engine } = setup();
     const chained = await call([failure('not_found'), 'ok'], { fallbacks: [FLASH] });

@@ -46,10 +46,6 @@ export interface Decision {
 
 export type Rule = (failure: GeminiError, context: AttemptContext) => Decision;
 
-/** ErrorInfo reasons and texts that mean the key itself is out, whatever the model. */
-const KEY_WIDE =
-  /CONSUMER_SUSPENDED|SERVICE_DISABLED|API_KEY_SERVICE_BLOCKED|API_KEY_.*_BLOCKED|BILLING_DISABLED|CONSUMER_INVALID|unregistered callers|has been suspended|has not been used in project/;
-
 const transient: Rule = (failure, context) => {
   if (context.consecutiveModelFailures >= context.options.fallbackAfter && context.hasNextModel) {
     return {
@@ -129,9 +125,14 @@ export const DEFAULT_RULES: Record<ErrorKind, Rule> = {
     disableKey: { scope: 'key', reason: 'API key not valid' },
     reason: 'bad key: take it out',
   }),
+  // A key leaves the pool only when the failure is about the key or its project (`blame`, set by
+  // classify from structured fields); a refusal about a file, cache or tuned model, or about the
+  // request, is the request's own failure and leaves every key in place (issue 15).
   permission_denied: (failure) => {
-    const keyWide = KEY_WIDE.test(`${failure.reason ?? ''} ${failure.message}`);
     const reason = failure.reason ? `permission denied (${failure.reason})` : 'permission denied';
+    if (failure.blame === 'resource' || failure.blame === 'request')
+      return { action: 'fail', reason: `${reason}: about the request's resource, keys stay` };
+    const keyWide = failure.blame === 'key' || (failure.blame === 'project' && failure.reason !== undefined);
     return {
       action: 'retry',
       delayMs: 0,
@@ -139,10 +140,13 @@ export const DEFAULT_RULES: Record<ErrorKind, Rule> = {
       reason: `${reason}: take the key out${keyWide ? '' : ' for this model'}`,
     };
   },
-  not_found: (_failure, context) =>
-    context.hasNextModel
+  not_found: (failure, context) => {
+    if (failure.blame === 'resource' || failure.blame === 'request')
+      return { action: 'fail', reason: `a resource the request names was not found` };
+    return context.hasNextModel
       ? { action: 'fallback', dropModel: true, reason: `${context.model} not found: drop it` }
-      : { action: 'fail', dropModel: true, reason: `${context.model} not found and no other model` },
+      : { action: 'fail', dropModel: true, reason: `${context.model} not found and no other model` };
+  },
   input_too_large: (_failure, context) =>
     context.canShrink
       ? { action: 'shrink', reason: 'input too large: shrink' }
