@@ -23,14 +23,6 @@ export function addUsage(a: UsageMetadata | undefined, b: UsageMetadata | undefi
   return sum;
 }
 
-/** The answer text of candidate 0 in one chunk (no thoughts). */
-export function chunkAnswerText(chunk: GenerateContentResponse): string {
-  return (chunk.candidates?.[0]?.content?.parts ?? [])
-    .filter((part) => !part.thought && typeof part.text === 'string')
-    .map((part) => part.text)
-    .join('');
-}
-
 /** Whether any part of candidate 0 in this chunk is a function call. */
 export function hasFunctionCall(chunk: GenerateContentResponse): boolean {
   return (chunk.candidates?.[0]?.content?.parts ?? []).some((part) => part.functionCall !== undefined);

@@ -42,8 +42,3 @@ export class JsonPrefixCheck {
     return this.state;
   }
 }
-
-/** Would `text` keep a JSON-mode answer valid, after everything already fed to a copy of `check`? */
-export function jsonStateOf(text: string): JsonPrefixState {
-  return new JsonPrefixCheck().push(text);
-}

@@ -4,16 +4,13 @@
 // ledger of what the client has received; the pipeline supplies the attempts (with all their
 // remedies: retries, keys, pacing) through `reopen`.
 import { isGeminiError, toGeminiError, type GeminiError } from '../../errors/index.js';
-import type { GenerateContentRequest, GenerateContentResponse, UsageMetadata } from '../../wire/index.js';
 import {
-  addUsage,
-  carriesMore,
-  chunkAnswerText,
-  hasFunctionCall,
-  shiftOffsets,
-  utf8Bytes,
-  withAnswerText,
-} from './chunk-edits.js';
+  responseText,
+  type GenerateContentRequest,
+  type GenerateContentResponse,
+  type UsageMetadata,
+} from '../../wire/index.js';
+import { addUsage, carriesMore, hasFunctionCall, shiftOffsets, utf8Bytes, withAnswerText } from './chunk-edits.js';
 import { anchoredRequest, isJsonMode, prefillRequest, restartRequest } from './continuation-request.js';
 import { JsonPrefixCheck } from './json-prefix.js';
 import { ContinuationSplicer, ReplayMatcher, type Splicer } from './splice.js';
@@ -173,7 +170,6 @@ class Repair {
     let source = first;
     let splice: Splice | undefined;
     let offsets: OffsetMap = { cut: 0, base: 0 };
-    let note: StreamRepairNote['streamRepair'] | undefined;
     for (;;) {
       const iterator = source[Symbol.asyncIterator]();
       try {
@@ -185,10 +181,9 @@ class Repair {
             const decided = this.decide(splice, chunk, false);
             if (!decided) continue;
             ({ offsets } = decided);
-            note = { strategy: splice.strategy, repairs: this.repairs };
+            const note = { strategy: splice.strategy, repairs: this.repairs };
             splice = undefined;
             yield* this.forward(decided.chunk, offsets, note);
-            note = undefined;
             continue;
           }
           yield* this.forward(chunk, offsets, undefined);
@@ -220,13 +215,13 @@ class Repair {
     chunk: GenerateContentResponse | undefined,
     ended: boolean,
   ): { chunk: GenerateContentResponse; offsets: OffsetMap } | undefined {
+    const text = chunk ? responseText(chunk) : '';
     if (chunk) {
       this.note(chunk);
-      const text = chunkAnswerText(chunk);
       splice.text += text;
       splice.held = chunk;
     }
-    const verdict = ended ? splice.splicer.end() : splice.splicer.push(chunk ? chunkAnswerText(chunk) : '');
+    const verdict = ended ? splice.splicer.end() : splice.splicer.push(text);
     if (verdict.state === 'pending') return undefined;
     if (verdict.state === 'diverged') throw new Diverged(verdict.reason, splice.strategy);
     this.options.onEvent?.(this.event(splice.strategy, 'repaired'));
@@ -317,7 +312,7 @@ class Repair {
     this.note(chunk);
     this.responseId ??= chunk.responseId;
     const finished = last || Boolean(chunk.candidates?.[0]?.finishReason);
-    let text = this.holdback.push(chunkAnswerText(chunk));
+    let text = this.holdback.push(responseText(chunk));
     if (finished || this.functionCalled) text += this.holdback.flush();
     const repaired = this.repairs > 0;
     if (this.json) {
