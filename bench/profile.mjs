@@ -62,7 +62,8 @@ export function selfByArea(profile, count = 14) {
     let area = '(native: syscalls, GC, the V8 runtime)';
     if (/node_modules\//.test(where)) area = `npm: ${/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)[1]}`;
     else if (/^dist\//.test(where)) area = `gemwarden: ${where.split('/').slice(0, 2).join('/')}/`;
-    else if (where.startsWith('node:internal/deps/undici')) area = 'Node: fetch, Request, Response, Headers (bundled undici)';
+    else if (where.startsWith('node:internal/deps/undici'))
+      area = 'Node: fetch, Request, Response, Headers (bundled undici)';
     else if (where.startsWith('node:internal/webstreams')) area = 'Node: web streams';
     else if (where.startsWith('node:')) area = `Node: ${where.replace(/^node:(internal\/)?/, '').split(/[/:]/)[0]}`;
     sums.set(area, (sums.get(area) ?? 0) + us);
@@ -98,7 +99,8 @@ export function inclusiveShares(profile, patterns) {
   return patterns.map(([name]) => ({ name, percent: (100 * sums.get(name)) / busy }));
 }
 
-const profileFile = process.env.KEEP_PROFILE ?? join(mkdtempSync(join(tmpdir(), "gemwarden-profile-")), "gateway.cpuprofile");
+const profileFile =
+  process.env.KEEP_PROFILE ?? join(mkdtempSync(join(tmpdir(), 'gemwarden-profile-')), 'gateway.cpuprofile');
 const emulator = await startEmulatorProcess({ root });
 const gateway = await startGatewayProcess(
   {
