@@ -171,7 +171,9 @@ export class GeminiPacer implements Pacer {
     const pair = pairKey(project, model);
     this.known.set(pair, { project, model });
     const booking = this.store.reserve(pair, tokens, limits, now);
-    const booked = signal ? await unlessAborted(booking, signal, (late) => this.giveBack(pair, late, now)) : await booking;
+    const booked = signal
+      ? await unlessAborted(booking, signal, (late) => this.giveBack(pair, late, now))
+      : await booking;
     if (booked.dayFull) {
       this.parked.set(pair, booked.at);
       return { at: booked.at, dayFull: true, release: () => undefined };
