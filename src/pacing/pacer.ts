@@ -61,6 +61,8 @@ export interface PacerOptions {
   /** redis://… to share pacing between processes (ignored when `store` is given). */
   redis?: string;
   redisPrefix?: string;
+  /** Redis command timeout of the default store, ms: a slower answer counts as trouble. Default 250. */
+  redisTimeoutMs?: number;
   /** Where bookings live. Default: memory, or Redis behind a failover to memory when `redis` is set. */
   store?: PacingStore;
   /** Timers of the default store (Redis connect wait and probes). Default: the real clock. */
@@ -129,6 +131,7 @@ export class GeminiPacer implements Pacer {
         windows: this.windows,
         redis: options.redis,
         redisPrefix: options.redisPrefix,
+        redisTimeoutMs: options.redisTimeoutMs,
         clock: options.time,
         onEvent: (event) => options.onEvent?.(event),
       });
