@@ -30,6 +30,12 @@ beforeAll(async () => {
       { key: KEY_DIRECT, project: 'direct' },
     ],
     clock: { minuteMs: 600 },
+    // Faults chosen by the prompt, so the direct and the gateway run meet the same ones.
+    faults: [
+      { promptContains: 'blockme', finishReason: 'SAFETY' },
+      { promptContains: 'promptblock', blockReason: 'PROHIBITED_CONTENT' },
+      { promptContains: 'cutme', finishReason: 'MAX_TOKENS' },
+    ],
   });
   gateway = await startGateway(
     gatewayConfigSchema.parse({
@@ -405,6 +411,32 @@ const SAME_VALUE: Record<string, (value: never) => unknown> = {
   'caches.create': (value: { usageMetadata?: unknown; model?: string }) => [value.usageMetadata, value.model],
   'live.connect': (text: string) => text,
   'live.music.connect': (value: unknown) => value,
+  'systemInstruction + temperature + stop': (value: { candidates?: unknown }) => value.candidates,
+  'thinking with thoughts': (value: { candidates?: unknown; usageMetadata?: unknown }) => [
+    value.candidates,
+    value.usageMetadata,
+  ],
+  'JSON schema': (value: { candidates?: unknown }) => value.candidates,
+  // The call's id is new per answer (Google's too); name and arguments must match.
+  'function call (ANY)': (value: { functionCalls?: Array<{ name?: string; args?: unknown }> }) =>
+    value.functionCalls?.map((call) => [call.name, call.args]),
+  'function call, Gemini 3 signature round trip': (value: { candidates?: unknown }) => value.candidates,
+  'candidateCount 2, streamed': (chunks: Array<{ candidates?: unknown }>) => chunks.map((chunk) => chunk.candidates),
+  logprobs: (value: { candidates?: unknown }) => value.candidates,
+  'googleSearch grounding': (value: { candidates?: unknown }) => value.candidates,
+  'inline image': (value: { candidates?: unknown; usageMetadata?: unknown }) => [value.candidates, value.usageMetadata],
+  '200 finishReason SAFETY': (value: { candidates?: unknown; usageMetadata?: unknown }) => [
+    value.candidates,
+    value.usageMetadata,
+  ],
+  '200 promptFeedback block': (value: { promptFeedback?: unknown; candidates?: unknown }) => [
+    value.promptFeedback,
+    value.candidates,
+  ],
+  '200 MAX_TOKENS': (value: { candidates?: unknown; usageMetadata?: unknown }) => [
+    value.candidates,
+    value.usageMetadata,
+  ],
 };
 
 function mask(message: string, names: Names): string {
@@ -478,6 +510,12 @@ describe('@google/genai: every method through the gateway and direct', () => {
     const left = await refusedSteps(direct());
     expect(Object.values(left).every((outcome) => !outcome.ok)).toBe(true);
     expect(differences(left, await refusedSteps(through()))).toEqual([]);
+  });
+
+  it('generateContent with options users set, and 200 answers that are blocked, cut or failing', async () => {
+    const left = await variantSteps(direct());
+    expect(left['thinking with thoughts']?.ok && left['function call, Gemini 3 signature round trip']?.ok).toBe(true);
+    expect(differences(left, await variantSteps(through()))).toEqual([]);
   });
 
   it('lists read page by page', async () => {
@@ -614,3 +652,94 @@ describe('@google/genai methods the emulator does not serve, against a stand-in 
     expect([...keysUsed].every((key) => key === KEY_1 || key === KEY_2)).toBe(true);
   });
 });
+
+/** generateContent with the request options users set, and the 200 answers that are not a plain success. */
+async function variantSteps(ai: GoogleGenAI): Promise<Steps> {
+  const steps: Steps = {};
+  const step = async (name: string, call: () => Promise<unknown>) => (steps[name] = await outcomeOf(call));
+  const model = 'gemini-2.5-flash';
+  const weather = {
+    functionDeclarations: [
+      {
+        name: 'get_weather',
+        description: 'Weather for a city',
+        parametersJsonSchema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+    ],
+  };
+  await step('systemInstruction + temperature + stop', () =>
+    ai.models.generateContent({
+      model,
+      contents: 'Say hello',
+      config: { systemInstruction: 'Be brief.', temperature: 0.2, topP: 0.9, stopSequences: ['zzz'], seed: 7 },
+    }),
+  );
+  await step('thinking with thoughts', () =>
+    ai.models.generateContent({
+      model,
+      contents: 'Think, then answer',
+      config: { thinkingConfig: { includeThoughts: true, thinkingBudget: 512 } },
+    }),
+  );
+  await step('JSON schema', () =>
+    ai.models.generateContent({
+      model,
+      contents: 'A city and its country',
+      config: {
+        responseMimeType: 'application/json',
+        responseSchema: { type: 'OBJECT', properties: { city: { type: 'STRING' }, country: { type: 'STRING' } } },
+      },
+    }),
+  );
+  await step('function call (ANY)', () =>
+    ai.models.generateContent({
+      model,
+      contents: 'Weather in Paris?',
+      config: { tools: [weather], toolConfig: { functionCallingConfig: { mode: 'ANY' as never } } },
+    }),
+  );
+  await step('function call, Gemini 3 signature round trip', async () => {
+    const first = await ai.models.generateContent({
+      model: 'gemini-3-pro-preview',
+      contents: 'Weather in Paris?',
+      config: { tools: [weather], toolConfig: { functionCallingConfig: { mode: 'ANY' as never } } },
+    });
+    const call = first.candidates?.[0]?.content;
+    return ai.models.generateContent({
+      model: 'gemini-3-pro-preview',
+      contents: [
+        { role: 'user', parts: [{ text: 'Weather in Paris?' }] },
+        call!,
+        { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { temperature: 21 } } }] },
+      ],
+      config: { tools: [weather] },
+    });
+  });
+  await step('candidateCount 2, streamed', () =>
+    collect(ai.models.generateContentStream({ model, contents: 'Two ways', config: { candidateCount: 2 } })),
+  );
+  await step('logprobs', () =>
+    ai.models.generateContent({ model, contents: 'Hello', config: { responseLogprobs: true, logprobs: 2 } }),
+  );
+  await step('googleSearch grounding', () =>
+    ai.models.generateContent({ model, contents: 'News today', config: { tools: [{ googleSearch: {} }] } }),
+  );
+  await step('inline image', () =>
+    ai.models.generateContent({
+      model,
+      contents: [
+        {
+          role: 'user',
+          parts: [
+            { text: 'Describe' },
+            { inlineData: { mimeType: 'image/png', data: Buffer.from('not really a png').toString('base64') } },
+          ],
+        },
+      ],
+    }),
+  );
+  await step('200 finishReason SAFETY', () => ai.models.generateContent({ model, contents: 'blockme please' }));
+  await step('200 promptFeedback block', () => ai.models.generateContent({ model, contents: 'promptblock please' }));
+  await step('200 MAX_TOKENS', () => ai.models.generateContent({ model, contents: 'cutme please' }));
+  return steps;
+}
