@@ -763,7 +763,9 @@ async function toolTurnSteps(ai: GoogleGenAI): Promise<Steps> {
         model: 'gemini-3-pro-preview',
         config: { tools: [weather], toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY } } },
       });
-      const send = async (message: string | Array<{ functionResponse: { name: string; response: object } }>) => {
+      const send = async (
+        message: string | Array<{ functionResponse: { name: string; response: Record<string, unknown> } }>,
+      ) => {
         const calls: Array<[string | undefined, unknown]> = [];
         let text = '';
         const chunks = streamed
