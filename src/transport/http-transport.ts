@@ -105,7 +105,8 @@ export async function send(call: TransportCall): Promise<TransportResponse> {
   // The attempt's own clock starts when the request is on a connection: time spent queued for a
   // free one says nothing about the upstream being slow (only the deadline bounds that wait).
   const onDispatched = () => {
-    if (finished || dispatchedAt !== undefined) return;
+    // undici also calls onConnect for a queued request it drops after an abort: not a dispatch.
+    if (finished || cutBy !== undefined || controller.signal.aborted || dispatchedAt !== undefined) return;
     dispatchedAt = clock.now();
     cancelAttemptTimer = clock.timer(call.timeoutMs, () => cut('attempt', `no answer within ${call.timeoutMs} ms`));
   };
