@@ -68,6 +68,20 @@ export const gatewayConfigSchema = z
      */
     upstreamConnections: z.number().int().positive().optional(),
     /**
+     * Keys taken out (suspended, invalid, API disabled…) are probed again with a call that costs no
+     * generation quota: first after `initialMs` (one minute), doubling up to `maxMs` (one hour).
+     */
+    keyProbe: z
+      .object({
+        initialMs: z.number().int().positive().optional(),
+        maxMs: z.number().int().positive().optional(),
+        timeoutMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    /** This gateway's name in shared (Redis) state and on the status page; default hostname:pid. */
+    instanceId: z.string().min(1).max(200).optional(),
+    /**
      * Time to get an answer started upstream, ms: retries, waits and the wait for a free connection
      * included (default 600 000). A stream after its first chunk is bounded by `timeout.idleMs` and
      * `timeout.requestMs` instead.
@@ -160,6 +174,7 @@ export function clientOptionsFromConfig(
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.clock ? { clock: config.clock } : {}),
     ...(config.redis ? { redis: config.redis } : {}),
+    ...(config.keyProbe ? { keyProbe: config.keyProbe } : {}),
     ...(config.streamRepair ? { streamRepair: config.streamRepair } : {}),
   };
 }
