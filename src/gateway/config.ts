@@ -159,9 +159,7 @@ export function clientOptionsFromConfig(
     ...(config.deadlineMs !== undefined ? { deadlineMs: config.deadlineMs } : {}),
     ...(config.timeout
       ? {
-          timeout: Object.fromEntries(
-            Object.entries(config.timeout).filter(([, value]) => value !== undefined),
-          ) as NonNullable<ClientOptions['timeout']>,
+          timeout: Object.fromEntries(Object.entries(config.timeout).filter(([, value]) => value !== undefined)),
         }
       : {}),
     ...(config.upstreamConnections !== undefined ? { upstreamConnections: config.upstreamConnections } : {}),
