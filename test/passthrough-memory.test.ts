@@ -46,7 +46,7 @@ async function gatewayProcess(upstreamUrl: string) {
     if (command) child!.stdin.write(`${command}\n`);
     const line = await lines.next();
     if (line.done) throw new Error('the gateway process ended');
-    return JSON.parse(line.value as string) as T;
+    return JSON.parse(line.value) as T;
   };
   const { url } = await ask<{ url: string }>();
   return { url, ask };

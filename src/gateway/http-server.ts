@@ -87,14 +87,14 @@ function parserFailure(code: string | undefined): { status: number; message: str
  * (the listener drains or closes the rest after the answer).
  */
 export function nodeBodyStream(incoming: Readable): ReadableStream<Uint8Array> {
-  let chunks: AsyncIterator<Uint8Array> | undefined;
+  let chunks: AsyncIterator<Uint8Array, undefined> | undefined;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        chunks ??= incoming.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array>;
-        const { value, done } = await chunks.next();
-        if (done) controller.close();
-        else controller.enqueue(value);
+        chunks ??= incoming.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array, undefined>;
+        const next = await chunks.next();
+        if (next.done === true) controller.close();
+        else controller.enqueue(next.value);
       },
       async cancel() {
         await chunks?.return?.();
