@@ -269,7 +269,9 @@ export class Engine {
     const onCallerAbort = () => untilDeadline.abort(spec.signal?.reason);
     if (spec.signal?.aborted) onCallerAbort();
     spec.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const stopTimer = clock.timer(call.deadline - this.minAttemptMs() - clock.now(), () => untilDeadline.abort());
+    const untilMs = call.deadline - this.minAttemptMs() - clock.now();
+    // Node fires a timer over 2^31-1 ms at once: a deadline that far (or none) arms nothing.
+    const stopTimer = untilMs <= 2_147_483_647 ? clock.timer(untilMs, () => untilDeadline.abort()) : () => {};
     let lease: Awaited<ReturnType<typeof takeLease>>;
     try {
       lease = await takeLease(
