@@ -22,7 +22,7 @@ import {
 import { CLIENT_DEFAULTS, type CallOptions, type ClientOptions } from './options.js';
 import { GeminiStream } from './stream.js';
 import { ModelRepairMemory, type StreamRepairMode } from '../pipeline/stream-repair/index.js';
-import { withStreamRepair } from './repairing-stream.js';
+import { streamRepairTransform } from './repairing-stream.js';
 
 export interface GenerateResult {
   response: GenerateContentResponse;
@@ -234,20 +234,26 @@ export class GeminiClient {
    */
   generateContentStream(model: string, request: GenerateContentRequest, options: CallOptions = {}): GeminiStream {
     const normalised = normaliseFieldNames(request, 'GenerateContentRequest');
-    const stream = new GeminiStream(
-      (attempt) => this.engine.run(this.spec(model, normalised, options, true, attempt)),
-      (input) => openStream(this.transportCall(input, 'streamGenerateContent', input.request, 'sse')),
-      (input) => this.context(input),
-      { answerChecks: options.answerChecks ?? this.options.answerChecks ?? 'throw' },
-    );
-    return withStreamRepair(stream, {
+    const answerChecks = options.answerChecks ?? this.options.answerChecks ?? 'throw';
+    const transform = streamRepairTransform({
       mode: options.streamRepair ?? this.options.streamRepair ?? 'off',
       model,
       request: normalised,
       reopen: (again) => this.generateContentStream(model, again, { ...options, streamRepair: 'off' }),
       memory: this.repairMemory,
       events: this.events,
+      onFinding: (finding) => (stream.finding ??= finding),
     });
+    const stream: GeminiStream = new GeminiStream(
+      (attempt) =>
+        this.engine.run(
+          this.spec(model, normalised, { ...options, keepAnswers: answerChecks === 'report' }, true, attempt),
+        ),
+      (input) => openStream(this.transportCall(input, 'streamGenerateContent', input.request, 'sse')),
+      (input) => this.context(input),
+      { answerChecks, ...(transform ? { transform } : {}) },
+    );
+    return stream;
   }
 
   async countTokens(
