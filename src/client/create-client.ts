@@ -163,15 +163,20 @@ export class GeminiClient {
     };
   }
 
-  /** The transport call of one attempt: the attempt's model, key, timeouts and the caller's signal. */
+  /**
+   * The transport call of one attempt: the attempt's model, key, timeouts and the caller's signal,
+   * with the call's API version (else the client's).
+   */
   private transportCall(
     input: AttemptInput,
+    options: CallOptions,
     method: TransportCall['method'],
     body?: unknown,
     alt?: 'sse',
   ): TransportCall {
     return {
       ...this.transportBase,
+      ...(options.apiVersion ? { version: options.apiVersion } : {}),
       model: input.model,
       ...(method ? { method } : {}),
       key: input.key.key,
@@ -204,7 +209,7 @@ export class GeminiClient {
         true,
         async (input) => {
           const { value: body } = await callJson<GenerateContentResponse>(
-            this.transportCall(input, 'generateContent', input.request),
+            this.transportCall(input, options, 'generateContent', input.request),
           );
           if (inspectResponse(body, { finalChunk: true, expectJson })) {
             const finding = classify(body, { ...this.context(input), expectJson });
@@ -249,7 +254,7 @@ export class GeminiClient {
         this.engine.run(
           this.spec(model, normalised, { ...options, keepAnswers: answerChecks === 'report' }, true, attempt),
         ),
-      (input) => openStream(this.transportCall(input, 'streamGenerateContent', input.request, 'sse')),
+      (input) => openStream(this.transportCall(input, options, 'streamGenerateContent', input.request, 'sse')),
       (input) => this.context(input),
       { answerChecks, ...(transform ? { transform } : {}) },
     );
@@ -268,7 +273,7 @@ export class GeminiClient {
           body.generationConfig || body.systemInstruction || body.tools
             ? { generateContentRequest: { ...body, model: `models/${input.model}` } }
             : { contents: body.contents };
-        return callJson<CountTokensResponse>(this.transportCall(input, 'countTokens', countBody));
+        return callJson<CountTokensResponse>(this.transportCall(input, options, 'countTokens', countBody));
       }),
     );
     return result.value;
