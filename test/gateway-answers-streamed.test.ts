@@ -255,4 +255,59 @@ describe('openai SDK through the gateway against the emulator: blocks and cuts a
     expect(cut.usage?.completion_tokens_details?.reasoning_tokens).toBe(16);
     expect((await finishesOf(openai, { max_completion_tokens: 16 })).at(-1)).toBe('length');
   });
+
+  it('a stream filtered after its first chunk ends with content_filter and counts in /metrics', async () => {
+    const gw = await gateway(
+      await scripted([
+        { candidates: [{ index: 0, content: { role: 'model', parts: [{ text: 'Once upon ' }] } }] },
+        { candidates: [{ index: 0, content: { role: 'model', parts: [{ text: 'a time' }] }, finishReason: 'SAFETY' }] },
+      ]),
+    );
+    const openai = new OpenAI({ apiKey: 'x', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const stream = await openai.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'Hello' }],
+      stream: true,
+    });
+    let text = '';
+    const finishes: Array<string | null> = [];
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      finishes.push(chunk.choices[0]?.finish_reason ?? null);
+    }
+    expect(text).toBe('Once upon a time');
+    expect(finishes.at(-1)).toBe('content_filter');
+    expect((await request(`${gw.url}/metrics`)).text).toMatch(/gemwarden_failures_total\{kind="blocked"\} 1\n/);
+  });
+
+  it('the x-gemwarden-stream-repair header chooses repair per request; a bad value is a 400 before any upstream call', async () => {
+    const { gw, upstream } = await setup({ faults: [{ status: 503, midStream: true, first: 1 }] });
+    const body = { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Tell me about lighthouses' }] };
+    const bad = await post(
+      gw.url,
+      '/v1/chat/completions',
+      { ...body, stream: true },
+      {
+        'x-gemwarden-stream-repair': 'sometimes',
+      },
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ error: { type: 'invalid_request_error' } });
+    expect(await upstreamPaths(upstream)).toHaveLength(0);
+
+    const openai = new OpenAI({
+      apiKey: 'x',
+      baseURL: `${gw.url}/v1`,
+      maxRetries: 0,
+      defaultHeaders: { 'x-gemwarden-stream-repair': 'restart' },
+    });
+    const { data: stream, response } = await openai.chat.completions.create({ ...body, stream: true }).withResponse();
+    expect(response.headers.get('x-gemwarden-stream-repair')).toBe('restart');
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    const whole = await openai.chat.completions.create(body);
+    expect(text).toBe(whole.choices[0]!.message.content);
+    // The broken stream, its restart, and the whole answer read to compare.
+    expect(await upstreamPaths(upstream)).toHaveLength(3);
+  });
 });

@@ -223,6 +223,7 @@ async function answerStream(
     async cancel() {
       // The reader went away: end the upstream stream (and free its connection) now.
       await iterator.return?.(undefined);
+      await stream.cancel();
     },
   });
   return new Response(readable, {

@@ -94,6 +94,17 @@ export class GeminiStream implements AsyncIterable<GenerateContentResponse> {
     return this.started;
   }
 
+  /**
+   * Ends the answering attempt's upstream body and frees its connection, whether or not the stream
+   * was iterated (a caller that decides from start() alone not to read it). Safe to call at any time.
+   */
+  async cancel(): Promise<void> {
+    const result = await this.started?.catch(() => undefined);
+    if (!result) return;
+    result.value.transport.abort();
+    await result.value.frames.return(undefined).catch(() => undefined);
+  }
+
   /** Closes every held attempt except `kept` (the one the pipeline returned, if any). */
   private async releaseHeld(kept: Opened | undefined): Promise<void> {
     const others = this.held.splice(0).filter((opened) => opened !== kept);
