@@ -68,6 +68,6 @@ export function geminiErrorBody(error: GeminiError): ErrorEnvelope & { error: { 
       ? error.status
       : (HTTP_TO_STATUS[status] ?? 'UNKNOWN')
   ) as RpcStatus;
-  const envelope = errorEnvelope(rpc, error.message, error.details.length ? error.details : undefined, status);
+  const envelope = errorEnvelope(rpc, error.message, error.details.length ? [...error.details] : undefined, status);
   return { error: { ...envelope.error, gemwarden: gemwardenInfo(error) } };
 }

@@ -123,8 +123,7 @@ export async function runDoctor(options: DoctorOptions, onProgress?: (line: stri
       return await run();
     } catch (failure) {
       const error = failure instanceof GeminiError ? failure : classify(failure);
-      if (model) error.model ??= model;
-      return error;
+      return model && error.model === undefined ? error.with({ model }) : error;
     }
   };
 

@@ -48,7 +48,7 @@ export function explain(error: GeminiError): Explanation {
     retryable: error.retryable,
     retryAfterMs: error.retryAfterMs ?? null,
     resetAt: error.resetAt !== undefined ? new Date(error.resetAt).toISOString() : null,
-    quota: error.quota,
+    quota: [...error.quota],
     model: error.model ?? null,
     situation: situation?.id ?? null,
     cause: innermostCause(error),

@@ -49,9 +49,9 @@ export interface GeminiErrorData {
   /** google.rpc.ErrorInfo domain, e.g. googleapis.com. */
   domain?: string;
   /** google.rpc.ErrorInfo metadata (values redacted). */
-  metadata?: Record<string, string>;
+  metadata?: Readonly<Record<string, string>>;
   /** Quota violations from google.rpc.QuotaFailure (or the message), with their window. */
-  quota: QuotaViolation[];
+  quota: readonly QuotaViolation[];
   /** Earliest useful retry, ms from when the error was classified: the server's delay, or for a per-day quota the time until its reset. */
   retryAfterMs?: number;
   /** The delay the server stated (RetryInfo, message or Retry-After header), ms, as it stated it. */
@@ -59,11 +59,11 @@ export interface GeminiErrorData {
   /** For a spent per-day quota: when it resets (next midnight Pacific), epoch ms. */
   resetAt?: number;
   /** Links from google.rpc.Help details. */
-  helpLinks: HelpLink[];
+  helpLinks: readonly HelpLink[];
   /** Field violations from google.rpc.BadRequest details. */
-  fieldViolations: FieldViolation[];
+  fieldViolations: readonly FieldViolation[];
   /** Every google.rpc detail as received (keys redacted). */
-  details: ErrorDetail[];
+  details: readonly ErrorDetail[];
   /** The body as received (JSON text, HTML, or the pasted text), keys redacted, at most 64 000 characters. */
   raw?: string;
   /** The model the request named (or the error names). */
@@ -77,7 +77,7 @@ export interface GeminiErrorData {
   /** Text that reached the caller before a stream failed. */
   partialText?: string;
   /** Every attempt the client made before giving up (empty for a classified error alone). */
-  attempts: AttemptRecord[];
+  attempts: readonly AttemptRecord[];
 }
 
 /**
@@ -135,22 +135,21 @@ export class GeminiError extends Error implements GeminiErrorData {
   readonly status?: string;
   readonly reason?: string;
   readonly domain?: string;
-  readonly metadata?: Record<string, string>;
-  readonly quota: QuotaViolation[];
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly quota: readonly QuotaViolation[];
   readonly retryAfterMs?: number;
   readonly serverRetryDelayMs?: number;
   readonly resetAt?: number;
-  readonly helpLinks: HelpLink[];
-  readonly fieldViolations: FieldViolation[];
-  readonly details: ErrorDetail[];
+  readonly helpLinks: readonly HelpLink[];
+  readonly fieldViolations: readonly FieldViolation[];
+  readonly details: readonly ErrorDetail[];
   readonly raw?: string;
-  // Still assignable while the client and engine move to `with` (issue 13); do not assign in new code.
-  model?: string;
-  keyHint?: string;
+  readonly model?: string;
+  readonly keyHint?: string;
   readonly finishReason?: string;
   readonly blockReason?: string;
-  partialText?: string;
-  attempts: AttemptRecord[];
+  readonly partialText?: string;
+  readonly attempts: readonly AttemptRecord[];
 
   /** Prefer `createGeminiError`. `options.cause` is used when `init.cause` is absent. */
   constructor(init: GeminiErrorInit, options?: { cause?: unknown }) {
