@@ -282,7 +282,10 @@ describe('openai SDK through the gateway against the emulator: blocks and cuts a
 
   it('the x-gemwarden-stream-repair header chooses repair per request; a bad value is a 400 before any upstream call', async () => {
     const { gw, upstream } = await setup({ faults: [{ status: 503, midStream: true, first: 1 }] });
-    const body = { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Tell me about lighthouses' }] };
+    const body = {
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user' as const, content: 'Tell me about lighthouses' }],
+    };
     const bad = await post(
       gw.url,
       '/v1/chat/completions',
@@ -301,7 +304,9 @@ describe('openai SDK through the gateway against the emulator: blocks and cuts a
       maxRetries: 0,
       defaultHeaders: { 'x-gemwarden-stream-repair': 'restart' },
     });
-    const { data: stream, response } = await openai.chat.completions.create({ ...body, stream: true }).withResponse();
+    const { data: stream, response } = await openai.chat.completions
+      .create({ ...body, stream: true as const })
+      .withResponse();
     expect(response.headers.get('x-gemwarden-stream-repair')).toBe('restart');
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
