@@ -6,7 +6,8 @@ import { GeminiPacer, type Pacer, type PairSnapshot } from '../pacing/pacer.js';
 import { withAnswer } from '../pipeline/answers.js';
 import { Engine, type AttemptInput, type CallSpec } from '../pipeline/engine.js';
 import { PipelineEmitter, type PipelineEventName, type PipelineEvents } from '../pipeline/events.js';
-import { KeyPool, resolvePolicy, validatePolicy, type CircuitSnapshot } from '../policy/index.js';
+import { KeyPool, resolvePolicy, validatePolicy, type CircuitSnapshot, type KeyOutage } from '../policy/index.js';
+import { KeyProber } from '../pipeline/key-prober.js';
 import { realClock, type Clock } from '../time/index.js';
 import { callJson, openStream, type TransportCall } from '../transport/http-transport.js';
 import {
@@ -84,9 +85,12 @@ export class GeminiClient {
   private readonly transportBase: Pick<TransportCall, 'baseUrl' | 'version' | 'fetch' | 'clock'>;
 
   constructor(private readonly options: ClientOptions) {
-    this.keys = new KeyPool(options.keys ?? []);
-    if (this.keys.keys.length === 0) throw new TypeError('createClient needs at least one API key (keys: ["…"])');
     const clock = isClock(options.clock) ? options.clock : realClock;
+    this.keys = new KeyPool(options.keys ?? [], {
+      ...(options.keyProbe ? { probe: options.keyProbe } : {}),
+      now: () => clock.now(),
+    });
+    if (this.keys.keys.length === 0) throw new TypeError('createClient needs at least one API key (keys: ["…"])');
     const windows = isClock(options.clock) ? undefined : options.clock;
     const tiers = Object.fromEntries(this.keys.keys.filter((key) => key.tier).map((key) => [key.project, key.tier!]));
     this.pacer =
@@ -122,10 +126,38 @@ export class GeminiClient {
       ...(options.fetch ? { fetch: options.fetch } : {}),
       clock,
     };
+    this.prober = new KeyProber({
+      keys: this.keys,
+      clock,
+      events: this.events,
+      probe: (outage, signal) => this.probeKey(outage, signal),
+    });
+  }
+
+  /** Probes keys that are out and puts them back when healthy (see pipeline/key-prober.ts). */
+  readonly prober: KeyProber;
+
+  /**
+   * The probe of a key that is out, a call that costs no generation quota: for a whole key,
+   * models.get of the model whose call took it out (models.list when none), which checks the key
+   * and its project; for a key out for one model, countTokens on that model, which checks access
+   * to the model (Gemini API reference: models.get, models.countTokens; token counting is not
+   * billed and does not draw on generation quota).
+   */
+  private async probeKey(outage: KeyOutage, signal: AbortSignal): Promise<void> {
+    const base = { ...this.transportBase, key: outage.key.key, timeoutMs: this.keys.probe.timeoutMs, signal };
+    if (outage.model) {
+      const body = { contents: [{ role: 'user', parts: [{ text: 'ping' }] }] };
+      await callJson({ ...base, model: outage.model, method: 'countTokens', body: JSON.stringify(body) });
+      return;
+    }
+    const path = outage.seenOn ? `models/${encodeURIComponent(outage.seenOn)}` : 'models?pageSize=1';
+    await callJson({ ...base, path });
   }
 
   /** Releases what the client holds (the Redis connection of shared pacing). */
   async close(): Promise<void> {
+    this.prober.close();
     await this.pacer.close();
   }
 

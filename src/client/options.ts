@@ -4,7 +4,7 @@ import type { Limits } from '../pacing/limits.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { ShrinkHook } from '../pipeline/engine.js';
 import type { StreamRepairMode } from '../pipeline/stream-repair/index.js';
-import type { KeySpec, PolicyOverrides, Rule } from '../policy/index.js';
+import type { KeyProbeOverrides, KeySpec, PolicyOverrides, Rule } from '../policy/index.js';
 import type { Clock } from '../time/index.js';
 import type { FetchLike } from '../transport/http-transport.js';
 import type { ApiVersion } from '../wire/index.js';
@@ -32,6 +32,12 @@ export interface ClientOptions extends PolicyOverrides {
   limits?: Record<string, Limits>;
   /** redis://… to share pacing between processes that use the same keys. */
   redis?: string;
+  /**
+   * How keys taken out (suspended, invalid, API disabled…) are probed again with a call that costs
+   * no generation quota: first after `initialMs` (60 000), doubling to `maxMs` (3 600 000), each
+   * probe allowed `timeoutMs` (30 000). A healthy answer puts the key back (event `key-restored`).
+   */
+  keyProbe?: KeyProbeOverrides;
   /** Replaces the built-in pacer entirely. */
   pacer?: Pacer;
   /** The default of every call's `answerChecks` ('throw' unless set). */

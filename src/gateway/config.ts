@@ -54,6 +54,20 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Keys taken out (suspended, invalid, API disabled…) are probed again with a call that costs no
+     * generation quota: first after `initialMs` (one minute), doubling up to `maxMs` (one hour).
+     */
+    keyProbe: z
+      .object({
+        initialMs: z.number().int().positive().optional(),
+        maxMs: z.number().int().positive().optional(),
+        timeoutMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    /** This gateway's name in shared (Redis) state and on the status page; default hostname:pid. */
+    instanceId: z.string().min(1).max(200).optional(),
     /** Total time one call may take upstream, waits and retries included. */
     deadlineMs: z.number().int().positive().optional(),
     maxAttempts: z.number().int().positive().optional(),
@@ -144,6 +158,7 @@ export function clientOptionsFromConfig(
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.clock ? { clock: config.clock } : {}),
     ...(config.redis ? { redis: config.redis } : {}),
+    ...(config.keyProbe ? { keyProbe: config.keyProbe } : {}),
     ...(config.streamRepair ? { streamRepair: config.streamRepair } : {}),
   };
 }

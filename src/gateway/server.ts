@@ -105,6 +105,9 @@ function logClientEvents(client: GeminiClient, log: Logger): void {
   client.on('key-disabled', (event) =>
     log.warn({ event: 'key-disabled', ...event }, `key ${event.keyHint} taken out: ${event.reason}`),
   );
+  client.on('key-restored', (event) =>
+    log.info({ event: 'key-restored', ...event }, `key ${event.keyHint} is back after a healthy probe`),
+  );
   client.on('key-parked', (event) =>
     log.warn(
       {

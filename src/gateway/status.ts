@@ -105,6 +105,17 @@ export class StatusCollector {
     client.on('key-disabled', (event) =>
       this.note(`took key ${event.keyHint} out${event.model ? ` for ${event.model}` : ''}: ${event.reason}`),
     );
+    client.on('key-restored', (event) =>
+      this.note(
+        `key ${event.keyHint} is back${event.model ? ` for ${event.model}` : ''}: a probe found it healthy after ${Math.round(event.downForMs / 1000)} s out`,
+      ),
+    );
+    client.on('key-probe', (event) => {
+      if (!event.ok)
+        this.note(
+          `probed key ${event.keyHint}: still out; next probe in ${Math.round((event.nextProbeInMs ?? 0) / 1000)} s`,
+        );
+    });
     client.on('circuit-opened', (event) =>
       this.note(`opened the circuit of ${event.model} until ${new Date(event.until).toISOString()}`),
     );

@@ -411,7 +411,7 @@ export class Engine {
     if (decision.disableKey) {
       const scoped = decision.disableKey.scope === 'model';
       const reason = decision.disableKey.reason;
-      keys.disable(key, reason, scoped ? model : undefined);
+      keys.disable(key, reason, scoped ? model : undefined, clock.now(), model);
       const only = scoped ? { model } : {};
       events.emit('key-disabled', { keyHint: key.hint, project: key.project, ...only, reason, kind: error.kind });
     }

@@ -21,6 +21,12 @@ export interface PipelineEvents {
   'retry-scheduled': { model: string; delayMs: number; kind: ErrorKind; attempt: number };
   'model-fallback': { from: string; to: string; reason: string };
   'key-disabled': { keyHint: string; project: string; model?: string; reason: string; kind: ErrorKind };
+  /** A key taken out came back after a probe found it healthy (or another gateway of the fleet did). */
+  'key-restored': { keyHint: string; project: string; model?: string; downForMs: number };
+  /** A probe of a key that is out: ok false means still out, probed again in `nextProbeInMs`. */
+  'key-probe': { keyHint: string; project: string; ok: boolean; nextProbeInMs?: number };
+  /** Where fleet state lives now: shared through Redis, or local to this process (with why). */
+  'fleet-state': { state: 'shared' | 'local'; reason?: string };
   'key-parked': { project: string; model: string; until: number; reason: string };
   'circuit-opened': { model: string; until: number };
   'circuit-closed': { model: string };

@@ -19,6 +19,9 @@ export const realClock: Clock = {
   random: () => Math.random(),
   timer(ms, callback) {
     const handle = setTimeout(callback, Math.max(0, ms));
+    // A timer never keeps the process alive by itself (a key probe an hour away must not stop a
+    // script from exiting); the work a timer guards (a socket, a request) holds the process.
+    handle.unref?.();
     return () => clearTimeout(handle);
   },
   sleep(ms, signal) {
