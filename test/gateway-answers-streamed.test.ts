@@ -166,7 +166,7 @@ describe('@google/genai through the gateway: unusable answers stay the 200 Gemin
     const ai = new GoogleGenAI({ apiKey: 'x', httpOptions: { baseUrl: gw.url } });
     const read = await collect(await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Hi' }));
     expect(read.map((chunk) => chunk.text ?? '').join('')).toBe('Once upon a time');
-    expect(read.some((chunk) => chunk.candidates?.[0]?.finishReason === 'SAFETY')).toBe(true);
+    expect(read.some((chunk) => String(chunk.candidates?.[0]?.finishReason) === 'SAFETY')).toBe(true);
     expect(read.at(-1)?.usageMetadata?.totalTokenCount).toBe(7);
     expect(read[0]!.sdkHttpResponse?.headers?.['x-gemwarden-kind']).toBeUndefined();
 
