@@ -239,12 +239,27 @@ describe('engine: one row of the policy table at a time', () => {
     ]);
   });
 
-  it('an open circuit with no other model left does not refuse the call: it is sent as it would be directly', async () => {
-    const { call } = setup({ policy: { maxAttempts: 3, breaker: { failureThreshold: 1, cooldownMs: 30_000 } } });
+  it('an open circuit with no other model fails fast with its retry time; after the cool-down a probe goes through', async () => {
+    const { call, clock } = setup({ policy: { maxAttempts: 3, breaker: { failureThreshold: 1, cooldownMs: 30_000 } } });
     const failing = await call([failure('unavailable'), failure('unavailable'), failure('unavailable')]);
     expect(failing.lines.filter((line) => line.startsWith('circuit-open'))).toEqual([`circuit-open ${PRO}`]);
-    const next = await call(['ok']);
-    expect(next.lines).toEqual([`circuit-closed ${PRO}`, `ok ${PRO} …aaaa`, `done by ${PRO} after 1`]);
+    const refused = await call(['ok']);
+    expect(refused.lines).toEqual(['gave up: unavailable after 0']);
+    expect(refused.error?.retryAfterMs).toBeGreaterThan(0);
+    await clock.advance(30_000);
+    const probe = await call(['ok']);
+    expect(probe.lines).toEqual([`circuit-closed ${PRO}`, `ok ${PRO} …aaaa`, `done by ${PRO} after 1`]);
+  });
+
+  it('internal with nothing to shrink and no other model: one retry, then the 500 is returned', async () => {
+    const { call } = setup();
+    const { lines, error } = await call([failure('internal'), failure('internal'), 'ok']);
+    expect(lines.filter((text) => !text.startsWith('retry-scheduled') && !text.startsWith('wait'))).toEqual([
+      `failed ${PRO} …aaaa internal → retry`,
+      `failed ${PRO} …aaaa internal → fail`,
+      'gave up: internal after 2',
+    ]);
+    expect(error?.kind).toBe('internal');
   });
 
   it('internal: retry once, then the shrink hook, then the next model', async () => {

@@ -60,10 +60,11 @@ export class RoutePlanner {
   ) {}
 
   /**
-   * One pass over the chain. From `start` on, a model is skipped when no key can call it, and when it
-   * was dropped or its circuit is open unless no other model is left; among the rest the first that
-   * can send now wins, and a model that must wait for quota longer than `rateLimitFallbackAfterMs`
-   * gives way to a later one that can send sooner.
+   * One pass over the chain. From `start` on, a model is skipped when no key can call it or its
+   * circuit is open, and when it was dropped unless no other model is left; among the rest the first
+   * that can send now wins, and a model that must wait for quota longer than
+   * `rateLimitFallbackAfterMs` gives way to a later one that can send sooner. When every remaining
+   * model has an open circuit the call fails fast with the circuits' retry time.
    */
   plan(request: RouteRequest, now: number): Route {
     const states = new Map<string, ModelState>();
@@ -76,14 +77,15 @@ export class RoutePlanner {
       const callDelay = request.notBefore.get(model) ?? 0;
       if (callDelay === Number.POSITIVE_INFINITY) return;
       const best = this.bestKey(model, index, callDelay, request, now);
-      if (!best) return;
-      (state.dropped || state.circuitOpenUntil !== undefined ? lastResorts : candidates).push(best);
+      if (!best || state.circuitOpenUntil !== undefined) return;
+      (state.dropped ? lastResorts : candidates).push(best);
     });
-    // A dropped model, or one whose circuit is open, is skipped only when another model can serve.
-    // When nothing else is left, the call is sent as it would be without gemwarden (do no harm,
-    // issue 15): the upstream's own answer beats one of ours (a 404 names the method and API
-    // version, which a remembered drop cannot know), a model that has since appeared is found, and
-    // a circuit opened by failures that were about other requests does not refuse this one.
+    // A dropped model is skipped only when another model can serve. When nothing else is left, the
+    // call is sent as it would be without gemwarden (do no harm, issue 15): the upstream's own answer
+    // beats one of ours (a 404 names the method and API version, which a remembered drop cannot
+    // know), and a model that has since appeared is found. An open circuit, by contrast, is
+    // evidence from several calls that the model is failing now (capacity), so it fails fast with
+    // its retry time until the half-open probe.
     const choice = this.pick(candidates, now) ?? this.pick(lastResorts, now);
     return { choice, states, retryAt: this.retryAt(request.chain, now) };
   }

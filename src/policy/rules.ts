@@ -99,12 +99,10 @@ export const DEFAULT_RULES: Record<ErrorKind, Rule> = {
     }
     if (context.canShrink) return { action: 'shrink', modelUnhealthy: true, reason: '500 again: shrink the request' };
     if (context.hasNextModel) return { action: 'fallback', modelUnhealthy: true, reason: '500 again: next model' };
-    return {
-      action: 'retry',
-      delayMs: retryDelay(undefined, context.retryIndex, context.options.backoff, context.random),
-      modelUnhealthy: true,
-      reason: '500 again, no other model: retry with backoff',
-    };
+    // Nothing smaller to send and no other model: a 500 that came back after its retry is most often
+    // about this request (Google's troubleshooting page: reduce the input or switch model), so more
+    // retries would only delay the same answer. The caller gets the upstream's 500 now.
+    return { action: 'fail', modelUnhealthy: true, reason: '500 again, nothing to shrink and no other model' };
   },
   deadline_exceeded: (_failure, context) => {
     if (context.timeoutFailures > context.options.timeoutRetries && context.hasNextModel) {

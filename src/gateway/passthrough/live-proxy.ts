@@ -1,5 +1,6 @@
 // The Live API through the gateway: WebSocket sessions at
-// /ws/google.ai.generativelanguage.{version}.GenerativeService.BidiGenerateContent[Constrained] are
+// /ws/google.ai.generativelanguage.{version}.GenerativeService.Bidi… (BidiGenerateContent, its
+// Constrained form for ephemeral tokens, BidiGenerateMusic for Lyria RealTime, and any later one) are
 // proxied both ways with an upstream key injected. Until the upstream has answered `setup` with
 // `setupComplete`, a refusal for a key reason (close 1008) or quota (1011 naming a quota) is retried
 // on another key before the client sees anything; afterwards a failure closes the client's socket
@@ -12,7 +13,7 @@ import type { ClientToken } from '../auth.js';
 import { authenticate } from '../auth.js';
 
 export const LIVE_PATH =
-  /^\/ws\/google\.ai\.generativelanguage\.(v1beta|v1alpha|v1)\.GenerativeService\.(BidiGenerateContent|BidiGenerateContentConstrained)$/;
+  /^\/ws\/google\.ai\.generativelanguage\.(v1beta|v1alpha|v1)\.GenerativeService\.(Bidi[A-Za-z]+)$/;
 
 export interface LiveProxyOptions {
   client: GeminiClient;
@@ -122,9 +123,17 @@ function runSession(ws: WebSocket, url: URL, options: LiveProxyOptions, upstream
         attempt(index + 1);
         return;
       }
-      if (ws.readyState === WebSocket.OPEN) ws.close(code === 1005 || code === 1006 ? 1011 : code, reason);
+      if (ws.readyState !== WebSocket.OPEN) return;
+      // 1005/1006 are not sent on the wire: the upstream went away without a close frame, or refused
+      // the upgrade itself (its HTTP status is in the socket's error, which then is the reason).
+      if (code === 1005 || code === 1006)
+        ws.close(1011, (reason || failure || 'The upstream closed the session.').slice(0, 120));
+      else ws.close(code, reason);
     });
-    socket.on('error', () => undefined); // a close event follows
+    let failure: string | undefined;
+    socket.on('error', (error) => {
+      failure = `Upstream: ${error.message}`; // a close event follows
+    });
   };
   // Wait for the client's setup before choosing a key.
   const start = () => {
