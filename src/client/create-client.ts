@@ -3,6 +3,7 @@
 import { classify, inspectResponse, type AttemptRecord, type GeminiError } from '../errors/index.js';
 import { estimateRequestTokens } from '../pacing/estimate.js';
 import { GeminiPacer, type Pacer, type PairSnapshot } from '../pacing/pacer.js';
+import { REAL_DAY_MS } from '../pacing/store.js';
 import { withAnswer } from '../pipeline/answers.js';
 import { Engine, type AttemptInput, type CallSpec } from '../pipeline/engine.js';
 import { PipelineEmitter, type PipelineEventName, type PipelineEvents } from '../pipeline/events.js';
@@ -82,7 +83,7 @@ export class GeminiClient {
   /** What stream repairs learned about each model (prefill refused, anchor ignored). */
   private readonly repairMemory = new ModelRepairMemory();
   readonly pacer: Pacer;
-  private readonly transportBase: Pick<TransportCall, 'baseUrl' | 'version' | 'fetch' | 'clock'>;
+  private readonly transportBase: Pick<TransportCall, 'baseUrl' | 'version' | 'fetch' | 'clock' | 'quotaDayMs'>;
 
   constructor(private readonly options: ClientOptions) {
     const clock = isClock(options.clock) ? options.clock : realClock;
@@ -91,14 +92,15 @@ export class GeminiClient {
       now: () => clock.now(),
     });
     if (this.keys.keys.length === 0) throw new TypeError('createClient needs at least one API key (keys: ["…"])');
-    const windows = isClock(options.clock) ? undefined : options.clock;
+    // `clock: { minuteMs, dayMs }` is the deprecated spelling of quotaWindows (kept for one release).
+    const windows = options.quotaWindows ?? (isClock(options.clock) ? undefined : options.clock);
     const tiers = Object.fromEntries(this.keys.keys.filter((key) => key.tier).map((key) => [key.project, key.tier!]));
     this.pacer =
       options.pacer ??
       new GeminiPacer({
         ...(options.limits ? { limits: options.limits } : {}),
         tiers,
-        ...(windows ? { clock: windows } : {}),
+        ...(windows ? { quotaWindows: windows } : {}),
         ...(options.redis ? { redis: options.redis } : {}),
         onEvent: (event) => {
           if (event.type === 'pacing-degraded') this.events.emit('pacing-degraded', { reason: event.reason });
@@ -125,6 +127,7 @@ export class GeminiClient {
       version: options.apiVersion ?? CLIENT_DEFAULTS.apiVersion,
       ...(options.fetch ? { fetch: options.fetch } : {}),
       clock,
+      ...(windows?.dayMs !== undefined && windows.dayMs !== REAL_DAY_MS ? { quotaDayMs: windows.dayMs } : {}),
     };
     this.prober = new KeyProber({
       keys: this.keys,

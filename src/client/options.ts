@@ -2,6 +2,7 @@
 import type { ErrorKind } from '../errors/index.js';
 import type { Limits } from '../pacing/limits.js';
 import type { Pacer } from '../pacing/pacer.js';
+import type { QuotaWindows } from '../pacing/store.js';
 import type { ShrinkHook } from '../pipeline/engine.js';
 import type { StreamRepairMode } from '../pipeline/stream-repair/index.js';
 import type { KeyProbeOverrides, KeySpec, PolicyOverrides, Rule } from '../policy/index.js';
@@ -24,10 +25,16 @@ export interface ClientOptions extends PolicyOverrides {
   /** Injected for tests and SDK adapters; defaults to the global fetch. */
   fetch?: FetchLike;
   /**
-   * Quota windows, compressed for the emulator ({ minuteMs, dayMs }), or a whole Clock (now, sleep,
-   * random) to drive time in tests.
+   * The time source (now, sleep, random, timer), to drive time in tests; the real clock by default.
+   * The `{ minuteMs, dayMs }` form is the deprecated spelling of `quotaWindows`, accepted for one release.
    */
-  clock?: Clock | { minuteMs?: number | undefined; dayMs?: number | undefined };
+  clock?: Clock | QuotaWindows;
+  /**
+   * The lengths of the quota minute and day, ms (see QuotaWindows): compress them only against a
+   * server that compresses them too (the emulator). They set pacing's windows and when a spent day
+   * comes back (pacer parks and the `resetAt` of a per-day 429).
+   */
+  quotaWindows?: QuotaWindows;
   /** Client-side limits per model: { "gemini-2.5-pro": { rpm, tpm, rpd, concurrency } }. */
   limits?: Record<string, Limits>;
   /** redis://… to share pacing between processes that use the same keys. */

@@ -26,6 +26,8 @@ export interface TransportCall {
   fetch?: FetchLike;
   clock: Clock;
   extraHeaders?: Record<string, string>;
+  /** A compressed quota day, ms (see ClassifyContext.quotaDayMs); absent for the real day. */
+  quotaDayMs?: number;
 }
 
 export function buildUrl(
@@ -126,12 +128,13 @@ export async function send(call: TransportCall): Promise<TransportResponse> {
 }
 
 /** What errors made at this edge carry: the model, the key's hint, the key to redact, the clock. */
-function errorContext(call: Pick<TransportCall, 'model' | 'key' | 'clock'>) {
+function errorContext(call: Pick<TransportCall, 'model' | 'key' | 'clock' | 'quotaDayMs'>) {
   return {
     ...(call.model ? { model: call.model } : {}),
     keyHint: keyHint(call.key),
     secrets: [call.key],
     clock: call.clock,
+    ...(call.quotaDayMs !== undefined ? { quotaDayMs: call.quotaDayMs } : {}),
   };
 }
 
