@@ -743,3 +743,56 @@ async function variantSteps(ai: GoogleGenAI): Promise<Steps> {
   await step('200 MAX_TOKENS', () => ai.models.generateContent({ model, contents: 'cutme please' }));
   return steps;
 }
+
+describe("@google/genai: Google's own words survive the gateway's memory and retries", () => {
+  const KEY = 'key-sdk-words-0001';
+  let wordsEmulator: EmulatorHandle;
+  let wordsGateway: GatewayHandle;
+  beforeAll(async () => {
+    wordsEmulator = await startEmulator({
+      keys: [{ key: KEY, project: 'alpha' }],
+      faults: [{ promptContains: 'always500', status: 500 }],
+    });
+    wordsGateway = await startGateway(
+      gatewayConfigSchema.parse({
+        upstream: wordsEmulator.url,
+        keys: [{ key: KEY, project: 'alpha' }],
+        maxAttempts: 3,
+      }),
+      { port: 0, logger: false },
+    );
+  });
+  afterAll(async () => {
+    await wordsGateway?.close();
+    await wordsEmulator?.close();
+  });
+  const sides = () => [
+    new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: wordsEmulator.url } }),
+    new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: wordsGateway.url } }),
+  ];
+
+  it("a model's 404 remembered from one call: the next call and method still get Google's message", async () => {
+    const [left, right] = sides();
+    for (const ai of [left!, right!]) {
+      await outcomeOf(() => ai.models.generateContent({ model: 'gemini-0.0-remembered', contents: 'hi' }));
+    }
+    for (const call of [
+      (ai: GoogleGenAI) => ai.models.countTokens({ model: 'gemini-0.0-remembered', contents: 'hi' }),
+      (ai: GoogleGenAI) => collect(ai.models.generateContentStream({ model: 'gemini-0.0-remembered', contents: 'hi' })),
+      (ai: GoogleGenAI) => ai.models.generateContent({ model: 'gemini-0.0-remembered', contents: 'hi' }),
+    ]) {
+      const direct = await outcomeOf(() => call(left!));
+      expect(direct).toMatchObject({ ok: false, httpStatus: 404 });
+      expect(await outcomeOf(() => call(right!))).toEqual(direct);
+    }
+  });
+
+  it("a 500 that retries did not fix keeps Google's status and message", async () => {
+    const [left, right] = sides();
+    const call = (ai: GoogleGenAI) =>
+      outcomeOf(() => ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'always500 please' }));
+    const direct = await call(left!);
+    expect(direct).toMatchObject({ ok: false, httpStatus: 500, status: 'INTERNAL' });
+    expect(await call(right!)).toEqual(direct);
+  });
+});
