@@ -5,7 +5,7 @@ import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { GoogleGenAI } from '@google/genai';
 import { generateText, streamText } from 'ai';
 import { createClient } from '../dist/index.js';
-import { gatewayConfigSchema, startGateway } from '../dist/gateway/index.js';
+import { startGatewayProcess, stopProcess } from './processes.mjs';
 
 const PROMPT = 'Write one short sentence about rivers.';
 
@@ -75,23 +75,22 @@ export const CONTENDERS = [
   },
   {
     name: 'gemwarden gateway + @google/genai',
+    // `gemwarden serve` in its own process, as users run it (Portkey runs in its own process too):
+    // the gateway does not share the bench's thread with the SDK and the emulator.
     async setup({ url, keys, fallbacks, limits, clock, policy }) {
-      const gateway = await startGateway(
-        gatewayConfigSchema.parse({
-          upstream: url,
-          keys,
-          fallbacks,
-          ...(limits ? { limits } : {}),
-          ...(clock ? { clock } : {}),
-          ...(policy.rateLimitFallbackAfterMs !== undefined
-            ? { rateLimitFallbackAfterMs: policy.rateLimitFallbackAfterMs }
-            : {}),
-          ...(policy.streamRepair ? { streamRepair: policy.streamRepair } : {}),
-        }),
-        { port: 0, logger: false },
-      );
+      const gateway = await startGatewayProcess({
+        upstream: url,
+        keys,
+        fallbacks,
+        ...(limits ? { limits } : {}),
+        ...(clock ? { clock } : {}),
+        ...(policy.rateLimitFallbackAfterMs !== undefined
+          ? { rateLimitFallbackAfterMs: policy.rateLimitFallbackAfterMs }
+          : {}),
+        ...(policy.streamRepair ? { streamRepair: policy.streamRepair } : {}),
+      });
       const driver = genaiDriver(gateway.url, 'gateway-client', false);
-      return { ...driver, close: () => gateway.close() };
+      return { ...driver, close: () => stopProcess(gateway) };
     },
   },
   {

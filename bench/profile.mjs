@@ -1,104 +1,142 @@
-// `node bench/profile.mjs [ROOT] [--seconds N]`: CPU profile of the gateway under load. Starts the
-// emulator and `gemwarden serve` (with generous pacing limits, so pacing is on the hot path) from
-// ROOT's built dist/ (default: this checkout), drives it with 32 keep-alive connections for N seconds
-// (wrk when installed), stops it cleanly so Node writes the profile (`node --cpu-prof`), and prints
-// the top frames by self time as a Markdown table. Used for the before/after frames in RESULTS.md.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// `node bench/profile.mjs [ROOT] [--seconds N]`: CPU profile of the gateway under load, measured
+// window only. Starts the emulator and `gemwarden serve` (generous pacing limits, so pacing is on the
+// hot path) from ROOT's built dist/ (default: this checkout), warms the gateway up, then profiles it
+// while 32 keep-alive connections (wrk when installed, in its own process) drive it for N seconds,
+// and prints the top frames by self time as a Markdown table, plus the inclusive time of the
+// gateway's own stages. Start-up (module loading and compilation) is outside the profile: see
+// profile-preload.mjs. Used for the before/after frames in RESULTS.md.
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT, startEmulatorProcess, startGatewayProcess, stopProcess } from './processes.mjs';
 import { loadGenerator, runLoad } from './wrk.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const secondsIndex = args.indexOf('--seconds');
 const seconds = secondsIndex >= 0 ? Number(args[secondsIndex + 1]) : 10;
-const root = resolve(
-  args.find((arg, index) => !arg.startsWith('--') && args[index - 1] !== '--seconds') ?? join(here, '..'),
-);
+const root = resolve(args.find((arg, index) => !arg.startsWith('--') && args[index - 1] !== '--seconds') ?? ROOT);
 
-const children = [];
-process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
-
-function start(argv) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let output = '';
-    const onData = (chunk) => {
-      output += chunk;
-      const match = /listening on\s+(http:\/\/[\w.:[\]]+)/.exec(output);
-      if (match) resolvePromise({ child, url: match[1].replace('localhost', '127.0.0.1') });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code}: ${output.slice(-400)}`)));
-  });
+/** Where a profile frame is, relative to `root` for our files. */
+function whereOf(frame) {
+  const file = frame.url.startsWith('file:') ? relative(root, fileURLToPath(frame.url)) : frame.url;
+  return file ? `${file}:${frame.lineNumber + 1}` : '';
 }
 
 /** Self time per function (name, file:line), as percentages of the samples that ran JavaScript or GC. */
-export function topFrames(profile, count = 15) {
+export function topFrames(profile, count = 20) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map();
   const deltas = profile.timeDeltas;
   profile.samples.forEach((id, index) => {
     const frame = byId.get(id).callFrame;
-    const file = frame.url.startsWith('file:') ? relative(root, fileURLToPath(frame.url)) : frame.url;
-    const where = file ? `${file}:${frame.lineNumber + 1}` : '';
-    const key = `${frame.functionName || '(anonymous)'}|${where}`;
+    const key = `${frame.functionName || '(anonymous)'}|${whereOf(frame)}`;
     selfUs.set(key, (selfUs.get(key) ?? 0) + (deltas[index] ?? 0));
   });
   const idle = [...selfUs].filter(([key]) => key.startsWith('(idle)|')).reduce((sum, [, us]) => sum + us, 0);
   const total = [...selfUs.values()].reduce((sum, us) => sum + us, 0) - idle;
-  return [...selfUs]
-    .filter(([key]) => !key.startsWith('(idle)|'))
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, count)
-    .map(([key, us]) => {
-      const [name, where] = key.split('|');
-      return { name, where, percent: (100 * us) / total };
-    });
+  return {
+    busyUs: total,
+    frames: [...selfUs]
+      .filter(([key]) => !key.startsWith('(idle)|'))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, count)
+      .map(([key, us]) => {
+        const [name, where] = key.split('|');
+        return { name, where, percent: (100 * us) / total };
+      }),
+  };
 }
 
-const profileDir = mkdtempSync(join(tmpdir(), 'gemwarden-profile-'));
-const emulator = await start(['bin/gemwarden.js', 'emulate', '--port', '0']);
-const configPath = join(profileDir, 'gateway.json');
-writeFileSync(
-  configPath,
-  JSON.stringify({
+/**
+ * Inclusive time (self plus everything below) of the frames whose file matches each pattern, as a
+ * share of busy CPU: which stage of the gateway costs what. A frame counts once per sample even
+ * when it recurses.
+ */
+export function inclusiveShares(profile, patterns) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const sums = new Map(patterns.map(([name]) => [name, 0]));
+  let busy = 0;
+  profile.samples.forEach((id, index) => {
+    const us = profile.timeDeltas[index] ?? 0;
+    if (byId.get(id).callFrame.functionName === '(idle)') return;
+    busy += us;
+    const hit = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const where = whereOf(byId.get(at).callFrame);
+      for (const [name, pattern] of patterns) if (pattern.test(where)) hit.add(name);
+    }
+    for (const name of hit) sums.set(name, sums.get(name) + us);
+  });
+  return patterns.map(([name]) => ({ name, percent: (100 * sums.get(name)) / busy }));
+}
+
+const profileFile = join(mkdtempSync(join(tmpdir(), 'gemwarden-profile-')), 'gateway.cpuprofile');
+const emulator = await startEmulatorProcess({ root });
+const gateway = await startGatewayProcess(
+  {
     upstream: emulator.url,
     keys: ['bench-load-key-0001'],
-    logLevel: 'warn',
     limits: { 'gemini-2.5-flash': { rpm: 100_000_000, tpm: 100_000_000_000 } },
-  }),
+  },
+  {
+    root,
+    nodeArgs: ['--import', join(ROOT, 'bench', 'profile-preload.mjs')],
+    env: { ...process.env, GEMWARDEN_PROFILE_FILE: profileFile },
+  },
 );
-const gateway = await start([
-  '--cpu-prof',
-  `--cpu-prof-dir=${profileDir}`,
-  'bin/gemwarden.js',
-  'serve',
-  '--port',
-  '0',
-  '--config',
-  configPath,
+const url = `${gateway.url}/v1beta/models/gemini-2.5-flash:generateContent`;
+/** Resolves when the gateway prints `line` on standard error. */
+const said = (line) =>
+  new Promise((resolveSaid) => {
+    const onData = (chunk) => {
+      if (String(chunk).includes(line)) {
+        gateway.child.stderr.off('data', onData);
+        resolveSaid();
+      }
+    };
+    gateway.child.stderr.on('data', onData);
+  });
+await runLoad(url, 32, 2000); // warm-up: JIT, pools, the pacing pair; not profiled
+let ready = said('profile started');
+gateway.child.kill('SIGUSR2');
+await ready;
+const stats = await runLoad(url, 32, seconds * 1000, {}, undefined, { warmUp: false });
+ready = said('profile written');
+gateway.child.kill('SIGUSR2');
+await ready;
+await stopProcess(gateway);
+await stopProcess(emulator);
+const profile = JSON.parse(readFileSync(profileFile, 'utf8'));
+const { frames, busyUs } = topFrames(profile);
+const perRequestUs = busyUs / stats.requests;
+const stages = inclusiveShares(profile, [
+  ['HTTP in and out (@hono/node-server)', /@hono\/node-server/],
+  ['router, auth, metrics, log line (gateway/server.js)', /dist\/gateway\/server\.js/],
+  ['pass-through handler', /dist\/gateway\/passthrough\/handler\.js/],
+  ['native route (gateway/gemini-routes.js)', /dist\/gateway\/gemini-routes\.js/],
+  ['client (client/create-client.js)', /dist\/client\/create-client\.js/],
+  ['pipeline engine (pipeline/engine.js)', /dist\/pipeline\/engine\.js/],
+  ['pacing (pacing/)', /dist\/pacing\//],
+  ['transport (transport/)', /dist\/transport\//],
+  ['undici (npm package)', /node_modules\/undici\//],
+  ['pino (logging)', /node_modules\/pino/],
+  ['prom-client (metrics)', /node_modules\/prom-client/],
 ]);
-const stats = await runLoad(`${gateway.url}/v1beta/models/gemini-2.5-flash:generateContent`, 32, seconds * 1000);
-await new Promise((resolveExit) => {
-  gateway.child.removeAllListeners('exit');
-  gateway.child.once('exit', resolveExit);
-  gateway.child.kill('SIGTERM');
-});
-emulator.child.kill('SIGTERM');
-const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
-if (!file) throw new Error('the gateway wrote no profile');
-const frames = topFrames(JSON.parse(readFileSync(join(profileDir, file), 'utf8')));
 const lines = [
-  `Gateway at c=32 for ${seconds} s (${loadGenerator}): ${stats.rps.toFixed(0)} requests/s, ${stats.errors} errors. Top frames by self time (share of non-idle CPU):`,
+  `Gateway at c=32 for ${seconds} s (${loadGenerator}), profiled after a 2 s warm-up: ${stats.rps.toFixed(0)} requests/s, ${stats.errors} errors, ${perRequestUs.toFixed(0)} µs of gateway CPU per request. Top frames by self time (share of non-idle CPU):`,
   '',
   '| % | function | where |',
   '|---|---|---|',
   ...frames.map((frame) => `| ${frame.percent.toFixed(1)} | \`${frame.name}\` | ${frame.where || '(native)'} |`),
+  '',
+  'Inclusive share of non-idle CPU by stage (a stage includes what it calls, so stages overlap):',
+  '',
+  '| % | stage |',
+  '|---|---|',
+  ...stages.map((stage) => `| ${stage.percent.toFixed(1)} | ${stage.name} |`),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 process.exit(0);

@@ -1,8 +1,7 @@
 // `npm run bench [-- --quick] [-- --out FILE] [-- --only NAME]`: gemwarden side by side with the
 // tools people use today, on the same emulator, in one run. Fails if a contender could not run.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../dist/emulator/index.js';
 import { CONTENDERS } from './contenders.mjs';
@@ -12,10 +11,21 @@ import { scenarios } from './scenarios.mjs';
 import { goal } from './goals.mjs';
 import { loadGenerator, runLoad } from './wrk.mjs';
 import { pacingCostScenario } from './pacing-cost.mjs';
-import { uploadAndEmbeddings } from './large-bodies.mjs';
+import { largeUpload } from './large-bodies.mjs';
+import { embeddingsScenario } from './embeddings.mjs';
+import { fleetScenario } from './fleet.mjs';
+import {
+  ROOT,
+  rssMb,
+  startEmulatorProcess,
+  startFloorProxy,
+  startGatewayProcess,
+  startNode,
+  stopProcess,
+} from './processes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..');
+const root = ROOT;
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const outIndex = args.indexOf('--out');
@@ -25,40 +35,10 @@ const only = onlyIndex >= 0 ? args[onlyIndex + 1].split(',') : undefined;
 const REQUEST_CAP_MS = quick ? 10_000 : 30_000;
 
 const log = (line) => process.stderr.write(`${line}\n`);
-const children = [];
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-/** Starts a child process and resolves with the URL it prints ("listening on URL"). */
-function startProcess(command, argv, options = {}) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...options });
-    children.push(child);
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} did not start: ${output.slice(-500)}`)), 30_000);
-    const onData = (chunk) => {
-      output += chunk.toString();
-      const match = /(?:listening on|running at:\S*\s*\S*)\s*(http:\/\/[\w.:[\]]+)/.exec(
-        output.replace(/\u001b\[[0-9;]*m/g, ''),
-      );
-      if (match) {
-        clearTimeout(timer);
-        resolvePromise({ child, url: match[1].replace('localhost', '127.0.0.1') });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${argv.join(' ')} exited ${code}: ${output.slice(-500)}`));
-    });
-  });
-}
 
 async function startPortkey() {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const { child } = await startProcess(process.execPath, [
+  const { child } = await startNode([
     '--import',
     join(here, 'loopback-preload.mjs'),
     join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
@@ -140,27 +120,15 @@ async function failureScenario(scenario, portkeyUrl) {
 
 async function overheadScenario(portkeyUrl) {
   const durationMs = quick ? 1500 : 5000;
-  const emulator = await startProcess(process.execPath, ['bin/gemwarden.js', 'emulate', '--port', '0']);
-  const proxy = await startProcess(process.execPath, [join(here, 'proxy.mjs'), emulator.url]);
-  const configPath = join(root, 'bench', '.gateway-bench.json');
+  const emulator = await startEmulatorProcess();
+  const proxy = await startFloorProxy(emulator.url);
   // Generous limits, as a paid-tier user configures them: pacing books every request on the hot path.
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      upstream: emulator.url,
-      keys: ['bench-load-key-0001'],
-      logLevel: 'warn',
-      limits: { 'gemini-2.5-flash': { rpm: 100_000_000, tpm: 100_000_000_000 } },
-    }),
-  );
-  const gateway = await startProcess(process.execPath, [
-    'bin/gemwarden.js',
-    'serve',
-    '--port',
-    '0',
-    '--config',
-    configPath,
-  ]);
+  // The default log level (info): one JSON line per request, as users run it.
+  const gateway = await startGatewayProcess({
+    upstream: emulator.url,
+    keys: ['bench-load-key-0001'],
+    limits: { 'gemini-2.5-flash': { rpm: 100_000_000, tpm: 100_000_000_000 } },
+  });
   const path = '/v1beta/models/gemini-2.5-flash:generateContent';
   const chat = JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] });
   const targets = [
@@ -207,26 +175,8 @@ async function overheadScenario(portkeyUrl) {
     }
   }
   // Memory of the gateway holding 500 open streams.
-  const slowEmulator = await startProcess(process.execPath, [
-    'bin/gemwarden.js',
-    'emulate',
-    '--port',
-    '0',
-    '--config',
-    join(here, 'slow-streams.json'),
-  ]);
-  writeFileSync(
-    configPath,
-    JSON.stringify({ upstream: slowEmulator.url, keys: ['bench-load-key-0001'], logLevel: 'warn' }),
-  );
-  const streamGateway = await startProcess(process.execPath, [
-    'bin/gemwarden.js',
-    'serve',
-    '--port',
-    '0',
-    '--config',
-    configPath,
-  ]);
+  const slowEmulator = await startEmulatorProcess({ config: join(here, 'slow-streams.json') });
+  const streamGateway = await startGatewayProcess({ upstream: slowEmulator.url, keys: ['bench-load-key-0001'] });
   const controller = new AbortController();
   const body = JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'Tell a long story' }] }] });
   const opened = await Promise.all(
@@ -244,10 +194,7 @@ async function overheadScenario(portkeyUrl) {
         ),
     ),
   );
-  const { readFileSync } = await import('node:fs');
-  const rssKb = Number(
-    /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${streamGateway.child.pid}/status`, 'utf8'))?.[1] ?? 0,
-  );
+  const streamsRssMb = rssMb(streamGateway.pid);
   controller.abort();
   results.push({
     contender: 'gemwarden gateway, RSS with 500 open streams',
@@ -260,26 +207,19 @@ async function overheadScenario(portkeyUrl) {
     p95Ms: null,
     totalMs: null,
     optimumMs: null,
-    rssMb: rssKb / 1024,
+    rssMb: streamsRssMb,
   });
-  log(`  gemwarden gateway RSS with ${opened.filter(Boolean).length} open streams: ${(rssKb / 1024).toFixed(0)} MB`);
+  log(`  gemwarden gateway RSS with ${opened.filter(Boolean).length} open streams: ${streamsRssMb.toFixed(0)} MB`);
   // Large bodies and embeddings through the pass-through, against the same emulator and floor proxy.
-  const large = await uploadAndEmbeddings({
-    root,
-    startProcess,
-    emulatorUrl: emulator.url,
-    floorUrl: proxy.url,
-    quick,
-  });
+  const large = await largeUpload({ emulatorUrl: emulator.url, floorUrl: proxy.url, quick });
   results.push(...large.results);
-  for (const process of [emulator, proxy, gateway, slowEmulator, streamGateway]) process.child.kill('SIGTERM');
+  await Promise.all([emulator, proxy, gateway, slowEmulator, streamGateway].map((started) => stopProcess(started)));
   const row = (name, concurrency) =>
     results.find((result) => result.contender === name && result.concurrency === concurrency);
   const gateway32 = row('gemwarden gateway', 32);
   const floor32 = row('bare Node reverse proxy (floor)', 32);
   const portkey32 = row('Portkey gateway', 32);
   const gateway1 = row('gemwarden gateway', 1);
-  const rssMb = rssKb / 1024;
   const goals = [
     goal(
       'requests/s at c=32: at least 5× Portkey',
@@ -301,7 +241,7 @@ async function overheadScenario(portkeyUrl) {
         `${value.toFixed(2)} ms (the floor proxy adds ${row('bare Node reverse proxy (floor)', 1).addedP50Ms.toFixed(2)} ms)`,
       'at most',
     ),
-    goal('RSS with 500 open streams: under 150 MB', rssMb, 150, (value) => `${value.toFixed(0)} MB`, 'at most'),
+    goal('RSS with 500 open streams: under 150 MB', streamsRssMb, 150, (value) => `${value.toFixed(0)} MB`, 'at most'),
     ...large.goals,
   ];
   return {
@@ -319,6 +259,9 @@ async function overheadScenario(portkeyUrl) {
 }
 
 const all = scenarios(quick).filter((scenario) => !only || only.includes(scenario.name));
+const { loadavg } = await import('node:os');
+const runStarted = new Date();
+const loadStart = loadavg()[0];
 const portkey = await startPortkey();
 const output = {
   quick,
@@ -338,9 +281,29 @@ try {
     log('\n7. Pacing: cost of one booking');
     output.scenarios.push(await pacingCostScenario({ quick, log }));
   }
+  if (!only || only.includes('embeddings')) {
+    log('\n8. Embeddings');
+    output.scenarios.push(await embeddingsScenario({ log, capMs: 60_000 }));
+  }
+  if (!only || only.includes('fleet')) {
+    log('\n9. Fleet');
+    output.scenarios.push(await fleetScenario({ log, quick }));
+  }
 } finally {
-  portkey.child.kill('SIGTERM');
+  await stopProcess(portkey);
 }
+const runEnded = new Date();
+output.run = {
+  startedAt: runStarted.toISOString().slice(11, 19),
+  endedAt: runEnded.toISOString().slice(11, 19),
+  seconds: (runEnded - runStarted) / 1000,
+  loadStart,
+  loadEnd: loadavg()[0],
+};
+if (only) output.only = only;
+log(
+  `\nthe run took ${(output.run.seconds / 60).toFixed(1)} min; load average ${loadStart.toFixed(2)} → ${output.run.loadEnd.toFixed(2)}`,
+);
 writeReport(output, { quick });
 if (out) writeFileSync(out, `${JSON.stringify(output, null, 2)}\n`);
 log(`\nwrote bench/RESULTS.md${out ? ` and ${out}` : ''}`);

@@ -51,11 +51,12 @@ function run(command, argv) {
 }
 
 /**
- * POSTs `body` to `url` from `concurrency` keep-alive connections for `durationMs`.
- * Resolves with { requests, errors, rps, p50Ms, p95Ms, elapsedMs }; errors count non-2xx answers
- * and socket errors.
+ * POSTs `body` to `url` from `concurrency` keep-alive connections for `durationMs`, after a 1 s
+ * warm-up unless `warmUp` is false. Resolves with { requests, errors, rps, p50Ms, p95Ms, elapsedMs };
+ * errors count non-2xx answers and socket errors.
  */
-export async function runLoad(url, concurrency, durationMs, headers = {}, body = DEFAULT_BODY) {
+export async function runLoad(url, concurrency, durationMs, headers = {}, body = DEFAULT_BODY, { warmUp = true } = {}) {
+  body ??= DEFAULT_BODY;
   const allHeaders = { 'content-type': 'application/json', 'x-goog-api-key': 'bench-load-key', ...headers };
   if (!hasWrk) {
     const output = await run(process.execPath, [
@@ -71,7 +72,7 @@ export async function runLoad(url, concurrency, durationMs, headers = {}, body =
   const script = wrkScript(allHeaders, body || DEFAULT_BODY);
   const threads = String(Math.min(2, concurrency));
   const base = ['-t', threads, '-c', String(concurrency), '-s', script, '--timeout', '10s'];
-  await run('wrk', [...base, '-d', '1s', url]); // warm up connections, JIT and pools
+  if (warmUp) await run('wrk', [...base, '-d', '1s', url]); // warm up connections, JIT and pools
   const output = await run('wrk', [...base, '-d', `${Math.max(1, Math.round(durationMs / 1000))}s`, url]);
   const line = output.split('\n').find((text) => text.startsWith('WRKJSON '));
   if (!line) throw new Error(`wrk printed no summary: ${output.slice(-400)}`);

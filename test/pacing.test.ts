@@ -7,7 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type GeminiClient } from '../src/index.js';
 import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
 import { MemoryPacingStore } from '../src/pacing/memory-store.js';
+import { createPacingStore } from '../src/pacing/failover-store.js';
 import { RedisPacingStore } from '../src/pacing/redis-store.js';
+import type { PacingStore } from '../src/pacing/store.js';
 import { ROOT } from './helpers/cli.js';
 import { hello } from './helpers/http.js';
 import { freePort, startRedis, startTcpProxy, type RedisServer, type TcpProxy } from './helpers/redis.js';
@@ -33,11 +35,26 @@ function track(client: GeminiClient): GeminiClient {
   clients.push(client);
   return client;
 }
-const maxPerMinute = (emu: EmulatorHandle) =>
-  Math.max(0, ...Object.values(emu.stats().minutes).flatMap((perMinute) => Object.values(perMinute)));
+/** Records the slot the client's pacer books for each attempt (times in ms). */
+function recordSlots(client: GeminiClient): number[] {
+  const slots: number[] = [];
+  const pacer = client.pacer;
+  const reserve = pacer.reserve.bind(pacer);
+  pacer.reserve = async (...args) => {
+    const reservation = await reserve(...args);
+    if (!reservation.dayFull) slots.push(reservation.at);
+    return reservation;
+  };
+  return slots;
+}
+/** The first booked slot that starts a span of `minuteMs` holding more than `limit` slots, if any. */
+function crowdedMinute(slots: readonly number[], minuteMs: number, limit: number): number | undefined {
+  const sorted = [...slots].sort((a, b) => a - b);
+  return sorted.find((slot, index) => index + limit < sorted.length && sorted[index + limit]! - slot < minuteMs);
+}
 
 describe('pacing in memory', () => {
-  it('known limits: a burst is spread so the emulator sees no 429', async () => {
+  it('known limits: a burst is booked so no rolling minute holds more than the limit, and every request succeeds', async () => {
     const emu = await start({ models: { 'gemini-2.5-flash': { rpm: 5 } }, clock: { minuteMs: 600 } });
     const client = track(
       createClient({
@@ -47,14 +64,18 @@ describe('pacing in memory', () => {
         limits: { 'gemini-2.5-flash': { rpm: 5 } },
       }),
     );
+    const slots = recordSlots(client);
     const waits: number[] = [];
     client.on('quota-waited', (event) => waits.push(event.waitedMs));
     const results = await Promise.all(
       Array.from({ length: 14 }, () => client.generateContent('gemini-2.5-flash', hello)),
     );
-    expect(results.every((result) => result.attempts.length === 1)).toBe(true);
-    expect(emu.stats().byStatus['429']).toBeUndefined();
-    expect(maxPerMinute(emu)).toBeLessThanOrEqual(5);
+    // What pacing decides, counted exactly: one booked slot per attempt, never more than 5 in any
+    // span of the 600 ms minute. (Whether the emulator's fixed minutes also see ≤ 5 depends on how
+    // late a loaded machine delivers each request, beyond the pacer's margin: not asserted.)
+    expect(slots).toHaveLength(results.reduce((sum, result) => sum + result.attempts.length, 0));
+    expect(crowdedMinute(slots, 600, 5)).toBeUndefined();
+    expect(emu.stats().byStatus['200']).toBe(14);
     expect(waits.length).toBeGreaterThan(0);
     const [pair] = (await client.snapshot()).pacing;
     expect(pair).toMatchObject({ project: expect.any(String), model: 'gemini-2.5-flash', minute: { rpm: 5 } });
@@ -121,7 +142,7 @@ describe('pacing in memory', () => {
 
 function runWorker(
   args: string[],
-): Promise<{ ok: number; attempts: number; degraded: number; errors: string[]; store: string }> {
+): Promise<{ ok: number; attempts: number; degraded: number; errors: string[]; slots: number[]; store: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [resolve(ROOT, 'test/workers/pacing-worker.mjs'), ...args], { cwd: ROOT });
     let out = '';
@@ -141,7 +162,7 @@ function runWorker(
 }
 
 describe('pacing shared through Redis', () => {
-  it('three processes sharing one project: no 429, no emulated minute over the limit', async () => {
+  it('three processes sharing one project: no rolling minute of the fleet over the limit, every request served', async () => {
     redis = await startRedis();
     const emu = await start({
       keys: [
@@ -160,9 +181,14 @@ describe('pacing shared through Redis', () => {
     expect(results.flatMap((result) => result.errors)).toEqual([]);
     expect(results.map((result) => result.ok)).toEqual([20, 20, 20]);
     expect(results.every((result) => result.store === 'redis' && result.degraded === 0)).toBe(true);
-    expect(emu.stats().byStatus['429']).toBeUndefined();
+    // The budget is one for the fleet, counted exactly on the slots the three pacers booked: one per
+    // attempt, never more than 20 in any span of the 1 s minute (three budgets would book 60 at once).
+    // Upstream 429s are not asserted: on a loaded machine a request can reach the emulator later than
+    // the pacer's margin, which says nothing about sharing.
+    const slots = results.flatMap((result) => result.slots);
+    expect(slots).toHaveLength(results.reduce((sum, result) => sum + result.attempts, 0));
+    expect(crowdedMinute(slots, 1000, 20)).toBeUndefined();
     expect(emu.stats().byStatus['200']).toBe(60);
-    expect(maxPerMinute(emu)).toBeLessThanOrEqual(20);
   });
 
   it('a limit learned from a 429 by one process paces the others through Redis', async () => {
@@ -244,7 +270,9 @@ describe('the same bucket algorithm in memory and in Redis', () => {
           fc.record({
             gap: fc.integer({ min: 0, max: 250 }),
             tokens: fc.integer({ min: 1, max: 100 }),
-            then: fc.constantFrom('send', 'send', 'cancel', 'correct'),
+            then: fc.constantFrom('send', 'send', 'cancel', 'correct', 'copy'),
+            // For 'copy': how long before now the booking copied back was made (up to a window ago and more).
+            ago: fc.integer({ min: 0, max: 1500 }),
           }),
           { minLength: 1, maxLength: 60 },
         ),
@@ -252,8 +280,18 @@ describe('the same bucket algorithm in memory and in Redis', () => {
           const memory = new MemoryPacingStore(windows);
           const pair = `p${run++}/m`;
           let now = 5_000_000;
-          for (const { gap, tokens, then } of requests) {
+          let copies = 0;
+          for (const { gap, tokens, then, ago } of requests) {
             now += gap;
+            if (then === 'copy') {
+              // A booking another process made in memory while Redis was away, copied in late and out
+              // of order (mirror() is the memory store's out-of-order add); asked twice, counted once.
+              const id = `copied-${copies++}`;
+              memory.mirror(pair, { at: now - ago, tokens, id }, now);
+              await shared.merge(pair, id, now - ago, tokens, now);
+              await shared.merge(pair, id, now - ago, tokens, now);
+              continue;
+            }
             const [local, remote] = await Promise.all([
               memory.reserve(pair, tokens, limits, now),
               shared.reserve(pair, tokens, limits, now),
@@ -390,5 +428,105 @@ describe('Redis trouble of every shape: pacing goes on per process and comes bac
     expect(events).toEqual(['degraded', 'restored']);
     await client.generateContent('gemini-2.5-flash', hello);
     expect((await client.snapshot()).pacingStore).toBe('redis');
+  });
+});
+
+describe('bookings made in memory while Redis was away are copied back when it returns', () => {
+  const windows = { minuteMs: 60_000, dayMs: 86_400_000, marginMs: 1000 }; // the real minute and day
+  const limits = { rpm: 1000 };
+
+  /** A process's failover store on `url` and the events it emitted. */
+  function processStore(url: string, prefix: string) {
+    const events: string[] = [];
+    const store = createPacingStore({
+      windows,
+      redis: url,
+      redisPrefix: prefix,
+      onEvent: (event) => events.push(event.type),
+    });
+    return { store, events };
+  }
+
+  /** What another process sees in Redis (a store of its own, patient with a loaded machine). */
+  async function fleetView(url: string, prefix: string) {
+    const other = new RedisPacingStore({ url, windows, prefix, commandTimeoutMs: 5000 });
+    await new Promise<void>((resolveReady) => (other.ready ? resolveReady() : other.onReady(resolveReady)));
+    try {
+      return await other.usage('p/m', Date.now());
+    } finally {
+      await other.close();
+    }
+  }
+
+  async function restored(events: string[], times = 1): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while (events.filter((event) => event === 'pacing-restored').length < times) {
+      if (Date.now() > deadline) throw new Error(`no pacing-restored (events: ${events.join(', ')})`);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    }
+  }
+
+  async function book(store: PacingStore, count: number, tokens = 10) {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) ids.push((await store.reserve('p/m', tokens, limits, Date.now())).id);
+    return ids;
+  }
+
+  it('stalled (SIGSTOP): the minute and the day in Redis count them once, with cancellations and corrections', async () => {
+    redis = await startRedis();
+    const { store, events } = processStore(redis.url, 'copy-stall');
+    try {
+      await book(store, 3);
+      expect(store.kind).toBe('redis');
+      redis.pause();
+      const local = await book(store, 4);
+      expect(events).toEqual(['pacing-degraded']);
+      expect(store.kind).toBe('memory');
+      await store.cancel('p/m', local[0]!, Date.now()); // given back: never reaches Redis
+      await store.correct('p/m', local[1]!, 50); // the real count travels with the copy
+      redis.resume();
+      await restored(events);
+      expect(await fleetView(redis.url, 'copy-stall')).toMatchObject({
+        minuteRequests: 6,
+        minuteTokens: 3 * 10 + 50 + 10 + 10,
+        dayRequests: 6,
+      });
+      // A correction after the copy follows the booking into Redis.
+      await store.correct('p/m', local[2]!, 30);
+      expect((await fleetView(redis.url, 'copy-stall')).minuteTokens).toBe(3 * 10 + 50 + 30 + 10);
+      // The fleet now paces with them: a limit of 6 a minute has no room left this minute.
+      const next = await store.reserve('p/m', 10, { rpm: 6 }, Date.now());
+      expect(next.at - Date.now()).toBeGreaterThan(30_000);
+      // A second outage: the one booking tried in Redis (which ran it when it woke) is not counted twice.
+      redis.pause();
+      await book(store, 1);
+      expect(events).toEqual(['pacing-degraded', 'pacing-restored', 'pacing-degraded']);
+      redis.resume();
+      await restored(events, 2);
+      expect((await fleetView(redis.url, 'copy-stall')).dayRequests).toBe(8);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('killed and restarted on its port: the bookings of the outage are in the new Redis', async () => {
+    redis = await startRedis();
+    const port = redis.port;
+    const { store, events } = processStore(redis.url, 'copy-kill');
+    try {
+      await book(store, 2);
+      await redis.stop();
+      await book(store, 5);
+      expect(events).toEqual(['pacing-degraded']);
+      redis = await startRedis(port);
+      await restored(events);
+      // A restarted Redis (no persistence) lost what it held; what this process booked meanwhile is back.
+      expect(await fleetView(redis.url, 'copy-kill')).toMatchObject({ minuteRequests: 5, dayRequests: 5 });
+      await book(store, 1);
+      expect(store.kind).toBe('redis');
+      expect((await fleetView(redis.url, 'copy-kill')).dayRequests).toBe(6);
+    } finally {
+      await store.close();
+    }
   });
 });

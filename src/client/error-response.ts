@@ -1,6 +1,6 @@
 // A GeminiError as an HTTP answer in Gemini's own format: upstream's body when it sent a JSON error,
 // else an envelope built from the error; gemwarden's kind and explanation ride along in `gemwarden`.
-import { explain, type GeminiError } from '../errors/index.js';
+import { explain, isGeminiError, type GeminiError } from '../errors/index.js';
 import { errorEnvelope, HTTP_TO_STATUS, isRpcStatus, type ErrorEnvelope, type RpcStatus } from '../wire/index.js';
 
 /** The HTTP status to answer with for a failure that may have had none (timeouts, network). */
@@ -68,6 +68,23 @@ export function geminiErrorBody(error: GeminiError): ErrorEnvelope & { error: { 
       ? error.status
       : (HTTP_TO_STATUS[status] ?? 'UNKNOWN')
   ) as RpcStatus;
-  const envelope = errorEnvelope(rpc, error.message, error.details.length ? [...error.details] : undefined, status);
+  const envelope = errorEnvelope(
+    rpc,
+    upstreamMessage(error),
+    error.details.length ? [...error.details] : undefined,
+    status,
+  );
   return { error: { ...envelope.error, gemwarden: gemwardenInfo(error) } };
+}
+
+/**
+ * The message as the upstream wrote it. Giving up wraps the last error with a note in its message
+ * ("… (gave up after 3 attempts)") for library callers; an HTTP client of the gateway gets Google's
+ * own words instead (apps match them), and the count rides in the `gemwarden` member. The wrapped
+ * originals are on the `cause` chain: the first error there of the same status is the upstream's.
+ */
+function upstreamMessage(error: GeminiError): string {
+  let current = error;
+  while (isGeminiError(current.cause) && current.cause.httpStatus === error.httpStatus) current = current.cause;
+  return current.message;
 }

@@ -4,12 +4,16 @@
 // memory, says so once, and probes Redis on a timer. The first probe answered in time brings the
 // shared store back (a stalled server keeps its connection open, so waiting for a reconnect alone
 // would wait forever). Bookings made in Redis are mirrored in memory, so estimates (`peek`) need no
-// round trip and a fall-back starts from this process's own recent traffic.
+// round trip and a fall-back starts from this process's own recent traffic. Bookings made in memory
+// while degraded are copied to Redis before it is used again (each counted once, however often the
+// copy is retried), so the fleet's minute and day include what this process sent meanwhile.
+import { randomUUID } from 'node:crypto';
+import { nextPacificMidnight } from '../time/index.js';
 import { realClock, type Clock } from '../time/index.js';
 import type { Limits } from './limits.js';
 import { MemoryPacingStore } from './memory-store.js';
 import { RedisPacingStore } from './redis-store.js';
-import type { Booked, PacingStore, PairUsage, Windows } from './store.js';
+import { REAL_DAY_MS, type Booked, type PacingStore, type PairUsage, type Windows } from './store.js';
 
 /** What the failover store tells its owner. */
 export type FailoverEvent = { type: 'pacing-degraded'; reason: string } | { type: 'pacing-restored' };
@@ -22,6 +26,24 @@ export interface SharedPacingStore extends PacingStore {
   onReady(listener: () => void): () => void;
   /** One round trip that fails like any command when the store is slow or away. */
   ping(): Promise<void>;
+  /**
+   * Copies a booking made in memory (`id`, for `at`, `tokens` input tokens) into the shared state,
+   * counted once however often it is asked; resolves with its id there. `now`: epoch ms.
+   */
+  merge(pair: string, id: string, at: number, tokens: number, now: number, triedAt?: number): Promise<string>;
+  /** Books a slot under `id` (so a booking whose answer was lost can be recognised by `merge`). */
+  reserve(pair: string, tokens: number, limits: Limits, now: number, id?: string): Promise<Booked>;
+}
+
+/** A booking made in memory while degraded, waiting to be copied to the shared store. */
+interface UnsharedBooking {
+  pair: string;
+  at: number;
+  tokens: number;
+  /** The shared store was asked to book it (at this time) and did not answer in time: it may hold it. */
+  triedAt?: number | undefined;
+  /** Given back while it may also be in the shared store: the copy then takes it out there. */
+  cancelled?: boolean;
 }
 
 export interface FailoverStoreOptions {
@@ -36,6 +58,11 @@ export interface FailoverStoreOptions {
   onEvent?: ((event: FailoverEvent) => void) | undefined;
 }
 
+/** How long a copied booking's id is followed for its correction, ms (a long call's length). */
+const FOLLOW_COPIED_MS = 15 * 60_000;
+/** At most this many copied ids are followed, oldest forgotten first. */
+const MAX_FOLLOWED = 100_000;
+
 /** Ids the shared store hands out carry their bucket ("BUCKET:uuid"); local ones are bare uuids. */
 const isShared = (id: string) => id.includes(':');
 
@@ -46,6 +73,10 @@ export class FailoverStore implements PacingStore {
   private readonly stopReady: () => void;
   private closed = false;
   private readonly clock: Clock;
+  /** Bookings made in memory while degraded, by local id, oldest first: copied back on restore. */
+  private readonly unshared = new Map<string, UnsharedBooking>();
+  /** Local id → its id in the shared store once copied, so a later cancel or correction follows it. */
+  private readonly copied = new Map<string, { sharedId: string; at: number }>();
 
   constructor(private readonly options: FailoverStoreOptions) {
     this.clock = options.clock ?? realClock;
@@ -103,6 +134,8 @@ export class FailoverStore implements PacingStore {
     try {
       await this.options.shared.ping();
       if (!this.degraded || this.closed) return;
+      await this.copyBack();
+      if (!this.degraded || this.closed) return;
       this.degraded = false;
       this.stopProbe?.();
       this.options.onEvent?.({ type: 'pacing-restored' });
@@ -113,18 +146,76 @@ export class FailoverStore implements PacingStore {
     }
   }
 
+  /**
+   * Copies every booking made in memory while degraded to the shared store (throws, leaving the rest
+   * for the next probe, when the store fails). Bookings made during the copy are copied too: when it
+   * returns, nothing is left, and the caller switches to the shared store in the same tick.
+   */
+  private async copyBack(): Promise<void> {
+    while (this.unshared.size > 0) {
+      const now = this.clock.now();
+      this.forgetCopied(now);
+      await Promise.all(
+        [...this.unshared].map(async ([id, booking]) => {
+          const sent = booking.tokens;
+          const sharedId = await this.options.shared.merge(booking.pair, id, booking.at, sent, now, booking.triedAt);
+          if (booking.cancelled || this.unshared.get(id) !== booking) {
+            // Given back before or while being copied: take it back out of the shared store too.
+            await this.options.shared.cancel(booking.pair, sharedId, now);
+            this.unshared.delete(id);
+            return;
+          }
+          this.unshared.delete(id);
+          this.copied.set(id, { sharedId, at: booking.at });
+          if (booking.tokens !== sent) await this.options.shared.correct(booking.pair, sharedId, booking.tokens);
+        }),
+      );
+    }
+  }
+
+  /** The end of the quota day a booking at `at` counts in (ms since the epoch). */
+  private dayEndOf(at: number): number {
+    const dayMs = this.options.local.windows.dayMs;
+    return dayMs === REAL_DAY_MS ? nextPacificMidnight(at) : at + dayMs;
+  }
+
+  /**
+   * Drops what can no longer matter: bookings whose day is over (never copied: they count nowhere
+   * now), and copied ids older than the longest call is worth following (their correction is moot).
+   */
+  private forgetCopied(now: number): void {
+    for (const [id, booking] of this.unshared) {
+      if (this.dayEndOf(booking.at) > now) break;
+      this.unshared.delete(id);
+    }
+    for (const [id, copy] of this.copied) {
+      if (copy.at > now - FOLLOW_COPIED_MS && this.copied.size <= MAX_FOLLOWED) break;
+      this.copied.delete(id);
+    }
+  }
+
   async reserve(pair: string, tokens: number, limits: Limits, now: number): Promise<Booked> {
     await this.connected();
+    // One id for both stores: if Redis runs a reservation whose answer came too late, the copy back
+    // recognises it instead of counting the request twice.
+    const id = randomUUID();
+    let triedAt: number | undefined;
     if (!this.degraded) {
       try {
-        const booked = await this.options.shared.reserve(pair, tokens, limits, now);
+        const booked = await this.options.shared.reserve(pair, tokens, limits, now, id);
         if (!booked.dayFull) this.options.local.mirror(pair, { at: booked.at, tokens, id: booked.id }, now);
         return booked;
       } catch (error) {
+        triedAt = now;
         this.degrade(error);
       }
     }
-    return this.options.local.reserve(pair, tokens, limits, now);
+    const booked = await this.options.local.reserve(pair, tokens, limits, now, id);
+    if (!booked.dayFull) {
+      this.forgetCopied(now);
+      this.unshared.set(booked.id, { pair, at: booked.at, tokens, triedAt });
+    }
+    return booked;
   }
 
   peek(pair: string, tokens: number, limits: Limits, now: number): number {
@@ -141,14 +232,29 @@ export class FailoverStore implements PacingStore {
     }
   }
 
+  /** The booking's id in the shared store: its own, or the one its copy got; undefined if unshared. */
+  private sharedIdOf(id: string): string | undefined {
+    return isShared(id) ? id : this.copied.get(id)?.sharedId;
+  }
+
   async cancel(pair: string, id: string, now: number): Promise<void> {
     await this.options.local.cancel(pair, id);
-    if (isShared(id)) await this.shared((store) => store.cancel(pair, id, now));
+    const waiting = this.unshared.get(id);
+    // One the shared store may hold waits for the copy, which takes it out there.
+    if (waiting?.triedAt !== undefined) waiting.cancelled = true;
+    else this.unshared.delete(id);
+    const sharedId = this.sharedIdOf(id);
+    this.copied.delete(id);
+    if (sharedId) await this.shared((store) => store.cancel(pair, sharedId, now));
   }
 
   async correct(pair: string, id: string, tokens: number): Promise<void> {
     await this.options.local.correct(pair, id, tokens);
-    if (isShared(id)) await this.shared((store) => store.correct(pair, id, tokens));
+    const waiting = this.unshared.get(id);
+    if (waiting) waiting.tokens = tokens;
+    const sharedId = this.sharedIdOf(id);
+    this.copied.delete(id); // a correction is the last word on a booking
+    if (sharedId) await this.shared((store) => store.correct(pair, sharedId, tokens));
   }
 
   async learn(pair: string, window: 'rpm' | 'tpm' | 'rpd', limit: number): Promise<void> {

@@ -93,7 +93,8 @@ export class MemoryPacingStore implements PacingStore {
   private readonly pairs = new Map<string, PairState>();
   private readonly geometry: BucketGeometry;
 
-  constructor(private readonly windows: Windows) {
+  /** `windows`: the quota windows this store counts in (read by the failover store for day ends). */
+  constructor(readonly windows: Windows) {
     this.geometry = bucketGeometry(windows);
   }
 
@@ -106,14 +107,14 @@ export class MemoryPacingStore implements PacingStore {
     return state;
   }
 
-  async reserve(pair: string, tokens: number, limits: Limits, now: number): Promise<Booked> {
+  /** Books a slot (see PacingStore); `id` names the booking (default: a fresh uuid). */
+  async reserve(pair: string, tokens: number, limits: Limits, now: number, id = randomUUID()): Promise<Booked> {
     const state = this.state(pair);
     state.minute.prune(now);
     // A spent day books nothing: the caller parks the pair until the day has room again.
     const day = state.day.room(limits.rpd, now);
     if (day.full) return { at: day.at, id: '', dayFull: true };
     const at = state.minute.slot(tokens, limits, now, true);
-    const id = randomUUID();
     this.book(state, { at, tokens, id }, now);
     return { at, id, dayFull: false };
   }

@@ -4,11 +4,11 @@
 // failover to memory: failover-store.ts); the pacer owns limits, learned limits, parked days and
 // the per-model concurrency cap.
 import type { GeminiError, QuotaViolation } from '../errors/index.js';
-import type { Clock } from '../time/index.js';
+import { abortReason, type Clock } from '../time/index.js';
 import { createPacingStore } from './failover-store.js';
 import { resolveLimits, type Limits, type Tier } from './limits.js';
 import { Semaphore } from './semaphore.js';
-import { defaultWindows, type PacingStore, type Windows } from './store.js';
+import { defaultWindows, type Booked, type PacingStore, type Windows } from './store.js';
 
 export interface Reservation {
   /** When the request may be sent. */
@@ -32,7 +32,12 @@ export interface PairSnapshot {
 export interface Pacer {
   /** A local estimate of when the pair could send, without booking (no I/O). */
   peek(project: string, model: string, tokens: number, now: number): number;
-  reserve(project: string, model: string, tokens: number, now: number): Promise<Reservation>;
+  /**
+   * Books a slot for a request of `tokens` estimated input tokens at `now` (epoch ms). When `signal`
+   * aborts before the booking is made (e.g. while Redis is slow to answer), rejects with the signal's
+   * reason and gives back the booking the store makes afterwards, so a caller that left holds no slot.
+   */
+  reserve(project: string, model: string, tokens: number, now: number, signal?: AbortSignal): Promise<Reservation>;
   /** Waits for a concurrency slot of the model (FIFO); resolves with the function that frees it. */
   enter(model: string, signal?: AbortSignal): Promise<() => void>;
   /** Learns lower limits from a 429's QuotaFailure. */
@@ -56,6 +61,8 @@ export interface PacerOptions {
   /** redis://… to share pacing between processes (ignored when `store` is given). */
   redis?: string;
   redisPrefix?: string;
+  /** Redis command timeout of the default store, ms: a slower answer counts as trouble. Default 250. */
+  redisTimeoutMs?: number;
   /** Where bookings live. Default: memory, or Redis behind a failover to memory when `redis` is set. */
   store?: PacingStore;
   /** Timers of the default store (Redis connect wait and probes). Default: the real clock. */
@@ -66,6 +73,39 @@ export interface PacerOptions {
 const NOTHING: Reservation = { at: 0, dayFull: false, release: () => undefined };
 
 const pairKey = (project: string, model: string) => `${project}/${model}`;
+
+/**
+ * `work`'s result, or a rejection with the signal's reason as soon as it aborts; a result that comes
+ * after the abort is handed to `late` (to be undone) instead of being lost.
+ */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal, late: (value: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const onAbort = () => {
+      if (settled) return;
+      settled = true;
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (settled) late(value);
+        else {
+          settled = true;
+          resolve(value);
+        }
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!settled) {
+          settled = true;
+          reject(error);
+        }
+      },
+    );
+  });
+}
 
 /** Which window a violated quota counts. */
 function windowOf(violation: QuotaViolation): 'rpm' | 'tpm' | 'rpd' | undefined {
@@ -91,6 +131,7 @@ export class GeminiPacer implements Pacer {
         windows: this.windows,
         redis: options.redis,
         redisPrefix: options.redisPrefix,
+        redisTimeoutMs: options.redisTimeoutMs,
         clock: options.time,
         onEvent: (event) => options.onEvent?.(event),
       });
@@ -121,11 +162,21 @@ export class GeminiPacer implements Pacer {
    * Books a slot. With no limit known the booking is still recorded (at once): a limit learned from
    * a 429 then starts from what was really sent, and with Redis, limits other processes learned apply.
    */
-  async reserve(project: string, model: string, tokens: number, now: number): Promise<Reservation> {
+  async reserve(
+    project: string,
+    model: string,
+    tokens: number,
+    now: number,
+    signal?: AbortSignal,
+  ): Promise<Reservation> {
+    if (signal?.aborted) throw abortReason(signal);
     const limits = this.limitsFor(project, model);
     const pair = pairKey(project, model);
     this.known.set(pair, { project, model });
-    const booked = await this.store.reserve(pair, tokens, limits, now);
+    const booking = this.store.reserve(pair, tokens, limits, now);
+    const booked = signal
+      ? await unlessAborted(booking, signal, (late) => this.giveBack(pair, late, now))
+      : await booking;
     if (booked.dayFull) {
       this.parked.set(pair, booked.at);
       return { at: booked.at, dayFull: true, release: () => undefined };
@@ -143,6 +194,11 @@ export class GeminiPacer implements Pacer {
         done?.catch(() => undefined);
       },
     };
+  }
+
+  /** Cancels a booking its caller no longer wants (store trouble is the store's to report). */
+  private giveBack(pair: string, booked: Booked, now: number): void {
+    if (!booked.dayFull) this.store.cancel(pair, booked.id, now).catch(() => undefined);
   }
 
   async enter(model: string, signal?: AbortSignal): Promise<() => void> {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { classify } from '../errors/index.js';
 import { resolveLimits, tightest, type Limits } from './limits.js';
 import { MemoryPacingStore } from './memory-store.js';
+import type { Booked, PacingStore } from './store.js';
 import { bucketGeometry, MinuteBuckets } from './minute-buckets.js';
 import { GeminiPacer } from './pacer.js';
 
@@ -199,6 +200,34 @@ describe('pacer', () => {
     const pacer = new GeminiPacer({ tiers: { p: 'free' } });
     expect(pacer.limitsFor('p', 'gemini-2.5-flash').rpm).toBe(10);
     expect(pacer.limitsFor('other', 'gemini-2.5-flash')).toEqual({});
+  });
+
+  it('a reserve whose signal aborts while the store is answering rejects, and its late booking is given back', async () => {
+    const memory = new MemoryPacingStore({ minuteMs: 1000, dayMs: 10_000, marginMs: 0 });
+    let answer: (() => void) | undefined;
+    let held = 1;
+    // A store as slow as Redis in trouble for its first booking: made only when the test says so.
+    const slow: PacingStore = Object.assign(Object.create(memory) as MemoryPacingStore, {
+      reserve: (...args: Parameters<PacingStore['reserve']>) =>
+        held-- > 0
+          ? new Promise<Booked>((resolve) => {
+              answer = () => resolve(memory.reserve(...args));
+            })
+          : memory.reserve(...args),
+    });
+    const pacer = new GeminiPacer({ limits: { m: { rpm: 1 } }, store: slow });
+    const controller = new AbortController();
+    const pending = pacer.reserve('p', 'm', 10, 0, controller.signal);
+    controller.abort(new Error('the caller left'));
+    await expect(pending).rejects.toThrow('the caller left');
+    answer!();
+    await new Promise((resolve) => setImmediate(resolve));
+    // The booking the store made after the abort was cancelled: the one slot of the minute is free.
+    expect((await memory.usage('p/m', 0)).minuteRequests).toBe(0);
+    expect((await pacer.reserve('p', 'm', 10, 0)).at).toBe(0);
+    // Already aborted: nothing is booked at all.
+    await expect(pacer.reserve('p', 'm', 10, 0, AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
+    expect((await memory.usage('p/m', 0)).minuteRequests).toBe(1);
   });
 
   it('caps concurrency per model, first come first served', async () => {

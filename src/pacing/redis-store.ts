@@ -10,6 +10,7 @@
 //   …:b:INDEX  hash: '#n' and '#t' (the bucket's requests and tokens) and one field per booking id
 //   …:day:END / …:daylog   the day's count (real days) or booking times (compressed days)
 //   …:learned  limits learned from 429s by any process
+//   …:merged   set: ids of bookings made in a process's memory while Redis was away and copied back
 // Booking ids are "BUCKET:uuid", so a cancellation or correction finds its bucket without a search.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -110,6 +111,82 @@ end
 return {fmt(at), booking, '0'}
 `;
 
+/**
+ * Copies one booking made in a process's memory (while Redis was away) into the shared state, at the
+ * time it was booked for: counted in its day, and in its bucket while any window from now on can
+ * still hold it. Counted once: the id goes into …:merged first, so a merge repeated after a lost reply
+ * changes nothing. The bucket is placed in order (a walk back from the newest bucket, bounded by the
+ * buckets of one window), before or inside the window as its time says.
+ */
+const MERGE = `
+local st, bl, day, merged = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now, at, tokens, id = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local realDay, dayMs, B, N, base = ARGV[5] == '1', tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
+local dayTtl = ARGV[10]
+local function fmt(n) return string.format('%.0f', n) end
+local k = math.floor(at / B)
+local booking = fmt(k) .. ':' .. id
+if redis.call('SADD', merged, id) == 0 then return {booking, '0'} end
+-- A reservation under this id timed out for its process but may have run here all the same: if its
+-- bucket still holds it, it is already counted (searched back to the bucket of its request).
+local from = tonumber(ARGV[11])
+if from then
+  local len = redis.call('LLEN', bl)
+  for j = len - 1, 0, -1 do
+    local index = redis.call('LINDEX', bl, j)
+    if tonumber(index) < from then break end
+    local found = index .. ':' .. id
+    if redis.call('HEXISTS', base .. ':b:' .. index, found) == 1 then return {found, '0'} end
+  end
+end
+redis.call('PEXPIRE', merged, dayTtl)
+if realDay then
+  redis.call('INCR', day)
+  if redis.call('PTTL', day) < tonumber(dayTtl) then redis.call('PEXPIRE', day, dayTtl) end
+elseif at > now - dayMs then
+  redis.call('ZADD', day, fmt(at), booking)
+  redis.call('PEXPIRE', day, fmt(dayMs * 2 + 60000))
+end
+-- Too old for any window from now on: the day was all it still counted in.
+if k < math.floor(now / B) - N + 1 then return {booking, '1'} end
+local s = redis.call('HMGET', st, 'ws', 'wp', 'hp', 'wn', 'wt', 'la')
+local ws, wp, hp = tonumber(s[1]), tonumber(s[2]) or 0, tonumber(s[3]) or 0
+local wn, wt, la = tonumber(s[4]) or 0, tonumber(s[5]) or 0, tonumber(s[6]) or at
+if not ws then
+  redis.call('DEL', bl)
+  ws, wp, hp, wn, wt = math.floor(now / B) - N + 1, 0, 0, 0, 0
+end
+local len = redis.call('LLEN', bl)
+local j, found = len, false
+while j > 0 do
+  local index = tonumber(redis.call('LINDEX', bl, j - 1))
+  if index == k then found = true break end
+  if index < k then break end
+  j = j - 1
+end
+if not found then
+  if j == len then redis.call('RPUSH', bl, fmt(k))
+  else redis.call('LINSERT', bl, 'BEFORE', redis.call('LINDEX', bl, j), fmt(k)) end
+  -- Before the window start, the new bucket pushes the window's first position one further.
+  if k < ws then wp = wp + 1 end
+end
+local bucket = base .. ':b:' .. fmt(k)
+redis.call('HINCRBY', bucket, '#n', 1)
+redis.call('HINCRBY', bucket, '#t', fmt(tokens))
+redis.call('HSET', bucket, booking, fmt(tokens))
+if k >= ws then
+  wn = wn + 1
+  wt = wt + tokens
+end
+if at > la then la = at end
+redis.call('HSET', st, 'ws', fmt(ws), 'wp', fmt(wp), 'hp', fmt(hp), 'wn', fmt(wn), 'wt', fmt(wt), 'la', fmt(la))
+local ttl = math.max(60000, at - now + N * B * 2)
+for _, key in ipairs({bucket, st, bl}) do
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, fmt(ttl)) end
+end
+return {booking, '1'}
+`;
+
 /** Finds a booking's bucket from its id; 0 when the booking is gone (expired or never made). */
 const FIND = `
 local k = string.match(ARGV[1], '^(-?%d+):')
@@ -183,6 +260,7 @@ interface PacingRedis extends Redis {
     learned: string,
     ...args: string[]
   ): Promise<[string, string, string]>;
+  gwMerge(state: string, buckets: string, day: string, merged: string, ...args: string[]): Promise<[string, string]>;
   gwLearn(learned: string, window: string, limit: string, ttlMs: string): Promise<number>;
   gwCancel(state: string, day: string, id: string, base: string, realDay: string): Promise<number>;
   gwCorrect(state: string, id: string, base: string, tokens: string): Promise<number>;
@@ -231,6 +309,7 @@ export class RedisPacingStore implements PacingStore {
     // Connection errors surface through failed commands; without a listener ioredis would log them.
     this.redis.on('error', () => undefined);
     this.redis.defineCommand('gwReserve', { numberOfKeys: 4, lua: RESERVE });
+    this.redis.defineCommand('gwMerge', { numberOfKeys: 4, lua: MERGE });
     this.redis.defineCommand('gwLearn', { numberOfKeys: 1, lua: LEARN });
     this.redis.defineCommand('gwCancel', { numberOfKeys: 2, lua: CANCEL });
     this.redis.defineCommand('gwCorrect', { numberOfKeys: 1, lua: CORRECT });
@@ -265,7 +344,8 @@ export class RedisPacingStore implements PacingStore {
     return this.realDay() ? `${this.base(pair)}:day:${nextPacificMidnight(now)}` : `${this.base(pair)}:daylog`;
   }
 
-  async reserve(pair: string, tokens: number, limits: Limits, now: number): Promise<Booked> {
+  /** Books a slot (see PacingStore); `id` names the booking (default: a fresh uuid), see `merge`. */
+  async reserve(pair: string, tokens: number, limits: Limits, now: number, id = randomUUID()): Promise<Booked> {
     const base = this.base(pair);
     const [at, booked, dayFull] = await this.redis.gwReserve(
       `${base}:st`,
@@ -277,7 +357,7 @@ export class RedisPacingStore implements PacingStore {
       String(limits.rpm ?? 0),
       String(limits.tpm ?? 0),
       String(limits.rpd ?? -1),
-      randomUUID(),
+      id,
       this.realDay() ? '1' : '0',
       String(this.options.windows.dayMs),
       String(nextPacificMidnight(now)),
@@ -286,6 +366,37 @@ export class RedisPacingStore implements PacingStore {
       base,
     );
     return { at: at === 'inf' ? Number.POSITIVE_INFINITY : Number(at), id: booked, dayFull: dayFull === '1' };
+  }
+
+  /**
+   * Copies a booking made elsewhere (in a process's memory while Redis was away) into the shared
+   * state at its own time `at` with `tokens` input tokens, counted once however often it is asked
+   * (keyed by `id`). `now` is the time of the copy (epoch ms). `triedAt`: the booking was first tried
+   * here under the same id at that time and the answer was lost (a timeout): if that reservation
+   * ran after all, it is kept and not counted again. Returns the booking's id in this store, for a
+   * later cancellation or correction.
+   */
+  async merge(pair: string, id: string, at: number, tokens: number, now: number, triedAt?: number): Promise<string> {
+    const base = this.base(pair);
+    const dayEnd = this.realDay() ? nextPacificMidnight(at) : at + this.options.windows.dayMs;
+    const [booking] = await this.redis.gwMerge(
+      `${base}:st`,
+      `${base}:bl`,
+      this.dayKey(pair, at),
+      `${base}:merged`,
+      String(now),
+      String(at),
+      String(Math.max(0, Math.ceil(tokens))),
+      id,
+      this.realDay() ? '1' : '0',
+      String(this.options.windows.dayMs),
+      String(this.geometry.bucketMs),
+      String(this.geometry.buckets),
+      base,
+      String(Math.max(60_000, dayEnd - now + 3_600_000)),
+      triedAt === undefined ? '' : String(Math.floor(triedAt / this.geometry.bucketMs)),
+    );
+    return booking;
   }
 
   /** No local view: a bare Redis store cannot estimate without a round trip (FailoverStore can). */

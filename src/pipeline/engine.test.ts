@@ -331,6 +331,22 @@ describe('engine: one row of the policy table at a time', () => {
     expect(alone.lines).toEqual([`failed ${FLASH} …aaaa not_found → fail`, 'gave up: not_found after 1']);
   });
 
+  it('a dropped model is skipped while another can serve, and sent again when it is the only one left', async () => {
+    const { call, engine } = setup();
+    await call([failure('not_found'), 'ok'], { fallbacks: [FLASH] });
+    expect(engine.health.isDropped(PRO)).toBe(true);
+    const chained = await call(['ok'], { fallbacks: [FLASH] });
+    expect(chained.lines).toEqual([
+      `fallback ${PRO} → ${FLASH} (${PRO} not found)`,
+      `ok ${FLASH} …aaaa`,
+      `done by ${FLASH} after 1`,
+    ]);
+    // Alone, the call goes upstream as it would without gemwarden: the upstream's own 404 (which
+    // names the method and API version) or, if the model has appeared since, its answer.
+    const alone = await call(['ok']);
+    expect(alone.lines).toEqual([`ok ${PRO} …aaaa`, `done by ${PRO} after 1`]);
+  });
+
   it.each(['location_unsupported', 'invalid_request', 'input_too_large', 'blocked', 'truncated', 'unknown'] as const)(
     '%s: fails at once with the explanation, whatever models remain',
     async (kind) => {

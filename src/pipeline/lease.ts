@@ -40,7 +40,8 @@ export async function takeLease(
   now: () => number,
   waitUntil: (at: number) => Promise<void>,
 ): Promise<PacingLease | DayFull> {
-  const ticket = await pacer.reserve(request.project, request.model, request.tokens, now());
+  // The signal reaches the booking too: a caller that leaves while the store is slow holds no slot.
+  const ticket = await pacer.reserve(request.project, request.model, request.tokens, now(), request.signal);
   if (ticket.dayFull) return { dayFull: true, until: ticket.at };
   let leave: (() => void) | undefined;
   try {

@@ -68,16 +68,23 @@ export class RoutePlanner {
   plan(request: RouteRequest, now: number): Route {
     const states = new Map<string, ModelState>();
     const candidates: Choice[] = [];
+    const droppedCandidates: Choice[] = [];
     request.chain.forEach((model, index) => {
       const state = this.state(model, now);
       states.set(model, state);
-      if (index < request.start || state.dropped) return;
+      if (index < request.start) return;
       const callDelay = request.notBefore.get(model) ?? 0;
       if (callDelay === Number.POSITIVE_INFINITY) return;
       const best = this.bestKey(model, index, callDelay, request, now);
-      if (best && state.circuitOpenUntil === undefined) candidates.push(best);
+      if (!best || state.circuitOpenUntil !== undefined) return;
+      (state.dropped ? droppedCandidates : candidates).push(best);
     });
-    return { choice: this.pick(candidates, now), states, retryAt: this.retryAt(request.chain, now) };
+    // A dropped model is skipped only when another model can serve. When nothing else is left, the
+    // call is sent as it would be without gemwarden: the upstream's own answer (its 404 names the
+    // method and API version, which a remembered drop cannot know) beats one of ours, and a model
+    // that has since become available is found again (do no harm, issue 15).
+    const choice = this.pick(candidates, now) ?? this.pick(droppedCandidates, now);
+    return { choice, states, retryAt: this.retryAt(request.chain, now) };
   }
 
   /** The key of `model` that can send soonest, least recently used first among equals. */

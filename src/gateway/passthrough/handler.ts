@@ -8,7 +8,7 @@
 // Project-scoped resources go to a key of their owner's project (owners.ts); a resource of unknown
 // owner is tried on each project in turn, and a 403/404 about it moves on without taking a key out.
 import type { GeminiClient } from '../../client/index.js';
-import { gemwardenInfo } from '../../client/index.js';
+import { gemwardenInfo, headerSafe } from '../../client/index.js';
 import { classify, type GeminiError } from '../../errors/index.js';
 import type { PooledKey } from '../../policy/index.js';
 import { parseGeminiPath, bareModelName } from '../../wire/index.js';
@@ -382,7 +382,9 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
     url: URL,
   ): Promise<Response> {
     const headers = clientHeaders(answer.headers, upstream, url.origin);
-    headers.set('x-gemwarden-project', project);
+    // A key given without its project is its own project, named after its hint ("key…abcd#1"):
+    // the ellipsis cannot go in a header as it is.
+    headers.set('x-gemwarden-project', headerSafe(project));
     const uploadUrl = answer.headers.get('x-goog-upload-url');
     if (uploadUrl) {
       const id = safeUrl(uploadUrl)?.searchParams.get('upload_id');
