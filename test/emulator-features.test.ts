@@ -237,7 +237,7 @@ describe('emulator thinking, signatures, candidates, grounding, logprobs (real S
     expect(metadata.webSearchQueries).toEqual(['Who won the match?']);
     expect(metadata.groundingChunks!.length).toBeGreaterThan(0);
     expect(metadata.groundingSupports![0]!.segment!.text).toBe(
-      grounded.text!.slice(0, metadata.groundingSupports![0]!.segment!.endIndex!),
+      grounded.text!.slice(0, metadata.groundingSupports![0]!.segment!.endIndex),
     );
     const plain = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Who won the match?' });
     expect(plain.candidates![0]!.groundingMetadata).toBeUndefined();

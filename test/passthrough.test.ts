@@ -1,6 +1,6 @@
 // The gateway's pass-through with the real SDKs over sockets, against the emulator with two keys in
 // two projects: every resource call reaches its owner's project, answers equal direct calls.
-import { GoogleGenAI, type LiveServerMessage } from '@google/genai';
+import { GoogleGenAI, JobState, type LiveServerMessage } from '@google/genai';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
@@ -99,7 +99,7 @@ describe('pass-through with @google/genai', () => {
       src: [{ contents: [{ role: 'user', parts: [{ text: 'one' }] }] }],
     });
     let job = batch;
-    while (job.state !== 'JOB_STATE_SUCCEEDED') {
+    while (job.state !== JobState.JOB_STATE_SUCCEEDED) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       job = await through.batches.get({ name: batch.name! });
     }

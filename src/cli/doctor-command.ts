@@ -96,12 +96,8 @@ export function formatReport(report: DoctorReport, colour: boolean): string {
 }
 
 export async function doctorCommand(options: DoctorCliOptions): Promise<number> {
-  const checked = checkOptions(
-    'doctor',
-    () =>
-      (options.config
-        ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config)
-        : {}) as CheckedGatewayConfig,
+  const checked = checkOptions('doctor', () =>
+    options.config ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config) : {},
   );
   if ('exitCode' in checked) return checked.exitCode;
   const config = checked.value;

@@ -1,6 +1,6 @@
 // `gemwarden emulate`: runs the emulator until interrupted.
 import { checkConfig, readConfigFile } from '../config/load-file.js';
-import { EMULATOR_DEFAULTS, emulatorConfigSchema, startEmulator, type EmulatorConfig } from '../emulator/index.js';
+import { EMULATOR_DEFAULTS, emulatorConfigSchema, startEmulator } from '../emulator/index.js';
 import { checkOptions, parsePort, waitForShutdown } from './process-helpers.js';
 
 export interface EmulateOptions {
@@ -11,9 +11,7 @@ export interface EmulateOptions {
 
 export async function emulateCommand(options: EmulateOptions): Promise<number> {
   const checked = checkOptions('emulate', () => ({
-    config: (options.config
-      ? checkConfig(emulatorConfigSchema, readConfigFile(options.config), options.config)
-      : {}) as EmulatorConfig,
+    config: options.config ? checkConfig(emulatorConfigSchema, readConfigFile(options.config), options.config) : {},
     port: parsePort(options.port, EMULATOR_DEFAULTS.port),
   }));
   if ('exitCode' in checked) return checked.exitCode;

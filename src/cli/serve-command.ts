@@ -71,9 +71,7 @@ export async function startServing(
 
 export async function serveCommand(options: ServeOptions): Promise<number> {
   const checked = checkOptions('serve', () => ({
-    config: (options.config
-      ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config)
-      : {}) as CheckedGatewayConfig,
+    config: options.config ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config) : {},
     port: parsePort(options.port, GATEWAY_DEFAULTS.port),
   }));
   if ('exitCode' in checked) return checked.exitCode;

@@ -15,7 +15,6 @@ import {
   GATEWAY_DEFAULTS,
   gatewayConfigSchema,
   keysFromEnvironment,
-  type CheckedGatewayConfig,
 } from '../gateway/index.js';
 import { formatPacificTime, realClock } from '../time/index.js';
 import { CheckpointError } from '../translate/checkpoint.js';
@@ -218,9 +217,7 @@ export async function translateCommand(input: string, options: TranslateCliOptio
     if (options.encoding !== undefined) usage(() => encodingFromOption(options.encoding!));
     if (options.outEncoding !== undefined) usage(() => encodingFromOption(options.outEncoding!, '--out-encoding'));
     return {
-      config: (options.config
-        ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config)
-        : {}) as CheckedGatewayConfig,
+      config: options.config ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config) : {},
       batch: positiveInteger(options.batch, 20, 'batch'),
       context: positiveInteger(options.context, 3, 'context', true),
       concurrency: positiveInteger(options.concurrency, 4, 'concurrency'),

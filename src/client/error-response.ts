@@ -1,7 +1,7 @@
 // A GeminiError as an HTTP answer in Gemini's own format: upstream's body when it sent a JSON error,
 // else an envelope built from the error; gemwarden's kind and explanation ride along in `gemwarden`.
 import { explain, isGeminiError, type GeminiError } from '../errors/index.js';
-import { errorEnvelope, HTTP_TO_STATUS, isRpcStatus, type ErrorEnvelope, type RpcStatus } from '../wire/index.js';
+import { errorEnvelope, HTTP_TO_STATUS, isRpcStatus, type ErrorEnvelope } from '../wire/index.js';
 
 /** The HTTP status to answer with for a failure that may have had none (timeouts, network). */
 export function httpStatusFor(error: GeminiError): number {
@@ -63,11 +63,10 @@ export function gemwardenInfo(error: GeminiError): GemwardenErrorInfo {
 /** The Gemini-format error body for a failure, with gemwarden's explanation added. */
 export function geminiErrorBody(error: GeminiError): ErrorEnvelope & { error: { gemwarden: GemwardenErrorInfo } } {
   const status = httpStatusFor(error);
-  const rpc = (
+  const rpc =
     error.status && isRpcStatus(error.status) && error.status !== 'OK'
       ? error.status
-      : (HTTP_TO_STATUS[status] ?? 'UNKNOWN')
-  ) as RpcStatus;
+      : (HTTP_TO_STATUS[status] ?? 'UNKNOWN');
   const envelope = errorEnvelope(
     rpc,
     upstreamMessage(error),

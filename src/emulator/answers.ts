@@ -111,7 +111,7 @@ function valueForSchema(schema: Schema | undefined, seedText: string, seed: numb
 function fromJsonSchema(schema: unknown): Schema | undefined {
   if (typeof schema !== 'object' || schema === null) return undefined;
   const source = schema as Record<string, unknown>;
-  const type = Array.isArray(source.type) ? source.type.find((t) => t !== 'null') : source.type;
+  const type: unknown = Array.isArray(source.type) ? source.type.find((t) => t !== 'null') : source.type;
   const properties =
     source.properties && typeof source.properties === 'object'
       ? Object.fromEntries(

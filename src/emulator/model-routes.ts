@@ -1,7 +1,7 @@
 // The models resource of the Gemini API: list, get, and the model methods (generateContent,
 // streamGenerateContent, countTokens), as routes of the emulator's table.
 // Paths: https://ai.google.dev/api/models and https://ai.google.dev/api/generate-content
-import { bareModelName, MODEL_METHODS, type ApiVersion, type ModelMethod } from '../wire/index.js';
+import { bareModelName, MODEL_METHODS, type ApiVersion } from '../wire/index.js';
 import { bodies } from './bodies.js';
 import { handleMethod, type Outcome } from './handle-generate.js';
 import { errorResponse, jsonResponse } from './respond.js';
@@ -95,7 +95,7 @@ async function modelMethod(request: Request, context: RouteContext): Promise<Res
   const outcome = handleMethod({
     state,
     model,
-    method: method as ModelMethod,
+    method,
     version,
     key: context.key!,
     bodyText,

@@ -32,7 +32,7 @@ export interface RouteContext {
    */
   bodyText(): Promise<string>;
   /** The emulator itself, for calls a resource makes on a caller's behalf (batches, caches, Live). */
-  fetch(request: Request): Promise<Response>;
+  fetch: (request: Request) => Promise<Response>;
 }
 
 export type RouteHandler = (request: Request, context: RouteContext) => Promise<Response>;

@@ -88,7 +88,8 @@ export async function startEmulator(
       requestTimeout: bodyTimeoutMs + EMULATOR_DEFAULTS.headersTimeoutMs,
       keepAliveTimeout: 65_000,
     },
-    listener,
+    // The listener answers its own failures (errorHandler above), so its promise is not awaited here.
+    (request, response) => void listener(request, response),
   );
   server.on('clientError', answerClientError);
   const closeLiveSessions = attachLiveSessions(server, handler.state, (request) => handler.fetch(request));

@@ -86,7 +86,7 @@ function resourceNames(details: readonly ErrorDetail[], message: string): { reso
   for (const detail of details) {
     if (detail['@type'] === DETAIL_TYPES.resourceInfo) {
       const info = detail as { resourceType?: unknown; resourceName?: unknown };
-      texts.push(`${String(info.resourceType ?? '')} ${String(info.resourceName ?? '')}`);
+      texts.push(`${textOf(info.resourceType)} ${textOf(info.resourceName)}`);
     }
   }
   for (const bad of findDetails<BadRequest>(details as ErrorDetail[], DETAIL_TYPES.badRequest)) {
@@ -95,4 +95,9 @@ function resourceNames(details: readonly ErrorDetail[], message: string): { reso
   }
   const joined = texts.join('\n');
   return { resource: RESOURCE_NAME.test(joined), model: MODEL_NAME.test(joined) };
+}
+
+/** A detail field that should be a string (google.rpc.ResourceInfo's are); anything else counts as empty. */
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }

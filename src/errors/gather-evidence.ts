@@ -31,7 +31,7 @@ import {
 export interface HttpFailure {
   status: number;
   headers?: HeaderBag;
-  body?: string | unknown;
+  body?: unknown;
 }
 
 /** Everything gathered about a failure before its kind is decided. */
@@ -80,7 +80,10 @@ export function gatherEvidence(input: unknown): Evidence {
       return { source: 'response', message: '', details: [], text: '', response: input, httpStatus: 200 };
     return fromText(safeStringify(input), 'text');
   }
-  return fromText(String(input ?? ''), 'text');
+  // What is left is a primitive (number, boolean, bigint, symbol) or nothing.
+  if (typeof input === 'number' || typeof input === 'boolean' || typeof input === 'bigint')
+    return fromText(String(input), 'text');
+  return fromText(typeof input === 'symbol' ? input.toString() : '', 'text');
 }
 
 export function safeStringify(value: unknown): string {
@@ -241,7 +244,8 @@ function fromThrown(error: Error): Evidence {
   const texts: string[] = [];
   const codes: string[] = [];
   for (const record of answering ? [answering, ...chain.filter((item) => item !== answering)] : chain) {
-    if (typeof record.message === 'string') texts.push(`${String(record.name ?? 'Error')}: ${record.message}`);
+    if (typeof record.message === 'string')
+      texts.push(`${typeof record.name === 'string' ? record.name : 'Error'}: ${record.message}`);
     const body = bodyOf(record);
     if (body) texts.push(body);
     if (typeof record.code === 'string') codes.push(record.code);

@@ -142,11 +142,7 @@ export function clientOptionsFromConfig(
     ...(config.deadlineMs !== undefined ? { deadlineMs: config.deadlineMs } : {}),
     ...(config.timeout
       ? {
-          timeout: Object.fromEntries(Object.entries(config.timeout).filter(([, value]) => value !== undefined)) as {
-            initialMs?: number;
-            factor?: number;
-            maxMs?: number;
-          },
+          timeout: Object.fromEntries(Object.entries(config.timeout).filter(([, value]) => value !== undefined)),
         }
       : {}),
     ...(config.maxAttempts !== undefined ? { maxAttempts: config.maxAttempts } : {}),

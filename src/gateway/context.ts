@@ -15,7 +15,7 @@ export interface GatewayContext {
   /** Largest request body accepted, bytes. */
   bodyLimitBytes: number;
   /** Records a stream that failed after its first chunk (its status was already 200). */
-  streamFailed(error: GeminiError): void;
+  streamFailed: (error: GeminiError) => void;
 }
 
 /** Paths answered without a client token (load balancers and orchestrators probe them). */

@@ -144,7 +144,7 @@ function partsOf(content: ChatMessageIn['content'], index: number): Part[] {
   return content.map((part, partIndex) =>
     // An assistant's refusal, echoed back as history, is just what it said.
     part.type === 'refusal'
-      ? { text: String((part as { refusal?: unknown }).refusal ?? '') }
+      ? { text: textOfRefusal((part as { refusal?: unknown }).refusal) }
       : toGeminiPart(part, `messages[${index}].content[${partIndex}]`),
   );
 }
@@ -258,7 +258,7 @@ const SERVICE_TIERS: Record<string, string | undefined> = {
  */
 export function toGeminiRequest(chat: ChatRequest, options: TranslateOptions = {}): TranslatedRequest {
   const model = geminiModelName(chat.model);
-  const google = readGoogleOptions(chat as Record<string, unknown>);
+  const google = readGoogleOptions(chat);
   const system: Part[] = [];
   const contents: Content[] = [];
   const callNames = new Map<string, string>();
@@ -307,10 +307,16 @@ export function toGeminiRequest(chat: ChatRequest, options: TranslateOptions = {
 
 /** How to render the answer to `chat` (thoughts, tag marker, logprobs). */
 export function answerOptionsFor(chat: ChatRequest): AnswerOptions {
-  const google = readGoogleOptions(chat as Record<string, unknown>);
+  const google = readGoogleOptions(chat);
   return {
     includeThoughts: google.thinkingConfig?.includeThoughts === true,
     ...(google.thoughtTagMarker ? { thoughtTagMarker: google.thoughtTagMarker } : {}),
     logprobs: chat.logprobs === true,
   };
+}
+
+/** An assistant refusal's text (a string in OpenAI's schema); anything else is echoed as JSON. */
+function textOfRefusal(refusal: unknown): string {
+  if (refusal === undefined || refusal === null) return '';
+  return typeof refusal === 'string' ? refusal : JSON.stringify(refusal);
 }

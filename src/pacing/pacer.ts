@@ -16,7 +16,7 @@ export interface Reservation {
   /** The pair's day is spent: nothing was booked and `at` is when the day has room (or Infinity). */
   dayFull: boolean;
   /** sent: false gives the slot back; inputTokens corrects the estimate. */
-  release(outcome: { sent: boolean; inputTokens?: number }): void;
+  release: (outcome: { sent: boolean; inputTokens?: number }) => void;
 }
 
 export interface PairSnapshot {
@@ -220,7 +220,7 @@ export class GeminiPacer implements Pacer {
       const window = windowOf(violation);
       if (!window || violation.limit === undefined || violation.limit <= 0) continue;
       this.store.learn(pair, window, violation.limit).catch(() => undefined);
-      if (learned[window] === undefined || violation.limit < learned[window]!) {
+      if (learned[window] === undefined || violation.limit < learned[window]) {
         learned[window] = violation.limit;
         this.options.onEvent?.({ type: 'limit-learned', project, model, window, limit: violation.limit });
       }

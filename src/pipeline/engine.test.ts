@@ -25,7 +25,7 @@ type Step = 'ok' | GeminiError | ((input: AttemptInput) => 'ok' | GeminiError);
 
 /** Each event as one short line, so a call reads as a table. Delays that jitter are left out. */
 function line<E extends PipelineEventName>(name: E, payload: PipelineEvents[E], start: number): string | undefined {
-  const p = payload as Record<string, unknown>;
+  const p = payload as Record<string, string | number | undefined>;
   switch (name) {
     case 'attempt-failed':
       return `failed ${p.model} ${p.keyHint} ${p.kind} → ${p.action}`;

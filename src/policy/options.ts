@@ -94,7 +94,7 @@ export function resolvePolicy(overrides: PolicyOverrides = {}): PolicyOptions {
         ? false
         : merge(POLICY_DEFAULTS.retryBudget as RetryBudgetOptions, overrides.retryBudget),
     timeout: merge(POLICY_DEFAULTS.timeout, overrides.timeout),
-  } as PolicyOptions;
+  };
 }
 
 /** A number option's allowed range, for the checks below. */

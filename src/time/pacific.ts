@@ -24,7 +24,7 @@ function pacificParts(ms: number): Record<string, number> {
 /** Offset of Pacific time from UTC at an instant, in ms (negative: -7 h or -8 h). */
 function pacificOffsetMs(ms: number): number {
   const p = pacificParts(ms);
-  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second);
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 

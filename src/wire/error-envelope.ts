@@ -78,7 +78,8 @@ export type ErrorDetail =
 export interface ErrorStatus {
   code: number;
   message: string;
-  status: RpcStatus | string;
+  /** A google.rpc status name (`RpcStatus`) as a rule; kept as upstream sent it when it is not one. */
+  status: string;
   details?: ErrorDetail[];
 }
 
@@ -108,10 +109,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * value is not an error envelope.
  */
 export function readErrorEnvelope(value: unknown): ErrorStatus | undefined {
-  const candidate = Array.isArray(value) && value.length >= 1 ? value[0] : value;
+  const candidate: unknown = Array.isArray(value) && value.length >= 1 ? value[0] : value;
   if (!isObject(candidate) || !isObject(candidate.error)) return undefined;
   const raw = candidate.error;
-  const code = typeof raw.code === 'number' ? raw.code : Number.parseInt(String(raw.code ?? ''), 10);
+  const code =
+    typeof raw.code === 'number' ? raw.code : typeof raw.code === 'string' ? Number.parseInt(raw.code, 10) : Number.NaN;
   const statusText = typeof raw.status === 'string' ? raw.status : '';
   const message =
     typeof raw.message === 'string' ? raw.message : raw.message === undefined ? '' : JSON.stringify(raw.message);

@@ -172,13 +172,13 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
         const problem = missingSignature((body as Body).contents ?? []);
         if (problem) return error(res, 400, 'INVALID_ARGUMENT', problem);
       }
-      const answer = scripted ?? answerFor(model, body as Body);
+      const answer = scripted ?? answerFor(model, body);
       scripted = undefined;
       if (method === 'generateContent') return send(res, 200, answer);
       // Streamed: the parts one chunk each, usage on the last, as Gemini streams them.
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const candidate = (answer.candidates as Array<Record<string, unknown>> | undefined)?.[0];
-      const parts = ((candidate?.content as Content | undefined)?.parts ?? []) as Part[];
+      const parts = (candidate?.content as Content | undefined)?.parts ?? [];
       if (parts.length === 0) res.write(`data: ${JSON.stringify(answer)}\r\n\r\n`);
       parts.forEach((part, index) => {
         const lastPart = index === parts.length - 1;

@@ -2,7 +2,7 @@
 // of ttl / expireTime, delete. Each cache belongs to the project whose key created it and expires at
 // its expireTime on the emulated clock; any other project gets Google's 403.
 // Source: https://ai.google.dev/api/caching and https://ai.google.dev/gemini-api/docs/caching
-import { parseDuration, type ApiVersion, type Content, type Part } from '../../wire/index.js';
+import { parseDuration, type ApiVersion, type Content } from '../../wire/index.js';
 import { bodies } from '../bodies.js';
 import { countContentTokens, countTextTokens } from '../tokens.js';
 import type { ResourceCaller, ResourceContext } from './context.js';
@@ -87,7 +87,7 @@ export class CacheStore {
         return {
           error: errorResponse(
             bodies.invalidArgument(
-              `Invalid value at 'cached_content.ttl' (type.googleapis.com/google.protobuf.Duration), "${String(ttl)}"`,
+              `Invalid value at 'cached_content.ttl' (type.googleapis.com/google.protobuf.Duration), "${echoed(ttl)}"`,
             ),
           ),
         };
@@ -101,7 +101,7 @@ export class CacheStore {
         return {
           error: errorResponse(
             bodies.invalidArgument(
-              `Invalid value at 'cached_content.expire_time' (type.googleapis.com/google.protobuf.Timestamp), "${String(expireTime)}"`,
+              `Invalid value at 'cached_content.expire_time' (type.googleapis.com/google.protobuf.Timestamp), "${echoed(expireTime)}"`,
             ),
           ),
         };
@@ -115,7 +115,7 @@ export class CacheStore {
   private countTokens(caller: ResourceCaller, contents: Content[], systemInstruction?: Content): number | Response {
     let tokens = countContentTokens(contents) + (systemInstruction ? countContentTokens([systemInstruction]) : 0);
     for (const content of contents) {
-      for (const part of (content.parts ?? []) as Part[]) {
+      for (const part of content.parts ?? []) {
         const uri = part.fileData?.fileUri;
         if (!uri) continue;
         const id = FileStore.idFromUri(uri);
@@ -225,4 +225,9 @@ export class CacheStore {
     this.context.countResource(`cachedContents/${cache.id}`, caller.key.project);
     return jsonResponse(this.toWire(cache));
   }
+}
+
+/** A rejected value as the error message quotes it: text as it is, anything else as JSON. */
+function echoed(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }

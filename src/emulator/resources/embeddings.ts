@@ -70,7 +70,7 @@ export function embedOne(model: string, request: unknown, prefix: string): Embed
     return {
       error: errorResponse(
         bodies.invalidArgument(
-          `Invalid value at '${prefix.replace(/^\w+\./, '')}.task_type' (type.googleapis.com/google.ai.generativelanguage.v1beta.TaskType), "${String(taskType)}"`,
+          `Invalid value at '${prefix.replace(/^\w+\./, '')}.task_type' (type.googleapis.com/google.ai.generativelanguage.v1beta.TaskType), "${typeof taskType === 'string' ? taskType : JSON.stringify(taskType)}"`,
         ),
       ),
       tokens: 0,

@@ -98,7 +98,7 @@ function serveSession(
   ws.on('message', (data: RawData) => {
     let message: Record<string, unknown>;
     try {
-      const value: unknown = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
+      const value: unknown = JSON.parse(bufferOf(data).toString('utf8'));
       if (typeof value !== 'object' || value === null) throw new Error('not an object');
       message = value as Record<string, unknown>;
     } catch {
@@ -216,4 +216,10 @@ function liveGenerationConfig(config: unknown): Record<string, unknown> {
   if (typeof config !== 'object' || config === null) return {};
   const { responseModalities: _modalities, speechConfig: _speech, ...rest } = config as Record<string, unknown>;
   return rest;
+}
+
+/** A ws message as one Buffer, whichever of its three forms it arrived in. */
+function bufferOf(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }

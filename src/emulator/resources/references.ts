@@ -19,7 +19,7 @@ function citedFiles(contents: unknown): string[] {
   for (const content of contents) {
     if (!isObject(content) || !Array.isArray(content.parts)) continue;
     for (const part of content.parts as Part[]) {
-      const data = isObject(part) ? field(part as Record<string, unknown>, 'fileData') : undefined;
+      const data = isObject(part) ? field(part, 'fileData') : undefined;
       const uri = isObject(data) ? field(data, 'fileUri') : undefined;
       const id = typeof uri === 'string' ? FileStore.idFromUri(uri) : undefined;
       if (id) ids.push(id);
@@ -73,7 +73,7 @@ export async function answerWithReferences(
     );
   }
   const merged: GenerateContentRequest & Record<string, unknown> = {
-    ...(inner as Record<string, unknown>),
+    ...inner,
     contents: [...cache.contents, ...((inner.contents as Content[] | undefined) ?? [])],
   };
   delete merged.cachedContent;

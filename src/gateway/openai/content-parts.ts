@@ -159,7 +159,7 @@ function filePart(part: z.output<typeof fileContentPart>, where: string): Part {
 
 function checked<S extends z.ZodTypeAny>(schema: S, part: ContentPart, where: string): z.output<S> {
   const result = schema.safeParse(part);
-  if (result.success) return result.data as z.output<S>;
+  if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const path = [where, ...issue.path.map(String)].join('.');
   throw new TranslationError(`${path}: ${issue.message}`, path);

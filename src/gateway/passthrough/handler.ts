@@ -246,7 +246,7 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
             ...(body !== undefined ? { body, duplex: 'half' } : {}),
             signal: request.signal,
             redirect: 'manual',
-          } as RequestInit);
+          });
         } catch (failure) {
           release({ sent: neverSent(failure) ? false : true });
           const error = classify(failure as Error, { keyHint: entry.hint, secrets, clock });
@@ -492,12 +492,12 @@ function withModel(body: unknown, from: string, to: string, openAi: boolean): un
   const copy = { ...(body as Record<string, unknown>) };
   if (openAi) copy.model = to;
   if (Array.isArray(copy.requests)) {
-    copy.requests = copy.requests.map((item) =>
+    copy.requests = copy.requests.map((item: unknown) =>
       item &&
       typeof item === 'object' &&
       typeof (item as { model?: unknown }).model === 'string' &&
       bareModelName((item as { model: string }).model) === from
-        ? { ...(item as object), model: `models/${to}` }
+        ? { ...item, model: `models/${to}` }
         : item,
     );
   }

@@ -80,7 +80,7 @@ export function parseJsonPath(source: string, expressions: readonly string[]): P
   for (const path of expressions) {
     let found: string[];
     try {
-      found = JSONPath({ path, json: value as object, resultType: 'pointer', wrap: true, eval: false }) as string[];
+      found = JSONPath<string[]>({ path, json: value as object, resultType: 'pointer', wrap: true, eval: false });
     } catch (error) {
       throw new FormatError(`--json-path "${path}" is not a JSONPath expression: ${(error as Error).message}`);
     }

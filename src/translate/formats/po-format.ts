@@ -43,7 +43,7 @@ function unquote(text: string, line: PoLine): string {
   if (!match) throw new FormatError(`line ${line.number}: expected a quoted string`);
   return match[1]!.replace(/\\(["\\ntrabfv]|[0-7]{1,3}|x[0-9a-fA-F]{2})/g, (_, code: string) => {
     const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v' };
-    if (simple[code]) return simple[code]!;
+    if (simple[code]) return simple[code];
     if (code.startsWith('x')) return String.fromCharCode(parseInt(code.slice(1), 16));
     if (/^[0-7]/.test(code)) return String.fromCharCode(parseInt(code, 8));
     return code;
