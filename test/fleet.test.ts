@@ -178,7 +178,7 @@ describe('a fleet of gateways shares what failures teach', () => {
     expect(states.filter((state) => state === 'local')).toHaveLength(1); // said once
 
     // The restarted Redis was empty: the gateways wrote back what they knew.
-    const reader = new Redis(redis!.url);
+    const reader = new Redis(redis.url);
     try {
       const entries = await reader.keys('gemwarden:fleet:e:key:*');
       expect(entries.length).toBe(1);

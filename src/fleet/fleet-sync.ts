@@ -227,7 +227,7 @@ export class FleetSync implements ProbeCoordinator {
         }
         const since = num(value.since) ?? now;
         const seenOn = typeof value.seenOn === 'string' ? value.seenOn : undefined;
-        if (!keys.outage(key, model)) keys.disable(key, String(value.reason ?? 'out (fleet)'), model, since, seenOn);
+        if (!keys.outage(key, model)) keys.disable(key, text(value.reason, 'out (fleet)'), model, since, seenOn);
         const outage = keys.outage(key, model);
         if (outage)
           keys.reschedule(
@@ -241,8 +241,7 @@ export class FleetSync implements ProbeCoordinator {
       case 'park': {
         const until = value?.forever === true ? Number.POSITIVE_INFINITY : num(value?.until);
         const [project, model] = splitPair(entry.id);
-        if (until !== undefined && until > now)
-          keys.park(project, model, until, String(value?.reason ?? 'parked (fleet)'));
+        if (until !== undefined && until > now) keys.park(project, model, until, text(value?.reason, 'parked (fleet)'));
         return;
       }
       case 'cool': {
@@ -277,7 +276,7 @@ export class FleetSync implements ProbeCoordinator {
         health.existingBreaker(entry.id)?.success({ remote: true });
         return;
       case 'dropped':
-        if (value) health.drop(entry.id, String(value.reason ?? 'not found (fleet)'), { remote: true });
+        if (value) health.drop(entry.id, text(value.reason, 'not found (fleet)'), { remote: true });
         return;
     }
   }
@@ -402,4 +401,8 @@ function splitPair(id: string): [string, string] {
 
 function num(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function text(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
 }
