@@ -23,6 +23,32 @@ const LAYERS = {
   cli: ['wire', 'time', 'errors', 'client', 'config', 'doctor', 'emulator', 'gateway', 'translate'],
 };
 
+/** What reads time or chance directly; outside src/time/ it goes through the Clock instead. */
+const TIME_READS = {
+  properties: [
+    { object: 'Date', property: 'now', message: 'Read time through the Clock (src/time/).' },
+    { object: 'Math', property: 'random', message: 'Draw randomness through the Clock (src/time/).' },
+    { object: 'performance', property: 'now', message: 'Read time through the Clock (src/time/).' },
+    ...['setTimeout', 'setInterval'].flatMap((name) =>
+      ['globalThis', 'global', 'window'].map((object) => ({
+        object,
+        property: name,
+        message: 'Start timers through the Clock (src/time/).',
+      })),
+    ),
+  ],
+  globals: ['setTimeout', 'setInterval'].map((name) => ({
+    name,
+    message: 'Start timers through the Clock (src/time/): clock.timer or clock.sleep.',
+  })),
+  syntax: [
+    {
+      selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+      message: 'Read the time through the Clock (src/time/): new Date(clock.now()).',
+    },
+  ],
+};
+
 const layerRule = ([folder, allowed]) => {
   const forbidden = Object.keys(LAYERS).filter((other) => other !== folder && !allowed.includes(other));
   return {
@@ -31,6 +57,14 @@ const layerRule = ([folder, allowed]) => {
       'no-restricted-imports': [
         'error',
         {
+          // node:timers is setTimeout by another name (see TIME_READS).
+          paths:
+            folder === 'time'
+              ? []
+              : ['timers', 'timers/promises', 'node:timers', 'node:timers/promises'].map((name) => ({
+                  name,
+                  message: 'Start timers through the Clock (src/time/).',
+                })),
           patterns: forbidden.map((other) => ({
             group: [`**/${other}/*`, `../${other}/*`],
             message: `src/${folder}/ may import only: ${allowed.join(', ') || 'nothing of ours'} (docs/architecture.md).`,
@@ -70,6 +104,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
+    },
+  },
+  // Time and chance come from time/'s Clock (injected, so tests run on a fake clock): nothing else in
+  // src/ reads the wall clock, starts a timer or draws a random number. Tests are exempt, bench/
+  // measures real time, and so far no place in src/ needs a listed exception.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/time/**', 'src/**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': ['error', ...TIME_READS.properties],
+      'no-restricted-globals': ['error', ...TIME_READS.globals],
+      'no-restricted-syntax': ['error', ...TIME_READS.syntax],
     },
   },
   // Scripts outside the TypeScript project are linted without types.

@@ -48,6 +48,32 @@ export function topFrames(profile, count = 20) {
   };
 }
 
+/** Self time grouped by where the code lives (one of our dist/ folders, an npm package, a Node internal area, native). */
+export function selfByArea(profile, count = 14) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const sums = new Map();
+  let busy = 0;
+  profile.samples.forEach((id, index) => {
+    const frame = byId.get(id).callFrame;
+    if (frame.functionName === '(idle)') return;
+    const us = profile.timeDeltas[index] ?? 0;
+    busy += us;
+    const where = whereOf(frame);
+    let area = '(native: syscalls, GC, the V8 runtime)';
+    if (/node_modules\//.test(where)) area = `npm: ${/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)[1]}`;
+    else if (/^dist\//.test(where)) area = `gemwarden: ${where.split('/').slice(0, 2).join('/')}/`;
+    else if (where.startsWith('node:internal/deps/undici'))
+      area = 'Node: fetch, Request, Response, Headers (bundled undici)';
+    else if (where.startsWith('node:internal/webstreams')) area = 'Node: web streams';
+    else if (where.startsWith('node:')) area = `Node: ${where.replace(/^node:(internal\/)?/, '').split(/[/:]/)[0]}`;
+    sums.set(area, (sums.get(area) ?? 0) + us);
+  });
+  return [...sums]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([area, us]) => ({ area, percent: (100 * us) / busy }));
+}
+
 /**
  * Inclusive time (self plus everything below) of the frames whose file matches each pattern, as a
  * share of busy CPU: which stage of the gateway costs what. A frame counts once per sample even
@@ -73,7 +99,8 @@ export function inclusiveShares(profile, patterns) {
   return patterns.map(([name]) => ({ name, percent: (100 * sums.get(name)) / busy }));
 }
 
-const profileFile = join(mkdtempSync(join(tmpdir(), 'gemwarden-profile-')), 'gateway.cpuprofile');
+const profileFile =
+  process.env.KEEP_PROFILE ?? join(mkdtempSync(join(tmpdir(), 'gemwarden-profile-')), 'gateway.cpuprofile');
 const emulator = await startEmulatorProcess({ root });
 const gateway = await startGatewayProcess(
   {
@@ -132,7 +159,13 @@ const lines = [
   '|---|---|---|',
   ...frames.map((frame) => `| ${frame.percent.toFixed(1)} | \`${frame.name}\` | ${frame.where || '(native)'} |`),
   '',
-  'Inclusive share of non-idle CPU by stage (a stage includes what it calls, so stages overlap):',
+  'Self time by where the code lives:',
+  '',
+  '| % | area |',
+  '|---|---|',
+  ...selfByArea(profile).map((row) => `| ${row.percent.toFixed(1)} | ${row.area} |`),
+  '',
+  'Inclusive share of non-idle CPU by stage (a stage includes what it calls, so stages overlap; an async function counts only until its first await):',
   '',
   '| % | stage |',
   '|---|---|',

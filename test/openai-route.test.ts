@@ -384,6 +384,7 @@ describe('embeddings, models and paths through the OpenAI route', () => {
     const failure = await openai.images.generate({ model: 'imagen', prompt: 'a cat' }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(OpenAI.NotFoundError);
     expect((failure as InstanceType<typeof OpenAI.APIError>).message).toMatch(/Invalid URL \(POST \/v1\/images/);
+    expect((failure as InstanceType<typeof OpenAI.APIError>).message).toContain('/v1beta/openai/');
     const raw = await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{}' });
     expect(raw.status).toBe(404);
     expect(((await raw.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');

@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GoogleGenAI, type LiveServerMessage } from '@google/genai';
+import { FunctionCallingConfigMode, GoogleGenAI, type CallableTool, type LiveServerMessage } from '@google/genai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
 import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
@@ -743,3 +743,125 @@ async function variantSteps(ai: GoogleGenAI): Promise<Steps> {
   await step('200 MAX_TOKENS', () => ai.models.generateContent({ model, contents: 'cutme please' }));
   return steps;
 }
+
+/** Multi-turn tool use as apps write it: a chat on Gemini 3 (thought signatures kept in history) and automatic function calling. */
+async function toolTurnSteps(ai: GoogleGenAI): Promise<Steps> {
+  const steps: Steps = {};
+  const step = async (name: string, call: () => Promise<unknown>) => (steps[name] = await outcomeOf(call));
+  const weather = {
+    functionDeclarations: [
+      {
+        name: 'get_weather',
+        description: 'Weather for a city',
+        parametersJsonSchema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+    ],
+  };
+  for (const streamed of [false, true]) {
+    await step(`chat with Gemini 3 tool calls, three turns${streamed ? ', streamed' : ''}`, async () => {
+      const chat = ai.chats.create({
+        model: 'gemini-3-pro-preview',
+        config: { tools: [weather], toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY } } },
+      });
+      const send = async (
+        message: string | Array<{ functionResponse: { name: string; response: Record<string, unknown> } }>,
+      ) => {
+        const calls: Array<[string | undefined, unknown]> = [];
+        let text = '';
+        const chunks = streamed
+          ? await collect(chat.sendMessageStream({ message }))
+          : [await chat.sendMessage({ message })];
+        for (const chunk of chunks) {
+          calls.push(
+            ...(chunk.functionCalls ?? []).map((call): [string | undefined, unknown] => [call.name, call.args]),
+          );
+          text += chunk.text ?? '';
+        }
+        return calls.length > 0 ? calls : text;
+      };
+      return {
+        first: await send('Weather in Oslo?'),
+        second: await send([{ functionResponse: { name: 'get_weather', response: { celsius: 3 } } }]),
+        third: await send('And in Bergen?'),
+        history: chat.getHistory().length,
+      };
+    });
+  }
+  const callable: CallableTool = {
+    tool: () => Promise.resolve(weather),
+    callTool: () => Promise.resolve([{ functionResponse: { name: 'get_weather', response: { celsius: 3 } } }]),
+  };
+  await step('automatic function calling', async () => {
+    const answer = await ai.models.generateContent({
+      model: 'gemini-2.5-flash',
+      contents: 'Weather in Oslo? call get_weather',
+      config: { tools: [callable], automaticFunctionCalling: { maximumRemoteCalls: 2 } },
+    });
+    return { text: answer.text, turns: answer.automaticFunctionCallingHistory?.length };
+  });
+  return steps;
+}
+
+describe('@google/genai: tool use over several turns through the gateway and direct', () => {
+  it('chats on Gemini 3 with function calls (plain and streamed) and automatic function calling end the same', async () => {
+    const left = await toolTurnSteps(direct());
+    expect(Object.values(left).every((outcome) => outcome.ok)).toBe(true);
+    const right = await toolTurnSteps(through());
+    for (const [name, outcome] of Object.entries(left)) {
+      expect(right[name], name).toEqual(outcome);
+    }
+  });
+});
+
+describe("@google/genai: Google's own words survive the gateway's memory and retries", () => {
+  const KEY = 'key-sdk-words-0001';
+  let wordsEmulator: EmulatorHandle;
+  let wordsGateway: GatewayHandle;
+  beforeAll(async () => {
+    wordsEmulator = await startEmulator({
+      keys: [{ key: KEY, project: 'alpha' }],
+      faults: [{ promptContains: 'always500', status: 500 }],
+    });
+    wordsGateway = await startGateway(
+      gatewayConfigSchema.parse({
+        upstream: wordsEmulator.url,
+        keys: [{ key: KEY, project: 'alpha' }],
+        maxAttempts: 3,
+      }),
+      { port: 0, logger: false },
+    );
+  });
+  afterAll(async () => {
+    await wordsGateway?.close();
+    await wordsEmulator?.close();
+  });
+  const sides = () => [
+    new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: wordsEmulator.url } }),
+    new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: wordsGateway.url } }),
+  ];
+
+  it("a model's 404 remembered from one call: the next call and method still get Google's message", async () => {
+    const [left, right] = sides();
+    for (const ai of [left!, right!]) {
+      await outcomeOf(() => ai.models.generateContent({ model: 'gemini-0.0-remembered', contents: 'hi' }));
+    }
+    for (const call of [
+      (ai: GoogleGenAI) => ai.models.countTokens({ model: 'gemini-0.0-remembered', contents: 'hi' }),
+      (ai: GoogleGenAI) => collect(ai.models.generateContentStream({ model: 'gemini-0.0-remembered', contents: 'hi' })),
+      (ai: GoogleGenAI) => ai.models.generateContent({ model: 'gemini-0.0-remembered', contents: 'hi' }),
+    ]) {
+      const direct = await outcomeOf(() => call(left!));
+      expect(direct).toMatchObject({ ok: false, httpStatus: 404 });
+      expect(await outcomeOf(() => call(right!))).toEqual(direct);
+    }
+  });
+
+  it("a 500 that retries did not fix keeps Google's status and message", async () => {
+    const [left, right] = sides();
+    const call = (ai: GoogleGenAI) =>
+      outcomeOf(() => ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'always500 please' }));
+    const direct = await call(left!);
+    expect(direct).toMatchObject({ ok: false, httpStatus: 500, status: 'INTERNAL' });
+    expect(await call(right!)).toEqual(direct);
+  });
+});

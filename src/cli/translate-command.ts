@@ -99,7 +99,7 @@ export function defaultOutput(input: string, to: string): string {
 }
 
 /** "14:05:09 CET (in 3m 20s)": a time with its zone, and how far away it is. */
-export function formatWhen(ms: number, now = Date.now()): string {
+export function formatWhen(ms: number, now = realClock.now()): string {
   const time = new Intl.DateTimeFormat('en-GB', {
     hour: '2-digit',
     minute: '2-digit',
@@ -162,7 +162,7 @@ function printReport(report: TranslateReport, output: string): void {
   if (report.linesLeft > 0) lines.push(pc.yellow(`  lines left to translate: ${report.linesLeft} of ${report.total}`));
   if (report.stoppedForQuota) {
     const when = report.stoppedForQuota.resumesAt
-      ? `the quota resets at ${formatWhen(report.stoppedForQuota.resumesAt)}${report.stoppedForQuota.resumesAt - Date.now() > 3_600_000 ? `, ${formatPacificTime(report.stoppedForQuota.resumesAt)}` : ''}`
+      ? `the quota resets at ${formatWhen(report.stoppedForQuota.resumesAt)}${report.stoppedForQuota.resumesAt - realClock.now() > 3_600_000 ? `, ${formatPacificTime(report.stoppedForQuota.resumesAt)}` : ''}`
       : 'quota is spent on every key and model';
     lines.push(
       pc.yellow(
@@ -278,7 +278,7 @@ export async function translateCommand(input: string, options: TranslateCliOptio
         cliProgress.Presets.shades_classic,
       )
     : undefined;
-  const started = Date.now();
+  const started = realClock.now();
   let lastLog = 0;
   let lastState = '';
   let report: TranslateReport;
@@ -317,16 +317,16 @@ export async function translateCommand(input: string, options: TranslateCliOptio
       },
       (progress) => {
         const { done, total, state } = progress;
-        const { rate, eta } = rateAndEta(progress, Date.now() - started);
+        const { rate, eta } = rateAndEta(progress, realClock.now() - started);
         const text = describeState(state);
         if (bar) {
           if (bar.getTotal() !== total) bar.start(total, done, { state: text, rate, eta_text: eta });
           bar.update(done, { state: text, rate, eta_text: eta });
-        } else if (Date.now() - lastLog > 5000 || text !== lastState || done === total) {
+        } else if (realClock.now() - lastLog > 5000 || text !== lastState || done === total) {
           process.stderr.write(
             `translate: ${done}/${total} lines (${total ? Math.round((100 * done) / total) : 100}%), ${rate} lines/min, ETA ${eta}, ${text}\n`,
           );
-          lastLog = Date.now();
+          lastLog = realClock.now();
           lastState = text;
         }
       },

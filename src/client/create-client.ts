@@ -12,6 +12,7 @@ import { FleetSync, RedisFleetStore, type FleetSnapshot } from '../fleet/index.j
 import { hostname } from 'node:os';
 import { realClock, type Clock } from '../time/index.js';
 import { callJson, openStream, type TransportCall } from '../transport/http-transport.js';
+import { upstreamPool } from '../transport/upstream-pool.js';
 import {
   bareModelName,
   normaliseFieldNames,
@@ -86,7 +87,7 @@ export class GeminiClient {
   /** What stream repairs learned about each model (prefill refused, anchor ignored). */
   private readonly repairMemory = new ModelRepairMemory();
   readonly pacer: Pacer;
-  private readonly transportBase: Pick<TransportCall, 'baseUrl' | 'version' | 'fetch' | 'clock'>;
+  private readonly transportBase: Pick<TransportCall, 'baseUrl' | 'version' | 'fetch' | 'clock' | 'pool'>;
 
   constructor(private readonly options: ClientOptions) {
     const clock = isClock(options.clock) ? options.clock : realClock;
@@ -127,7 +128,7 @@ export class GeminiClient {
     this.transportBase = {
       baseUrl: options.baseUrl ?? CLIENT_DEFAULTS.baseUrl,
       version: options.apiVersion ?? CLIENT_DEFAULTS.apiVersion,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : { pool: upstreamPool(options.upstreamConnections) }),
       clock,
     };
     const fleetStore = options.fleetStore ?? (options.redis ? new RedisFleetStore({ url: options.redis }) : undefined);
@@ -216,18 +217,24 @@ export class GeminiClient {
       paced,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+      ...(options.endBy !== undefined ? { endBy: options.endBy } : {}),
       ...(shrink ? { shrink } : {}),
       ...(options.keepAnswers ? { keepAnswers: true } : {}),
     };
   }
 
-  /** The transport call of one attempt: the attempt's model, key, timeouts and the caller's signal. */
+  /**
+   * The transport call of one attempt: the attempt's model, key, time limits and the caller's
+   * signal. A streamed attempt (`alt`) is limited until its first chunk by `firstChunkMs` and tells
+   * the server only what is left of the whole call's deadline, if it has one.
+   */
   private transportCall(
     input: AttemptInput,
     method: TransportCall['method'],
     body?: unknown,
     alt?: 'sse',
   ): TransportCall {
+    const serverTimeoutSeconds = alt ? input.streamServerTimeoutSeconds : input.serverTimeoutSeconds;
     return {
       ...this.transportBase,
       model: input.model,
@@ -235,8 +242,10 @@ export class GeminiClient {
       key: input.key.key,
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       ...(alt ? { alt } : {}),
-      timeoutMs: input.timeoutMs,
-      serverTimeoutSeconds: input.serverTimeoutSeconds,
+      timeoutMs: alt ? input.firstChunkMs : input.timeoutMs,
+      ...(serverTimeoutSeconds !== undefined ? { serverTimeoutSeconds } : {}),
+      startBy: input.startBy,
+      ...(alt ? { idleMs: input.idleMs, ...(input.endBy !== undefined ? { endBy: input.endBy } : {}) } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
     };
   }
@@ -292,6 +301,10 @@ export class GeminiClient {
    */
   generateContentStream(model: string, request: GenerateContentRequest, options: CallOptions = {}): GeminiStream {
     const normalised = normaliseFieldNames(request, 'GenerateContentRequest');
+    // The end of the whole call is fixed here, so a repair's new stream keeps the same deadline.
+    const { requestMs } = this.engine.options.policy.timeout;
+    const endBy = options.endBy ?? (requestMs !== undefined ? this.transportBase.clock.now() + requestMs : undefined);
+    options = endBy !== undefined ? { ...options, endBy } : options;
     const stream = new GeminiStream(
       (attempt) => this.engine.run(this.spec(model, normalised, options, true, attempt)),
       (input) => openStream(this.transportCall(input, 'streamGenerateContent', input.request, 'sse')),
@@ -338,6 +351,7 @@ export class GeminiClient {
             key: input.key.key,
             path: `models?pageSize=1000${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`,
             timeoutMs: input.timeoutMs,
+            startBy: input.startBy,
             ...(input.signal ? { signal: input.signal } : {}),
           });
           models.push(...(page.models ?? []));
@@ -374,6 +388,7 @@ export class GeminiClient {
             path: `models/${encodeURIComponent(input.model)}:batchEmbedContents`,
             body: JSON.stringify(body),
             timeoutMs: input.timeoutMs,
+            startBy: input.startBy,
             ...(input.signal ? { signal: input.signal } : {}),
           });
         },

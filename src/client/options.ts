@@ -22,8 +22,14 @@ export interface ClientOptions extends PolicyOverrides {
   rules?: Partial<Record<ErrorKind, Rule>>;
   /** Called on a 500 after a retry, or on input_too_large: return a smaller request, or undefined. */
   shrink?: ShrinkHook;
-  /** Injected for tests and SDK adapters; defaults to the global fetch. */
+  /** Injected for tests and SDK adapters; without one a keep-alive undici pool is used. */
   fetch?: FetchLike;
+  /**
+   * Connections per upstream origin in the keep-alive pool (a positive integer); unlimited when
+   * unset, as a plain fetch would be. A request waiting for a free connection is not timed as an
+   * attempt (its timer starts when it is sent); only the call's deadline bounds the wait.
+   */
+  upstreamConnections?: number;
   /**
    * Quota windows, compressed for the emulator ({ minuteMs, dayMs }), or a whole Clock (now, sleep,
    * random) to drive time in tests.
@@ -76,8 +82,13 @@ export const CLIENT_DEFAULTS = {
 
 export interface CallOptions {
   signal?: AbortSignal;
-  /** Total time for this call, waits included (overrides the client's deadlineMs). */
+  /** Time to get this call's answer started, waits included, ms (overrides the client's deadlineMs). */
   deadlineMs?: number;
+  /**
+   * Epoch ms by which this whole call, a stream to its end, must be over (overrides
+   * `timeout.requestMs`; a stream repair passes its call's value on).
+   */
+  endBy?: number;
   /** Models to try after this one (overrides the client's fallbacks for this call). */
   fallbacks?: readonly string[];
   shrink?: ShrinkHook;

@@ -20,7 +20,7 @@ export const CONTINUATIONS = ['literal', 'overlap', 'restart', 'preamble', 'drif
 export type Continuation = (typeof CONTINUATIONS)[number];
 
 /** Ways a stream breaks after its first chunks (see stream-answer.ts). */
-export const BREAK_KINDS = ['error', 'reset', 'close', 'half'] as const;
+export const BREAK_KINDS = ['error', 'reset', 'close', 'half', 'stall'] as const;
 
 const keySchema = z
   .object({
@@ -93,7 +93,8 @@ const faultSchema = z
     /**
      * How a midStream fault breaks the stream: 'error' (default: an error object in the 200 body,
      * as Gemini does; needs a status), 'reset' (connection destroyed), 'close' (body ends early),
-     * 'half' (half a JSON element, then the end).
+     * 'half' (half a JSON element, then the end), 'stall' (the connection stays open and silent
+     * until the client goes away).
      */
     breakAs: z.enum(BREAK_KINDS).optional(),
     /** After how many chunks a midStream fault breaks the stream (default: 1 or 2). */

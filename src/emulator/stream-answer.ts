@@ -18,9 +18,11 @@ import { JSON_TYPE, type EmulatedError } from './bodies.js';
  * - `error`: Gemini's own way: an `{"error": …}` object written into the 200 body, then the end;
  * - `reset`: the connection is destroyed (the client sees a reset / "terminated");
  * - `close`: the body ends cleanly but early (no finishReason, no closing `]`);
- * - `half`: half of the next chunk's JSON is written, then the body ends.
+ * - `half`: half of the next chunk's JSON is written, then the body ends;
+ * - `stall`: nothing more is written and the connection stays open until the client goes away (a
+ *   stream stalled upstream, which only an idle limit on the client's side can end).
  */
-export type StreamBreakKind = 'error' | 'reset' | 'close' | 'half';
+export type StreamBreakKind = 'error' | 'reset' | 'close' | 'half' | 'stall';
 
 export interface StreamBreak {
   kind: StreamBreakKind;
@@ -137,7 +139,7 @@ class ConnectionReset extends Error {
   }
 }
 
-async function* streamText(plan: StreamPlan, hooks: StreamHooks): AsyncGenerator<string> {
+async function* streamText(plan: StreamPlan, hooks: StreamHooks, clientGone: Promise<void>): AsyncGenerator<string> {
   const writer = new JsonArrayStreamWriter();
   if (plan.firstTokenMs > 0) await hooks.sleep(plan.firstTokenMs);
   for (const [index, chunk] of plan.chunks.entries()) {
@@ -152,6 +154,8 @@ async function* streamText(plan: StreamPlan, hooks: StreamHooks): AsyncGenerator
         yield whole.slice(0, Math.max(1, Math.floor(whole.length / 2)));
       } else if (planned.kind === 'reset') {
         throw new ConnectionReset();
+      } else if (planned.kind === 'stall') {
+        await clientGone;
       }
       return;
     }
@@ -167,7 +171,9 @@ async function* streamText(plan: StreamPlan, hooks: StreamHooks): AsyncGenerator
  */
 export function streamResponse(plan: StreamPlan, hooks: StreamHooks): Response {
   const encoder = new TextEncoder();
-  const source = streamText(plan, hooks);
+  let leave = () => {};
+  const clientGone = new Promise<void>((resolve) => (leave = resolve));
+  const source = streamText(plan, hooks, clientGone);
   let ended = false;
   const end = () => {
     if (ended) return;
@@ -190,6 +196,7 @@ export function streamResponse(plan: StreamPlan, hooks: StreamHooks): Response {
       },
       async cancel() {
         end();
+        leave(); // a stalled stream's generator waits for this before it can return
         await source.return(undefined);
       },
     },

@@ -42,18 +42,31 @@ export const gatewayConfigSchema = z
       .strict()
       .optional(),
     /**
-     * Per-attempt upstream timeouts, ms: `initialMs` for the first attempt (a non-streamed answer,
-     * or a stream's first chunk), raised by `factor` after each timeout or 504 up to `maxMs`.
-     * Thinking models can take minutes: keep `initialMs` above the longest healthy answer.
+     * Upstream time limits, ms (see `TimeoutOptions` in policy/options.ts for the defaults and their
+     * sources): `initialMs` per non-streamed attempt (sent as X-Server-Timeout), `firstChunkMs` for
+     * a stream's first chunk, both raised by `factor` after each timeout or 504 up to `maxMs`;
+     * `idleMs` the longest silence between two chunks; `requestMs` the whole call, a stream to its
+     * end (none by default); `minAttemptMs` the least time left for which an attempt is started.
+     * An attempt's clock starts when it leaves on a connection, not while it waits for one.
      */
     timeout: z
       .object({
         initialMs: z.number().int().positive().optional(),
         factor: z.number().min(1).optional(),
         maxMs: z.number().int().positive().optional(),
+        minServerTimeoutMs: z.number().int().nonnegative().optional(),
+        firstChunkMs: z.number().int().positive().optional(),
+        idleMs: z.number().int().positive().optional(),
+        requestMs: z.number().int().positive().optional(),
+        minAttemptMs: z.number().int().nonnegative().optional(),
       })
       .strict()
       .optional(),
+    /**
+     * Connections to the upstream at once (per origin); unlimited when absent. Requests beyond it
+     * wait for a free connection, and that wait does not count against their attempt timeout.
+     */
+    upstreamConnections: z.number().int().positive().optional(),
     /**
      * Keys taken out (suspended, invalid, API disabled…) are probed again with a call that costs no
      * generation quota: first after `initialMs` (one minute), doubling up to `maxMs` (one hour).
@@ -68,7 +81,11 @@ export const gatewayConfigSchema = z
       .optional(),
     /** This gateway's name in shared (Redis) state and on the status page; default hostname:pid. */
     instanceId: z.string().min(1).max(200).optional(),
-    /** Total time one call may take upstream, waits and retries included. */
+    /**
+     * Time to get an answer started upstream, ms: retries, waits and the wait for a free connection
+     * included (default 600 000). A stream after its first chunk is bounded by `timeout.idleMs` and
+     * `timeout.requestMs` instead.
+     */
     deadlineMs: z.number().int().positive().optional(),
     maxAttempts: z.number().int().positive().optional(),
     /** Largest request body accepted, bytes. */
@@ -145,6 +162,7 @@ export function clientOptionsFromConfig(
           timeout: Object.fromEntries(Object.entries(config.timeout).filter(([, value]) => value !== undefined)),
         }
       : {}),
+    ...(config.upstreamConnections !== undefined ? { upstreamConnections: config.upstreamConnections } : {}),
     ...(config.maxAttempts !== undefined ? { maxAttempts: config.maxAttempts } : {}),
     ...(config.fallbackOnBlocked !== undefined ? { fallbackOnBlocked: config.fallbackOnBlocked } : {}),
     ...(config.retryUnusableAnswers !== undefined ? { retryUnusableAnswers: config.retryUnusableAnswers } : {}),

@@ -6,7 +6,7 @@ import { parseStreamRepairMode, STREAM_REPAIR_HEADER, type StreamRepairMode } fr
 import { bareModelName, parseGeminiPath, type GenerateContentRequest } from '../wire/index.js';
 import { rejectRequest, type GatewayContext } from './context.js';
 import { modelNameProblem } from './model-name.js';
-import { parseJsonBody, readBodyText } from './request-body.js';
+import { parseJsonBody, readBodyText, type BodyResult } from './request-body.js';
 import type { FetchHandler } from './router.js';
 
 /** True for the Gemini-native paths this module answers (other Gemini paths go elsewhere). */
@@ -17,7 +17,7 @@ export function isGeminiModelPath(url: URL): boolean {
 
 /** The Gemini-native handler: models list/get (GET) and the model methods (POST). */
 export function createGeminiHandler({ client, bodyLimitBytes, streamFailed }: GatewayContext): FetchHandler {
-  return async (request, { url }) => {
+  return async (request, { url, body: readBefore }) => {
     const path = url.pathname;
     const route = parseGeminiPath(path);
     const noRoute = () => rejectRequest(path, 404, `No route for ${request.method} ${path}`, 'not_found');
@@ -66,7 +66,11 @@ export function createGeminiHandler({ client, bodyLimitBytes, streamFailed }: Ga
       route.method === 'countTokens' ? 'CountTokensRequest' : 'GenerateContentRequest',
     );
     if (badName) return rejectRequest(path, 400, badName, 'invalid_request');
-    const read = await readBodyText(request, bodyLimitBytes);
+    const read: BodyResult = !readBefore
+      ? await readBodyText(request, bodyLimitBytes)
+      : readBefore.bytes > bodyLimitBytes
+        ? { status: 413, message: `Request payload size exceeds the limit: ${bodyLimitBytes} bytes.` }
+        : { text: readBefore.text };
     if ('status' in read)
       return rejectRequest(
         path,
@@ -74,7 +78,7 @@ export function createGeminiHandler({ client, bodyLimitBytes, streamFailed }: Ga
         read.message,
         read.status === 413 ? 'input_too_large' : 'invalid_request',
       );
-    const parsed = parseJsonBody(read.text);
+    const parsed = parseJsonBody(read.text, readBefore?.value);
     if ('error' in parsed) return rejectRequest(path, 400, parsed.error, 'invalid_request');
     const body = parsed.value as unknown as GenerateContentRequest & {
       generateContentRequest?: GenerateContentRequest;

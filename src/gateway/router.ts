@@ -8,6 +8,13 @@ export interface RequestContext {
   url: URL;
   /** The configured client name whose token the request presented; undefined when auth is off. */
   clientName?: string;
+  /**
+   * The request body when a route before this one already read it (the pass-through reads a model
+   * call's body to find cited files and caches): its text, its size in bytes, and its JSON value
+   * when it parsed. The answering route uses it instead of building a second `Request` and parsing
+   * the JSON again.
+   */
+  body?: { text: string; bytes: number; value?: unknown };
 }
 
 /**

@@ -2,6 +2,7 @@
 // last minutes, and the client's live state (keys, circuits, parked pairs, pacing). Key hints only.
 import type { GeminiClient } from '../client/index.js';
 import { CATALOGUE, type ErrorKind, type GeminiError } from '../errors/index.js';
+import { realClock } from '../time/index.js';
 
 export interface RecentError {
   at: number;
@@ -64,7 +65,7 @@ export class StatusCollector {
   constructor(
     private readonly client: GeminiClient,
     private readonly upstream: string,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => realClock.now(),
   ) {
     client.on('attempt-failed', (event) => {
       const entry = CATALOGUE[event.kind];

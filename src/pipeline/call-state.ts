@@ -34,6 +34,8 @@ export class CallState {
   waitedMs = 0;
   /** Why the call left its model, when the policy said so (else the route tells). */
   fallbackReason: string | undefined;
+  /** Epoch ms by which the whole call, a stream to its end, must be over (`timeout.requestMs`); none when undefined. */
+  endBy: number | undefined;
 
   constructor(
     readonly requestedModel: string,
@@ -42,7 +44,7 @@ export class CallState {
     canShrink: boolean,
     /** Epoch ms the call started. */
     readonly started: number,
-    /** Epoch ms by which the call must end. */
+    /** Epoch ms by which the call's answer must have started: no attempt or wait goes past it. */
     readonly deadline: number,
   ) {
     this.chain = [...new Set([requestedModel, ...fallbacks])];

@@ -257,7 +257,7 @@ describe('engine: one row of the policy table at a time', () => {
   it.each(['deadline_exceeded', 'timeout'] as const)(
     '%s: retry with a longer timeout (X-Server-Timeout ≥ 10 s), then the next model',
     async (kind) => {
-      const { call, inputs } = setup();
+      const { call, inputs } = setup({ policy: { timeout: { initialMs: 60_000, maxMs: 600_000 } } });
       const { lines } = await call([failure(kind), failure(kind), 'ok'], { fallbacks: [FLASH] });
       expect(lines).toEqual([
         `failed ${PRO} …aaaa ${kind} → retry`,
@@ -407,6 +407,108 @@ describe('engine: one row of the policy table at a time', () => {
     expect(lines).toEqual([`failed ${PRO} …aaaa rate_limited → retry`, 'gave up: rate_limited after 1']);
     expect(error?.message).toContain('after the deadline');
     expect(clock.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('engine: deadlines (timeout.requestMs, timeout.minAttemptMs, deadlineMs)', () => {
+  /** An attempt that takes `ms` of the fake clock and then fails with `kind`. */
+  const slowFailure = (clock: FakeClock, ms: number, kind: ErrorKind) => async (input: AttemptInput) => {
+    void input;
+    await clock.sleep(ms);
+    throw failure(kind);
+  };
+
+  it('defaults: a non-streamed attempt may take 600 s (sent as X-Server-Timeout), streams have first-chunk and idle limits, no whole-call deadline', async () => {
+    const { call, inputs } = setup();
+    const { lines } = await call(['ok']);
+    expect(lines).toEqual([`ok ${PRO} …aaaa`, `done by ${PRO} after 1`]);
+    const [input] = inputs;
+    // The fake clock may have moved a step before the attempt: limits are what was left of them.
+    expect(input?.timeoutMs).toBeGreaterThan(599_000);
+    expect([input?.serverTimeoutSeconds, input?.firstChunkMs, input?.idleMs]).toEqual([600, 300_000, 120_000]);
+    expect(input?.startBy).toBe(START + 600_000);
+    expect(input?.endBy).toBeUndefined();
+  });
+
+  it('a 90 s answer costs one attempt with the default limits', async () => {
+    const { call, clock, inputs } = setup();
+    const { result } = await call([], {
+      attempt: async (input) => {
+        inputs.push(input);
+        await clock.sleep(90_000);
+        // What the transport would do: cut the attempt when it outlives its limit.
+        if (input.timeoutMs < 90_000) throw failure('timeout');
+        return { value: 'thought for 90 s' };
+      },
+    });
+    expect(result?.value).toBe('thought for 90 s');
+    expect(result?.attempts).toHaveLength(1);
+  });
+
+  it('requestMs of 1 ms: no attempt is made at all, and the error says why', async () => {
+    const { call, inputs } = setup({ policy: { timeout: { requestMs: 1 } } });
+    const { error, lines } = await call(['ok']);
+    expect(inputs).toHaveLength(0);
+    expect(lines).toEqual(['gave up: timeout after 0']);
+    expect(error?.kind).toBe('timeout');
+    expect(error?.message).toMatch(/No attempt was started: \d+ ms were left before the call's deadline/);
+  });
+
+  it('a per-call deadline of 1 ms: no attempt either', async () => {
+    const { call, inputs } = setup();
+    const { error } = await call(['ok'], { deadlineMs: 1 });
+    expect(inputs).toHaveLength(0);
+    expect(error?.kind).toBe('timeout');
+  });
+
+  it('requestMs caps every limit and is handed to the attempt as the end of the whole call', async () => {
+    const { call, inputs } = setup({ policy: { timeout: { requestMs: 30_000 } } });
+    await call(['ok']);
+    expect(inputs[0]).toMatchObject({ serverTimeoutSeconds: 30, startBy: START + 30_000, endBy: START + 30_000 });
+    for (const limit of [inputs[0]!.timeoutMs, inputs[0]!.firstChunkMs]) {
+      expect(limit).toBeLessThanOrEqual(30_000);
+      expect(limit).toBeGreaterThan(29_000);
+    }
+  });
+
+  it('deadlineMs shorter than requestMs bounds the start of the answer; requestMs still ends the call', async () => {
+    const { call, inputs } = setup({ policy: { deadlineMs: 20_000, timeout: { requestMs: 50_000 } } });
+    await call(['ok']);
+    expect(inputs[0]).toMatchObject({ startBy: START + 20_000, endBy: START + 50_000 });
+    expect(inputs[0]!.timeoutMs).toBeLessThanOrEqual(20_000);
+  });
+
+  it('no attempt starts with less than minAttemptMs left: the call ends with the last error', async () => {
+    const { call, clock, inputs } = setup({
+      policy: { backoff: { baseMs: 1, maxMs: 1 }, timeout: { requestMs: 10_000, minAttemptMs: 3_000 } },
+    });
+    const slow = slowFailure(clock, 4_000, 'unavailable');
+    const { error } = await call([], {
+      attempt: async (input) => {
+        inputs.push(input);
+        return slow(input);
+      },
+    });
+    // 0 → 4 s, 4 → 8 s; at 8 s only 2 s are left, less than the 3 s an attempt needs.
+    expect(inputs).toHaveLength(2);
+    expect(error?.kind).toBe('unavailable');
+    expect(error?.attempts).toHaveLength(2);
+    expect(error?.message).toMatch(/left before the deadline|after the deadline/);
+  });
+
+  it('a quota wait that would leave less than minAttemptMs gives up at once instead of sleeping', async () => {
+    const { call, clock } = setup({ policy: { timeout: { requestMs: 10_000, minAttemptMs: 2_000 } } });
+    const started = clock.now();
+    const { error, lines } = await call([failure('rate_limited', { retryAfterMs: 9_000 }), 'ok']);
+    expect(lines).toEqual([`failed ${PRO} …aaaa rate_limited → retry`, 'gave up: rate_limited after 1']);
+    expect(error?.message).toContain('after the deadline');
+    expect(clock.now() - started).toBeLessThan(9_000);
+  });
+
+  it('options are checked: a negative requestMs or minAttemptMs is refused with its name', () => {
+    expect(() => validatePolicy(resolvePolicy({ timeout: { requestMs: 0 } }))).toThrow(/timeout.requestMs/);
+    expect(() => validatePolicy(resolvePolicy({ timeout: { minAttemptMs: -1 } }))).toThrow(/timeout.minAttemptMs/);
+    expect(() => validatePolicy(resolvePolicy({ timeout: { idleMs: 0 } }))).toThrow(/timeout.idleMs/);
   });
 });
 

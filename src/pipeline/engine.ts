@@ -8,6 +8,7 @@ import type { Pacer } from '../pacing/pacer.js';
 import {
   attemptTimeout,
   decide,
+  firstChunkTimeout,
   KeyPool,
   RetryBudget,
   serverTimeoutSeconds,
@@ -21,7 +22,7 @@ import type { Clock } from '../time/index.js';
 import type { GenerateContentRequest } from '../wire/index.js';
 import { CallState } from './call-state.js';
 import { answerOf } from './answers.js';
-import { abortError, quotaWaitError } from './error-notes.js';
+import { abortError, noTimeLeftError, quotaWaitError } from './error-notes.js';
 import { PipelineEmitter } from './events.js';
 import { isDayFull, NO_LEASE, takeLease, type PacingLease } from './lease.js';
 import { ModelHealth } from './model-health.js';
@@ -32,10 +33,27 @@ export interface AttemptInput {
   model: string;
   key: PooledKey;
   request: GenerateContentRequest;
-  /** Client-side limit of this attempt, ms. */
+  /** Client-side limit of a non-streamed attempt, ms, counted from when the request is dispatched. */
   timeoutMs: number;
-  /** The X-Server-Timeout to send, seconds. */
+  /** The X-Server-Timeout to send with a non-streamed attempt, seconds. */
   serverTimeoutSeconds: number;
+  /** A streamed attempt must deliver its first chunk within this, ms. */
+  firstChunkMs: number;
+  /**
+   * The X-Server-Timeout to send with a streamed attempt, seconds: what is left of
+   * `timeout.requestMs`. Absent without one: a stream is bounded by its first-chunk and idle limits,
+   * and a server deadline shorter than a long healthy stream would cut it.
+   */
+  streamServerTimeoutSeconds?: number;
+  /** Longest silence between two chunks of a stream after the first, ms. */
+  idleMs: number;
+  /**
+   * Epoch ms by which the attempt must have its answer started (the call's `deadlineMs`, or its
+   * `requestMs` when that comes first): bounds waits for a free connection as well.
+   */
+  startBy: number;
+  /** Epoch ms by which the whole call, a stream to its end, must be over (`timeout.requestMs`); none when unset. */
+  endBy?: number;
   signal?: AbortSignal;
 }
 
@@ -63,8 +81,14 @@ export interface CallSpec<T> {
   /** Calls that use generation quota are paced; countTokens and model listing are not. */
   paced: boolean;
   signal?: AbortSignal;
-  /** Total time for the call, waits included, ms (default: the policy's deadlineMs). */
+  /** Time to get an answer started, waits included, ms (default: the policy's deadlineMs). */
   deadlineMs?: number;
+  /**
+   * Epoch ms by which the whole call must be over, a stream to its end (default: now plus the
+   * policy's `timeout.requestMs`, none when that is unset). A repair of a stream passes its
+   * call's value on, so the repair does not get a fresh deadline.
+   */
+  endBy?: number;
   shrink?: ShrinkHook;
   /**
    * Unusable 200 answers (thrown with `withAnswer`) end the call as a result carrying `finding`
@@ -115,8 +139,11 @@ export class Engine {
   /** Runs the call to a result, or throws the GeminiError it ended with (attempts attached). */
   async run<T>(spec: CallSpec<T>): Promise<CallResult<T>> {
     const now = this.options.clock.now();
-    const deadline = now + (spec.deadlineMs ?? this.options.policy.deadlineMs);
+    const { requestMs } = this.options.policy.timeout;
+    const endBy = spec.endBy ?? (requestMs !== undefined ? now + requestMs : undefined);
+    const deadline = Math.min(now + (spec.deadlineMs ?? this.options.policy.deadlineMs), endBy ?? Infinity);
     const call = new CallState(spec.model, spec.fallbacks, spec.request, spec.shrink !== undefined, now, deadline);
+    call.endBy = endBy;
     this.budget.recordRequest(now);
     try {
       for (;;) {
@@ -146,6 +173,7 @@ export class Engine {
       throw this.giveUp(spec, call, last(), `gave up after ${call.attempts.length} attempts`);
     const choice = route.choice;
     if (!choice) throw this.giveUp(spec, call, last());
+    this.checkTimeLeft(spec, call);
     this.follow(call, route, choice);
     if (choice.readyAt > now) {
       const at = new Date(choice.readyAt).toISOString();
@@ -162,6 +190,12 @@ export class Engine {
     }
     const lease = spec.paced ? await this.lease(spec, call, choice) : NO_LEASE;
     if (!lease) return undefined;
+    try {
+      this.checkTimeLeft(spec, call); // a pacing wait may have used it up
+    } catch (error) {
+      lease.release({ sent: false });
+      throw error;
+    }
     // The budget guards against amplifying load on a failing upstream; a retry after a quota
     // refusal waits for the server's delay or goes to another project, so it does not count.
     if (call.attempts.length > 0 && !call.lastWasQuota() && !this.budget.tryRetry(clock.now())) {
@@ -169,6 +203,24 @@ export class Engine {
       throw this.giveUp(spec, call, last(), 'retry budget spent: too many retries across recent requests');
     }
     return this.attempt(spec, call, choice, lease);
+  }
+
+  /**
+   * Throws the error the call ends with when less than `timeout.minAttemptMs` is left before its
+   * deadline: an attempt started now could not finish, and would only cost a request (or, at the
+   * deadline itself, be cut at once).
+   */
+  private checkTimeLeft<T>(spec: CallSpec<T>, call: CallState): void {
+    const minAttemptMs = this.minAttemptMs();
+    const left = call.deadline - this.options.clock.now();
+    if (left >= Math.max(1, minAttemptMs)) return;
+    if (call.lastError)
+      throw this.giveUp(spec, call, call.lastError, `${Math.max(0, left)} ms left before the deadline: no new attempt`);
+    throw this.giveUp(spec, call, noTimeLeftError(spec.model, left, minAttemptMs));
+  }
+
+  private minAttemptMs(): number {
+    return this.options.policy.timeout.minAttemptMs ?? 0;
   }
 
   /** Moves the call to the chosen model, telling subscribers why it left the one it was on. */
@@ -184,7 +236,8 @@ export class Engine {
   /** Every wait of the engine: deadline check, event, abortable sleep, accounting. */
   private async wait<T>(spec: CallSpec<T>, call: CallState, target: WaitTarget): Promise<void> {
     const { clock, events } = this.options;
-    if (target.until > call.deadline) throw target.late();
+    // A wait that leaves less than an attempt needs is as useless as one that ends after the deadline.
+    if (target.until > call.deadline - this.minAttemptMs()) throw target.late();
     const { project, model, until, reason } = target;
     const waitMs = Math.max(0, until - clock.now());
     events.emit('wait-started', { project, model, until, reason });
@@ -243,7 +296,8 @@ export class Engine {
     const started = clock.now();
     breaker.begin(started);
     keys.markUsed(key);
-    const timeoutMs = attemptTimeout(call.timeoutLevel, policy.timeout, Math.max(1, call.deadline - started));
+    const remaining = Math.max(1, call.deadline - started);
+    const timeoutMs = attemptTimeout(call.timeoutLevel, policy.timeout, remaining);
     let output: AttemptOutput<T>;
     try {
       output = await spec.attempt({
@@ -252,6 +306,15 @@ export class Engine {
         request: call.request,
         timeoutMs,
         serverTimeoutSeconds: serverTimeoutSeconds(timeoutMs, policy.timeout),
+        firstChunkMs: firstChunkTimeout(call.timeoutLevel, policy.timeout, remaining),
+        idleMs: policy.timeout.idleMs,
+        startBy: call.deadline,
+        ...(call.endBy !== undefined
+          ? {
+              endBy: call.endBy,
+              streamServerTimeoutSeconds: serverTimeoutSeconds(Math.max(1, call.endBy - started), policy.timeout),
+            }
+          : {}),
         ...(spec.signal ? { signal: spec.signal } : {}),
       });
     } catch (thrown) {

@@ -16,3 +16,19 @@ export function quotaWaitError(model: string, project: string, at: number, now: 
     retryAfterMs: Math.max(0, at - now),
   });
 }
+
+/**
+ * The error when no attempt may start: `leftMs` (ms) remain before the call's deadline, less than
+ * `minAttemptMs`. Kind `timeout`, blame `network` (nothing was sent; the time ran out on our side).
+ */
+export function noTimeLeftError(model: string, leftMs: number, minAttemptMs: number): GeminiError {
+  return createGeminiError({
+    kind: 'timeout',
+    blame: 'network',
+    source: 'timeout',
+    model,
+    message:
+      `No attempt was started: ${Math.max(0, Math.round(leftMs))} ms were left before the call's deadline, ` +
+      `less than the ${minAttemptMs} ms an attempt needs (timeout.minAttemptMs).`,
+  });
+}

@@ -22,20 +22,62 @@ export interface RetryBudgetOptions {
   windowMs: number;
 }
 
+/**
+ * Every time limit of a call, in milliseconds. Facts from Google: `X-Server-Timeout` (seconds) is the
+ * Google API system parameter that tells the server how long it may take to finish the request
+ * (Google Cloud, "System parameters", cloud.google.com/apis/docs/system-parameters); Google's own
+ * Generative Language API client gives GenerateContent and StreamGenerateContent a 600 000 ms
+ * deadline (`generative_service_client_config.json` of @google-ai/generativelanguage); Gemini's
+ * troubleshooting page answers DEADLINE_EXCEEDED with "set a larger timeout"
+ * (ai.google.dev/gemini-api/docs/troubleshooting). Thinking models can take minutes before their
+ * first token, so no default here cuts a healthy answer.
+ */
 export interface TimeoutOptions {
-  /** Per-attempt timeout of the first attempt. */
+  /**
+   * Per-attempt limit of a non-streamed attempt, ms (the first rung of the ladder); also sent as
+   * `X-Server-Timeout` (seconds). The clock starts when the request leaves on a connection, not while
+   * it waits for a free one. Default 600 000 (Google's own client deadline for GenerateContent).
+   */
   initialMs: number;
-  /** The ladder multiplies by this after each timeout or 504. */
+  /** The ladder multiplies the attempt limits by this after each timeout or 504. Default 2. */
   factor: number;
-  /** No attempt waits longer than this. */
+  /** No rung of the ladder is longer than this, ms. Default 1 800 000. */
   maxMs: number;
-  /** Gemini refuses a server timeout under 10 s: X-Server-Timeout is never set below this. */
+  /** Gemini refuses a server timeout under 10 s: X-Server-Timeout is never set below this, ms. */
   minServerTimeoutMs: number;
+  /**
+   * A streamed attempt must deliver its first chunk within this, ms (laddered like `initialMs`).
+   * A timeout before the first chunk is retried like any failed attempt. Default 300 000: a
+   * thinking model sends nothing until it has thought.
+   */
+  firstChunkMs: number;
+  /**
+   * Longest silence between two chunks of a stream after the first, ms. An idle stream ends with a
+   * GeminiError of kind `timeout` (blame `network`) carrying the partial text; with `streamRepair`
+   * on it is repaired like any other break. Default 120 000.
+   */
+  idleMs: number;
+  /**
+   * Deadline of the whole call, ms: every attempt, backoff and pacing wait, and a stream to its
+   * end. None by default (`deadlineMs` still bounds the time to get an answer started).
+   */
+  requestMs?: number;
+  /**
+   * No attempt starts with less than this left before the deadline, ms: the call ends with its last
+   * error (or a `timeout` error saying how much was left) instead of a request that cannot finish.
+   * Default 250.
+   */
+  minAttemptMs?: number;
 }
 
 export interface PolicyOptions {
   maxAttempts: number;
-  /** Total time for one call, waits included. */
+  /**
+   * Time to get an answer started, ms: no attempt or wait (backoff, quota, pacing, a free upstream
+   * connection) goes past it, and a non-streamed attempt gets at most what is left. A stream after
+   * its first chunk is bounded by `timeout.idleMs` and `timeout.requestMs` instead. Default 600 000,
+   * the total deadline of Google's own Generative Language API client.
+   */
   deadlineMs: number;
   /** Consecutive failures of one model within a call before moving to the next model. */
   fallbackAfter: number;
@@ -60,7 +102,7 @@ export interface PolicyOptions {
 
 export const POLICY_DEFAULTS: PolicyOptions = {
   maxAttempts: 8,
-  deadlineMs: 300_000,
+  deadlineMs: 600_000,
   fallbackAfter: 2,
   rateLimitFallbackAfterMs: 5_000,
   internalRetries: 1,
@@ -70,7 +112,15 @@ export const POLICY_DEFAULTS: PolicyOptions = {
   backoff: { baseMs: 500, maxMs: 20_000 },
   breaker: { failureThreshold: 3, cooldownMs: 30_000 },
   retryBudget: { ratio: 0.2, minPerWindow: 10, windowMs: 10_000 },
-  timeout: { initialMs: 60_000, factor: 2, maxMs: 600_000, minServerTimeoutMs: 10_000 },
+  timeout: {
+    initialMs: 600_000,
+    factor: 2,
+    maxMs: 1_800_000,
+    minServerTimeoutMs: 10_000,
+    firstChunkMs: 300_000,
+    idleMs: 120_000,
+    minAttemptMs: 250,
+  },
 };
 
 type DeepPartial<T> = {
@@ -101,6 +151,8 @@ export function resolvePolicy(overrides: PolicyOverrides = {}): PolicyOptions {
 interface Range {
   min: number;
   integer?: boolean;
+  /** May be absent (undefined). */
+  optional?: boolean;
 }
 
 const RANGES: Record<string, Range> = {
@@ -121,6 +173,10 @@ const RANGES: Record<string, Range> = {
   'timeout.factor': { min: 1 },
   'timeout.maxMs': { min: 1 },
   'timeout.minServerTimeoutMs': { min: 0 },
+  'timeout.firstChunkMs': { min: 1 },
+  'timeout.idleMs': { min: 1 },
+  'timeout.requestMs': { min: 1, optional: true },
+  'timeout.minAttemptMs': { min: 0, optional: true },
 };
 
 /**
@@ -134,6 +190,7 @@ export function validatePolicy(policy: PolicyOptions): PolicyOptions {
     const holder = policy[head];
     if (tail !== undefined && holder === false) continue;
     const value = tail === undefined ? holder : (holder as unknown as Record<string, unknown>)[tail];
+    if (range.optional && value === undefined) continue;
     if (
       typeof value !== 'number' ||
       Number.isNaN(value) ||

@@ -6,7 +6,7 @@ import { KeyPool } from './key-pool.js';
 import { POLICY_DEFAULTS, resolvePolicy } from './options.js';
 import { RetryBudget } from './retry-budget.js';
 import { decide, type AttemptContext } from './rules.js';
-import { attemptTimeout, serverTimeoutSeconds } from './timeout-ladder.js';
+import { attemptTimeout, firstChunkTimeout, serverTimeoutSeconds } from './timeout-ladder.js';
 
 function failure(kind: ErrorKind, extra: Partial<ConstructorParameters<typeof GeminiError>[0]> = {}): GeminiError {
   return new GeminiError({
@@ -187,9 +187,16 @@ describe('backoff, timeouts, options', () => {
     expect(backoffDelay(2, options, () => 0)).toBe(0);
   });
   it('the timeout ladder doubles to its cap and never passes the deadline', () => {
-    const options = POLICY_DEFAULTS.timeout;
+    const options = { ...POLICY_DEFAULTS.timeout, initialMs: 60_000, maxMs: 600_000 };
     expect([0, 1, 2, 5].map((level) => attemptTimeout(level, options, 10_000_000))).toEqual([
       60_000, 120_000, 240_000, 600_000,
+    ]);
+    expect([0, 1, 2].map((level) => firstChunkTimeout(level, { ...options, firstChunkMs: 5_000 }, 12_000))).toEqual([
+      5_000, 10_000, 12_000,
+    ]);
+    // The defaults: Google's own 600 s deadline for a non-streamed answer, raised up to 30 min.
+    expect([0, 1, 2].map((level) => attemptTimeout(level, POLICY_DEFAULTS.timeout, 10_000_000))).toEqual([
+      600_000, 1_200_000, 1_800_000,
     ]);
     expect(attemptTimeout(0, options, 5000)).toBe(5000);
     expect(serverTimeoutSeconds(2000, options)).toBe(10);

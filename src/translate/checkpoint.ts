@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
+import { realClock } from '../time/index.js';
 
 /** The checkpoint database cannot be opened or used: the message names the path and the remedy. */
 export class CheckpointError extends Error {
@@ -110,7 +111,7 @@ export class Checkpoint {
 
   /** Saves finished lines in one transaction. */
   save(job: JobKey, lines: Array<{ lineId: string; text: string; translation: string; answeredBy: string }>): void {
-    const savedAt = Date.now();
+    const savedAt = realClock.now();
     this.db.transaction(() => {
       for (const line of lines) {
         this.insert.run({
@@ -126,14 +127,14 @@ export class Checkpoint {
   }
 
   markBlocked(job: JobKey, lineId: string, text: string, reason: string): void {
-    this.flagBlocked.run({ ...job, lineId, sourceHash: sha256(text), reason, savedAt: Date.now() });
+    this.flagBlocked.run({ ...job, lineId, sourceHash: sha256(text), reason, savedAt: realClock.now() });
   }
 
   /**
    * Takes the lock of `job` for this process, or returns who holds it. A holder on this host whose
    * process is gone, or whose heartbeat is older than LOCK_STALE_MS, is replaced.
    */
-  tryLock(job: string, now = Date.now()): { acquired: true } | { acquired: false; holder: LockHolder } {
+  tryLock(job: string, now = realClock.now()): { acquired: true } | { acquired: false; holder: LockHolder } {
     const me = { job, pid: process.pid, host: hostname(), since: now, beat: now };
     return this.db
       .transaction(() => {
@@ -154,7 +155,7 @@ export class Checkpoint {
   }
 
   /** Writes this process's heartbeat on its lock. */
-  heartbeat(job: string, now = Date.now()): void {
+  heartbeat(job: string, now = realClock.now()): void {
     this.db
       .prepare('UPDATE job_locks SET beat = ? WHERE job = ? AND pid = ? AND host = ?')
       .run(now, job, process.pid, hostname());

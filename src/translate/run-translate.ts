@@ -5,7 +5,7 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { GeminiClient } from '../client/index.js';
 import { explain, GeminiError, isGeminiError, type ErrorKind } from '../errors/index.js';
-import type { Clock } from '../time/index.js';
+import { realClock, type Clock } from '../time/index.js';
 import { Checkpoint, sha256, type JobKey, type LockHolder } from './checkpoint.js';
 import {
   decodeFile,
@@ -178,7 +178,7 @@ export async function runTranslate(
   };
   const jobId = [job.inputHash, job.target, job.source, job.model, job.promptVersion].join('|');
   const checkpoint = new Checkpoint(options.checkpointPath);
-  let heartbeat: NodeJS.Timeout | undefined;
+  let stopHeartbeat: (() => void) | undefined;
   try {
     let lock = checkpoint.tryLock(jobId);
     if (!lock.acquired) {
@@ -189,11 +189,16 @@ export async function runTranslate(
         lock = checkpoint.tryLock(jobId);
       }
     }
-    heartbeat = setInterval(() => checkpoint.heartbeat(jobId), HEARTBEAT_MS);
-    heartbeat.unref();
+    // The lock's heartbeat is read by other processes against their wall clocks, so it runs on the
+    // real clock whatever clock the job's waits use; it re-arms itself and never holds the process.
+    const beat = () => {
+      checkpoint.heartbeat(jobId);
+      stopHeartbeat = realClock.timer(HEARTBEAT_MS, beat);
+    };
+    stopHeartbeat = realClock.timer(HEARTBEAT_MS, beat);
     return await translateLocked(options, onProgress, { decoded, format, document, outEncoding, job, checkpoint });
   } finally {
-    if (heartbeat) clearInterval(heartbeat);
+    stopHeartbeat?.();
     try {
       checkpoint.unlock(jobId);
     } finally {

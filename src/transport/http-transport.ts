@@ -1,10 +1,14 @@
 // HTTP to the Gemini API (or anything that speaks it): keys in the x-goog-api-key header, never in
-// the URL; a per-attempt timeout; the caller's abort. Failures before an answer become GeminiErrors.
+// the URL; a per-attempt timeout that starts when the request leaves on a connection; a deadline for
+// the answer to start, which also bounds the wait for a free connection; the caller's abort.
+// Failures before an answer become GeminiErrors.
 import { classify, GeminiError, keyHint } from '../errors/index.js';
 import { modelMethodPath, type ApiVersion, type ModelMethod } from '../wire/index.js';
 import type { Clock } from '../time/index.js';
 import { Readable } from 'node:stream';
-import { Agent, request as undiciRequest } from 'undici';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import { guardStream } from './stream-guard.js';
+import { noticingDispatch, upstreamPool, type UpstreamPool } from './upstream-pool.js';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -19,11 +23,32 @@ export interface TransportCall {
   body?: string;
   /** Stream form: 'sse' adds ?alt=sse. */
   alt?: 'sse';
+  /**
+   * Client-side limit of the attempt, ms: from when the request is written to a connection (with an
+   * injected fetch, from the start) until the answer's headers, or for a stream its first chunk
+   * (the caller stops the timer with `clearTimer`).
+   */
   timeoutMs: number;
+  /** Sent as X-Server-Timeout (seconds): how long the server may take. Absent: not sent. */
   serverTimeoutSeconds?: number;
+  /**
+   * Epoch ms by which the answer must have started, waits for a free connection included: past it
+   * the attempt ends with a `timeout` error that says whether it was still waiting for a connection.
+   */
+  startBy?: number;
+  /**
+   * For a streamed body, once the caller holds its first chunk (`clearTimer`): the longest wait
+   * for the next piece, ms. Past it the connection is closed and the body errors with a `timeout`
+   * GeminiError (see stream-guard.ts).
+   */
+  idleMs?: number;
+  /** For a streamed body: epoch ms by which it must be over (the whole call's deadline). */
+  endBy?: number;
   signal?: AbortSignal;
   /** An injected fetch (tests, SDK adapters); without one a keep-alive undici pool is used. */
   fetch?: FetchLike;
+  /** The undici pool to send on when no fetch is injected (default: the shared unlimited pool). */
+  pool?: UpstreamPool;
   clock: Clock;
   extraHeaders?: Record<string, string>;
 }
@@ -53,24 +78,64 @@ export interface TransportResponse {
   text(): Promise<string>;
   /** Aborts the body read (for streams the caller stops early). */
   abort(): void;
-  /** Stops the attempt timer once the caller owns the body. */
+  /**
+   * Ends the wait for the answer to start (the attempt timer and the start deadline) once the
+   * caller holds the first chunk; from then on the body is bounded by `idleMs` and `endBy`.
+   */
   clearTimer(): void;
 }
 
 /** Sends one attempt. Resolves with the response whatever its status; rejects with a GeminiError. */
 export async function send(call: TransportCall): Promise<TransportResponse> {
   const controller = new AbortController();
-  let timedOut = false;
+  const clock = call.clock;
+  const begun = clock.now();
+  /** Why our side ended the attempt: its own limit, or the call's deadline. */
+  let cutBy: 'attempt' | 'deadline' | undefined;
+  let dispatchedAt: number | undefined;
+  let finished = false;
+  let cancelAttemptTimer = () => {};
   const onCallerAbort = () => controller.abort(call.signal?.reason);
   if (call.signal?.aborted) throw cancelledError(call);
   call.signal?.addEventListener('abort', onCallerAbort, { once: true });
-  const cancelTimer = call.clock.timer(call.timeoutMs, () => {
-    timedOut = true;
-    controller.abort(new DOMException(`no answer within ${call.timeoutMs} ms`, 'TimeoutError'));
-  });
+  const cut = (by: 'attempt' | 'deadline', message: string) => {
+    cutBy ??= by;
+    controller.abort(new DOMException(message, 'TimeoutError'));
+  };
+  // The attempt's own clock starts when the request is on a connection: time spent queued for a
+  // free one says nothing about the upstream being slow (only the deadline bounds that wait).
+  const onDispatched = () => {
+    // undici also calls onConnect for a queued request it drops after an abort: not a dispatch.
+    if (finished || cutBy !== undefined || controller.signal.aborted || dispatchedAt !== undefined) return;
+    dispatchedAt = clock.now();
+    cancelAttemptTimer = clock.timer(call.timeoutMs, () => cut('attempt', `no answer within ${call.timeoutMs} ms`));
+  };
+  const cancelDeadlineTimer =
+    call.startBy !== undefined
+      ? clock.timer(call.startBy - begun, () => cut('deadline', "the call's deadline passed"))
+      : () => {};
+  if (call.fetch) onDispatched();
+  const stopTimers = () => {
+    finished = true;
+    cancelAttemptTimer();
+    cancelDeadlineTimer();
+  };
   const cleanup = () => {
-    cancelTimer();
+    stopTimers();
     call.signal?.removeEventListener('abort', onCallerAbort);
+  };
+  const failed = (failure: unknown): GeminiError => {
+    if (call.signal?.aborted) return cancelledError(call);
+    if (cutBy === 'attempt') return timeoutError(call);
+    if (cutBy === 'deadline')
+      return dispatchedAt === undefined
+        ? poolWaitError(call, clock.now() - begun)
+        : deadlineError(call, clock.now() - dispatchedAt);
+    return classify(failure, {
+      ...(call.model ? { model: call.model } : {}),
+      keyHint: keyHint(call.key),
+      secrets: [call.key],
+    });
   };
   const headers: Record<string, string> = {
     'x-goog-api-key': call.key,
@@ -86,42 +151,62 @@ export async function send(call: TransportCall): Promise<TransportResponse> {
       ...(call.body !== undefined ? { body: call.body } : {}),
       signal: controller.signal,
     };
+    const pool = call.pool ?? upstreamPool();
     const { response, readText } = call.fetch
       ? fromFetch(await call.fetch(buildUrl(call), init))
-      : await viaPool(buildUrl(call), init);
+      : await viaPool(buildUrl(call), init, noticingDispatch(pool.dispatcher, onDispatched));
+    let bodyArmed = false;
+    let guarded: ReadableStream<Uint8Array> | null | undefined;
+    const limited = call.idleMs !== undefined || call.endBy !== undefined;
+    const guardedAnswer: HttpAnswer = {
+      status: response.status,
+      ok: response.ok,
+      headers: response.headers,
+      get body() {
+        if (guarded !== undefined) return guarded;
+        const source = response.body;
+        guarded =
+          source && limited
+            ? guardStream(source, {
+                clock,
+                ...(call.idleMs !== undefined ? { idleMs: call.idleMs } : {}),
+                ...(call.endBy !== undefined ? { endBy: call.endBy } : {}),
+                armed: () => bodyArmed,
+                onCut: () => {
+                  cleanup();
+                  controller.abort();
+                },
+                ...(call.model ? { model: call.model } : {}),
+                keyHint: keyHint(call.key),
+              })
+            : source;
+        return guarded;
+      },
+    };
     const text = async () => {
       try {
         return await readText();
       } catch (failure) {
-        if (call.signal?.aborted) throw cancelledError(call);
-        if (timedOut) throw timeoutError(call);
-        throw classify(failure, {
-          ...(call.model ? { model: call.model } : {}),
-          keyHint: keyHint(call.key),
-          secrets: [call.key],
-        });
+        throw failed(failure);
       } finally {
         cleanup();
       }
     };
     return {
-      response,
+      response: guardedAnswer,
       text,
       abort: () => {
         cleanup();
         controller.abort();
       },
-      clearTimer: cancelTimer,
+      clearTimer: () => {
+        stopTimers();
+        bodyArmed = true;
+      },
     };
   } catch (failure) {
     cleanup();
-    if (call.signal?.aborted) throw cancelledError(call);
-    if (timedOut) throw timeoutError(call);
-    throw classify(failure, {
-      ...(call.model ? { model: call.model } : {}),
-      keyHint: keyHint(call.key),
-      secrets: [call.key],
-    });
+    throw failed(failure);
   }
 }
 
@@ -179,9 +264,36 @@ export function timeoutError(call: Pick<TransportCall, 'model' | 'key' | 'timeou
   return error;
 }
 
+/**
+ * The error of an attempt that waited `waitedMs` for a free upstream connection until the call's
+ * deadline: kind `timeout`, and the message names the pool as the cause so nobody blames Gemini.
+ */
+export function poolWaitError(call: Pick<TransportCall, 'model' | 'key' | 'pool'>, waitedMs: number): GeminiError {
+  const size = call.pool?.connections;
+  return classify(
+    new DOMException(
+      `No upstream connection became free within ${Math.round(waitedMs)} ms: all ` +
+        `${size ?? 'the'} connections of the pool were busy until the call's deadline ` +
+        `(raise the upstream connections setting). Nothing was sent.`,
+      'TimeoutError',
+    ),
+    { ...(call.model ? { model: call.model } : {}), keyHint: keyHint(call.key) },
+  );
+}
+
+/** The error of an attempt still waiting for its answer when the call's deadline passed, `sentMs` after it was sent. */
+export function deadlineError(call: Pick<TransportCall, 'model' | 'key'>, sentMs: number): GeminiError {
+  return classify(
+    new DOMException(
+      `No answer before the call's deadline (${Math.round(sentMs)} ms after the request was sent; client-side).`,
+      'TimeoutError',
+    ),
+    { ...(call.model ? { model: call.model } : {}), keyHint: keyHint(call.key) },
+  );
+}
+
 // Node's fetch costs close to a millisecond of CPU per request; undici's request API on a shared
-// keep-alive pool costs a fraction of that, which matters to a gateway.
-const pool = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
+// keep-alive pool (upstream-pool.ts) costs a fraction of that, which matters to a gateway.
 
 function fromFetch(response: Response): { response: HttpAnswer; readText: () => Promise<string> } {
   return { response, readText: () => response.text() };
@@ -190,13 +302,14 @@ function fromFetch(response: Response): { response: HttpAnswer; readText: () => 
 async function viaPool(
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+  dispatcher: Dispatcher,
 ): Promise<{ response: HttpAnswer; readText: () => Promise<string> }> {
   const answer = await undiciRequest(url, {
     method: init.method as 'GET' | 'POST',
     headers: init.headers,
     ...(init.body !== undefined ? { body: init.body } : {}),
     signal: init.signal,
-    dispatcher: pool,
+    dispatcher,
   });
   const headers = new Headers();
   for (const [name, value] of Object.entries(answer.headers)) {

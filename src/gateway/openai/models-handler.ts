@@ -65,7 +65,7 @@ export const unservedOpenAiHandler: FetchHandler = async (request, { url }) =>
   new Response(
     JSON.stringify(
       openAiError(
-        `Invalid URL (${request.method} ${url.pathname}): gemwarden serves ${OPENAI_SERVED.join(', ')} of OpenAI's API; Gemini has no counterpart for this one.`,
+        `Invalid URL (${request.method} ${url.pathname}): gemwarden serves ${OPENAI_SERVED.join(', ')} of OpenAI's API on /v1. Google's own OpenAI-compatible layer serves more (images, files, batches, audio input): point the client at /v1beta/openai/ on this gateway, which passes it through with the same key rotation and retries.`,
         'invalid_request_error',
         'not_found',
       ),

@@ -144,13 +144,10 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
     if (method && NATIVE_METHODS.has(method) && named.length === 0 && options.native && !openAi) {
       // Nothing project-scoped: the native route's full remedies (model fallback included) apply.
       if (!bodyBytes) return options.native(request, context);
-      const replay = new Request(request.url, {
-        method: request.method,
-        headers: request.headers,
-        body: bodyBytes,
-        signal: request.signal,
-      });
-      return options.native(replay, context);
+      // The body read here goes along with the request: no second Request, no second JSON parse.
+      const text = bodyText ?? Buffer.from(bodyBytes).toString('utf8');
+      const body = { text, bytes: bodyBytes.byteLength, ...(parsedBody !== undefined ? { value: parsedBody } : {}) };
+      return options.native(request, { ...context, body });
     }
     let owner: string | undefined;
     for (const name of named) owner ??= await owners.get(name);
