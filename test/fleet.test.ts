@@ -101,7 +101,11 @@ describe('a fleet of gateways shares what failures teach', () => {
 
   it("a project's spent day costs one upstream 429 across the fleet", async () => {
     const keys = [{ key: A, project: 'pa' }];
-    const [g1, g2, g3] = await fleet({ keys, models: { 'gemini-2.5-flash': { rpd: 2 } } }, { keys, maxAttempts: 2 });
+    // A short deadline: the day resets at midnight Pacific, which may be minutes away when this runs.
+    const [g1, g2, g3] = await fleet(
+      { keys, models: { 'gemini-2.5-flash': { rpd: 2 } } },
+      { keys, maxAttempts: 2, deadlineMs: 5000 },
+    );
     expect((await generate(g1!)).status).toBe(200);
     expect((await generate(g2!)).status).toBe(200);
     expect((await generate(g3!)).status).toBe(429);
