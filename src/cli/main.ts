@@ -1,10 +1,11 @@
 // argv → command. Each command lives in its own file and returns an exit code; only the CLI prints.
+// A command's module is imported when that command runs, not before: `gemwarden explain` must start
+// fast and load neither the server, Redis nor SQLite (test/cli-lazy-load.test.ts holds this).
 import { Command, CommanderError } from 'commander';
-import { doctorCommand, type DoctorCliOptions } from './doctor-command.js';
-import { emulateCommand, type EmulateOptions } from './emulate-command.js';
-import { explainCommand } from './explain-command.js';
-import { serveCommand, type ServeOptions } from './serve-command.js';
-import { registerTranslateCommand } from './translate-command.js';
+import type { DoctorCliOptions } from './doctor-command.js';
+import type { EmulateOptions } from './emulate-command.js';
+import type { ServeOptions } from './serve-command.js';
+import { registerTranslateCommand } from './translate-options.js';
 
 export const VERSION = '0.1.0';
 
@@ -21,9 +22,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .description('explain a Gemini error body or log line (from FILE, or standard input)')
     .argument('[file]', 'file with the error text; "-" or nothing reads standard input')
     .option('--json', 'print one JSON object instead of text')
-    .action(async (file: string | undefined, options: { json?: boolean }) =>
-      setCode(await explainCommand(file, options)),
-    );
+    .action(async (file: string | undefined, options: { json?: boolean }) => {
+      const { explainCommand } = await import('./explain-command.js');
+      setCode(await explainCommand(file, options));
+    });
 
   program
     .command('serve')
@@ -31,7 +33,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option('--host <host>', 'address to listen on (not loopback: client tokens required)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8787')
     .option('--config <file>', 'gateway config (JSON or YAML): upstream, keys, fallbacks, limits, redis, clients')
-    .action(async (options: ServeOptions) => setCode(await serveCommand(options)));
+    .action(async (options: ServeOptions) => {
+      const { serveCommand } = await import('./serve-command.js');
+      setCode(await serveCommand(options));
+    });
 
   program
     .command('emulate')
@@ -39,7 +44,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8788')
     .option('--config <file>', 'emulator config (JSON or YAML): keys, models, quotas, clock, latency, faults')
-    .action(async (options: EmulateOptions) => setCode(await emulateCommand(options)));
+    .action(async (options: EmulateOptions) => {
+      const { emulateCommand } = await import('./emulate-command.js');
+      setCode(await emulateCommand(options));
+    });
 
   program
     .command('doctor')
@@ -53,7 +61,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
     )
     .option('--no-generate', 'skip the one-token generateContent (list models and countTokens only)')
     .option('--json', 'print the report as JSON')
-    .action(async (options: DoctorCliOptions) => setCode(await doctorCommand(options)));
+    .action(async (options: DoctorCliOptions) => {
+      const { doctorCommand } = await import('./doctor-command.js');
+      setCode(await doctorCommand(options));
+    });
 
   registerTranslateCommand(program, setCode);
 

@@ -4,12 +4,12 @@
 // 3 out of quota (partial output written), 4 another run holds the job, 130 interrupted.
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { createClient } from '../client/index.js';
 import { checkConfig, ConfigError, readConfigFile } from '../config/load-file.js';
 import { checkOptions, UsageError } from './process-helpers.js';
+import type { TranslateCliOptions } from './translate-options.js';
 import {
   clientOptionsFromConfig,
   GATEWAY_DEFAULTS,
@@ -19,7 +19,7 @@ import {
 import { formatPacificTime, realClock } from '../time/index.js';
 import { CheckpointError } from '../translate/checkpoint.js';
 import { EncodingError, encodingFromOption } from '../translate/encoding.js';
-import { checkFormatName, FORMAT_NAMES, FormatError, type FormatOptions } from '../translate/formats/index.js';
+import { checkFormatName, FormatError, type FormatOptions } from '../translate/formats/index.js';
 import { loadGlossary } from '../translate/glossary.js';
 import {
   JobLockedError,
@@ -29,61 +29,6 @@ import {
   type Progress,
   type TranslateReport,
 } from '../translate/run-translate.js';
-
-export interface TranslateCliOptions {
-  to: string;
-  from?: string;
-  out?: string;
-  model?: string;
-  config?: string;
-  glossary?: string;
-  context?: string;
-  batch?: string;
-  concurrency?: string;
-  waitForReset?: boolean;
-  wait?: boolean;
-  format?: string;
-  column?: string;
-  toColumn?: string;
-  jsonPath?: string[];
-  encoding?: string;
-  outEncoding?: string;
-  poFuzzy?: string;
-}
-
-/** Registers the command and its options on the program (main.ts wires it in with one line). */
-export function registerTranslateCommand(program: Command, setCode: (code: number) => void): void {
-  program
-    .command('translate')
-    .description('translate a script, subtitle or game data file, resumably, whatever Gemini does')
-    .argument('<input>', `the file to translate (formats: ${FORMAT_NAMES.join(', ')})`)
-    .requiredOption('--to <lang>', 'target language, e.g. French or fr')
-    .option('--from <lang>', 'source language (default: detected by the model)')
-    .option('--out <file>', 'output file (default: INPUT.LANG.ext beside the input); its folder must exist')
-    .option('--model <model>', 'model to ask first', 'gemini-2.5-flash')
-    .option('--config <file>', 'the same config as gemwarden serve (upstream, keys, fallbacks, limits, clock, redis)')
-    .option('--glossary <file>', 'terms and their translations (JSON object, or CSV/TSV lines term,translation)')
-    .option('--context <n>', 'previous lines sent as context', '3')
-    .option('--batch <n>', 'lines per request', '20')
-    .option('--concurrency <n>', 'requests in flight at once', '4')
-    .option('--format <format>', `one of ${FORMAT_NAMES.join(', ')} (default: recognised from the file)`)
-    .option(
-      '--encoding <name>',
-      "the input's encoding (default: detected; e.g. shift_jis, gbk, big5, euc-kr, utf-16le)",
-    )
-    .option('--out-encoding <name>', "write the output in this encoding (default: the input's, same BOM)")
-    .option('--column <column>', 'CSV/TSV source column: header name or number from 1')
-    .option('--to-column <column>', 'CSV/TSV target column (created when the header lacks it, e.g. Godot\'s "de")')
-    .option(
-      '--json-path <expression>',
-      'JSONPath choosing the strings to translate in any JSON (repeatable), e.g. "$..text"',
-      (value: string, previous: string[] = []) => [...previous, value],
-    )
-    .option('--po-fuzzy <yes|no>', 'PO: mark filled entries "#, fuzzy" for review', 'yes')
-    .option('--wait-for-reset', 'when every key and model is out of quota, wait for the reset instead of stopping')
-    .option('--wait', 'when another run is translating the same job, wait for it instead of exiting')
-    .action(async (input: string, options: TranslateCliOptions) => setCode(await translateCommand(input, options)));
-}
 
 function positiveInteger(value: string | undefined, fallback: number, name: string, allowZero = false): number {
   if (value === undefined) return fallback;

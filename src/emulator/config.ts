@@ -1,6 +1,7 @@
 // The emulator's configuration: keys and their projects and states, models and their quotas, a
 // compressible clock, latency, and the fault plan. Every field is optional.
 import { z } from 'zod';
+import { TIERS, type Tier } from '../wire/index.js';
 
 export const KEY_STATES = [
   'active',
@@ -13,8 +14,7 @@ export const KEY_STATES = [
 ] as const;
 export type KeyState = (typeof KEY_STATES)[number];
 
-export const TIERS = ['free', 'tier1', 'tier2', 'tier3'] as const;
-export type Tier = (typeof TIERS)[number];
+export { TIERS, type Tier };
 
 export const CONTINUATIONS = ['literal', 'overlap', 'restart', 'preamble', 'drift', 'reject'] as const;
 export type Continuation = (typeof CONTINUATIONS)[number];

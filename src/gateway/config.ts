@@ -2,6 +2,7 @@
 // defaults in one place.
 import { z } from 'zod';
 import type { ClientOptions } from '../client/index.js';
+import { TIERS } from '../wire/index.js';
 
 const keySchema = z.union([
   z.string().min(1, 'a key must not be empty'),
@@ -9,7 +10,7 @@ const keySchema = z.union([
     .object({
       key: z.string().min(1, 'a key must not be empty'),
       project: z.string().min(1).optional(),
-      tier: z.enum(['free', 'tier1', 'tier2', 'tier3']).optional(),
+      tier: z.enum(TIERS).optional(),
     })
     .strict(),
 ]);

@@ -1,6 +1,7 @@
 // Quota limits per model and tier. Google shows each project's real numbers only in AI Studio, so
 // these defaults (the published free-tier and Tier 1 figures for the current models) apply only to
 // keys whose tier is given; explicit `limits` override them, and 429s teach lower ones.
+import type { Tier } from '../wire/index.js';
 
 export interface Limits {
   /** Requests per minute. */
@@ -13,7 +14,8 @@ export interface Limits {
   concurrency?: number | undefined;
 }
 
-export type Tier = 'free' | 'tier1' | 'tier2' | 'tier3';
+/** A project's usage tier (defined in wire/, where the API names it). */
+export type { Tier };
 
 export const DEFAULT_LIMITS: Record<Tier, Record<string, Limits>> = {
   free: {

@@ -6,3 +6,4 @@ export * from './generate-content.js';
 export * from './request-schema.js';
 export * from './stream.js';
 export * from './routes.js';
+export * from './tiers.js';

@@ -11,8 +11,9 @@ import type { GeminiClient } from '../../client/index.js';
 import { gemwardenInfo, headerSafe } from '../../client/index.js';
 import { classify, type GeminiError } from '../../errors/index.js';
 import type { PooledKey } from '../../policy/index.js';
-import { parseGeminiPath, bareModelName } from '../../wire/index.js';
+import { parseGeminiPath, bareModelName, type Part } from '../../wire/index.js';
 import type { Clock } from '../../time/index.js';
+import { estimateRequestTokens } from '../../pacing/estimate.js';
 import type { FetchHandler, RequestContext } from '../router.js';
 import type { ResourceOwners } from './owners.js';
 import { resourceInPath, resourcesInAnswer, resourcesInBody } from './resource-names.js';
@@ -208,7 +209,7 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
         // Pacing for embeddings: book a slot for (project, model) before sending.
         let release: (outcome: { sent: boolean }) => void = () => undefined;
         if (method && EMBED_METHODS.has(method) && model) {
-          const tokens = Math.ceil((bodyBytes?.byteLength ?? 0) / 4);
+          const tokens = embeddingTokens(parsedBody, bodyBytes?.byteLength ?? 0);
           const slot = await client.pacer.reserve(project, model, tokens, clock.now());
           release = slot.release;
           if (slot.dayFull) {
@@ -473,6 +474,25 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
     }
     return new Response(text, { status: last.response.status, statusText: last.response.statusText, headers });
   }
+}
+
+/**
+ * Input tokens of an embedding call for pacing: its texts (`content.parts` of embedContent, of each
+ * of batchEmbedContents' `requests`), estimated as the library's batchEmbedContents estimates them.
+ * The JSON around the texts (field names, model names, options) is not input; counting the body's
+ * bytes as tokens charged a batch of short texts about twice its tokens against TPM. Other shapes
+ * (asyncBatchEmbedContent) fall back to a quarter of the body's bytes.
+ */
+function embeddingTokens(body: unknown, bytes: number): number {
+  const entries = Array.isArray((body as { requests?: unknown } | undefined)?.requests)
+    ? (body as { requests: unknown[] }).requests
+    : [body];
+  const parts = entries.flatMap((entry) => {
+    const found = (entry as { content?: { parts?: unknown } } | null | undefined)?.content?.parts;
+    return Array.isArray(found) ? (found as Part[]) : [];
+  });
+  if (parts.length === 0) return Math.ceil(bytes / 4);
+  return estimateRequestTokens({ contents: [{ role: 'user', parts }] });
 }
 
 function safeUrl(value: string): URL | undefined {

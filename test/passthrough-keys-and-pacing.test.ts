@@ -1,0 +1,71 @@
+// The pass-through with the keys and limits users configure: a key given as a plain string (no
+// project named) serves it, although the project the key pool makes up for such a key
+// ("key…abcd#1") carries an ellipsis, which must reach x-gemwarden-project percent-encoded instead
+// of failing the answer with a 500; and embedding calls are paced by the tokens of their texts.
+import { GoogleGenAI } from '@google/genai';
+import { afterEach, expect, it } from 'vitest';
+import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
+import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
+
+let emulator: EmulatorHandle | undefined;
+let gateway: GatewayHandle | undefined;
+afterEach(async () => {
+  await gateway?.close();
+  await emulator?.close();
+});
+
+it('uploads a file and embeds through a gateway whose key has no project', async () => {
+  emulator = await startEmulator({});
+  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: ['plain-key-00000001'] }), {
+    port: 0,
+    logger: false,
+  });
+  const start = await fetch(`${gateway.url}/upload/v1beta/files`, {
+    method: 'POST',
+    headers: {
+      'x-goog-upload-protocol': 'resumable',
+      'x-goog-upload-command': 'start',
+      'x-goog-upload-header-content-length': '11',
+      'x-goog-upload-header-content-type': 'text/plain',
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ file: { display_name: 'plain' } }),
+  });
+  expect(start.status).toBe(200);
+  expect(start.headers.get('x-gemwarden-project')).toBe('key%E2%80%A60001#1');
+  expect(start.headers.get('x-goog-upload-url')).toMatch(new RegExp(`^${gateway.url}/upload/`));
+
+  const sdk = new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: gateway.url } });
+  const embedded = await sdk.models.embedContent({ model: 'text-embedding-004', contents: ['a', 'b'] });
+  expect(embedded.embeddings).toHaveLength(2);
+});
+
+it('paces batchEmbedContents by the tokens of its texts, not by the bytes of the JSON around them', async () => {
+  emulator = await startEmulator({});
+  gateway = await startGateway(
+    gatewayConfigSchema.parse({
+      upstream: emulator.url,
+      keys: [{ key: 'paced-key-00000001', project: 'p1' }],
+      limits: { 'text-embedding-004': { rpm: 1000, tpm: 1_000_000 } },
+    }),
+    { port: 0, logger: false },
+  );
+  // 50 texts of 12 ASCII characters: 4 tokens each by the pacer's estimate (3 characters a token),
+  // 200 in all; the body around them is more than 4,000 bytes.
+  const requests = Array.from({ length: 50 }, (_, index) => ({
+    model: 'models/text-embedding-004',
+    content: { parts: [{ text: `text ${String(index).padStart(7, '0')}` }] },
+    taskType: 'RETRIEVAL_DOCUMENT',
+  }));
+  const body = JSON.stringify({ requests });
+  expect(body.length).toBeGreaterThan(4000);
+  const answer = await fetch(`${gateway.url}/v1beta/models/text-embedding-004:batchEmbedContents`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  expect(answer.status).toBe(200);
+  const pair = (await gateway.client.snapshot()).pacing.find((entry) => entry.model === 'text-embedding-004');
+  expect(pair?.minute.requests).toBe(1);
+  expect(pair?.minute.tokens).toBe(200);
+});
