@@ -12,10 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { ROOT, startEmulatorProcess, startGatewayProcess, stopProcess } from './processes.mjs';
 import { loadGenerator, runLoad } from './wrk.mjs';
 
-const args = process.argv.slice(2);
-const secondsIndex = args.indexOf('--seconds');
-const seconds = secondsIndex >= 0 ? Number(args[secondsIndex + 1]) : 10;
-const root = resolve(args.find((arg, index) => !arg.startsWith('--') && args[index - 1] !== '--seconds') ?? ROOT);
+/** The build being profiled (its dist/ and node_modules/): frames are named relative to it. */
+let root = ROOT;
 
 /** Where a profile frame is, relative to `root` for our files. */
 function whereOf(frame) {
@@ -99,77 +97,93 @@ export function inclusiveShares(profile, patterns) {
   return patterns.map(([name]) => ({ name, percent: (100 * sums.get(name)) / busy }));
 }
 
-const profileFile =
-  process.env.KEEP_PROFILE ?? join(mkdtempSync(join(tmpdir(), 'gemwarden-profile-')), 'gateway.cpuprofile');
-const emulator = await startEmulatorProcess({ root });
-const gateway = await startGatewayProcess(
-  {
-    upstream: emulator.url,
-    keys: ['bench-load-key-0001'],
-    limits: { 'gemini-2.5-flash': { rpm: 100_000_000, tpm: 100_000_000_000 } },
-  },
-  {
-    root,
-    nodeArgs: ['--import', join(ROOT, 'bench', 'profile-preload.mjs')],
-    env: { ...process.env, GEMWARDEN_PROFILE_FILE: profileFile },
-  },
-);
-const url = `${gateway.url}/v1beta/models/gemini-2.5-flash:generateContent`;
-/** Resolves when the gateway prints `line` on standard error. */
-const said = (line) =>
-  new Promise((resolveSaid) => {
-    const onData = (chunk) => {
-      if (String(chunk).includes(line)) {
-        gateway.child.stderr.off('data', onData);
-        resolveSaid();
-      }
-    };
-    gateway.child.stderr.on('data', onData);
-  });
-await runLoad(url, 32, 2000); // warm-up: JIT, pools, the pacing pair; not profiled
-let ready = said('profile started');
-gateway.child.kill('SIGUSR2');
-await ready;
-const stats = await runLoad(url, 32, seconds * 1000, {}, undefined, { warmUp: false });
-ready = said('profile written');
-gateway.child.kill('SIGUSR2');
-await ready;
-await stopProcess(gateway);
-await stopProcess(emulator);
-const profile = JSON.parse(readFileSync(profileFile, 'utf8'));
-const { frames, busyUs } = topFrames(profile);
-const perRequestUs = busyUs / stats.requests;
-const stages = inclusiveShares(profile, [
-  ['HTTP in and out (@hono/node-server)', /@hono\/node-server/],
-  ['router, auth, metrics, log line (gateway/server.js)', /dist\/gateway\/server\.js/],
-  ['pass-through handler', /dist\/gateway\/passthrough\/handler\.js/],
-  ['native route (gateway/gemini-routes.js)', /dist\/gateway\/gemini-routes\.js/],
-  ['client (client/create-client.js)', /dist\/client\/create-client\.js/],
-  ['pipeline engine (pipeline/engine.js)', /dist\/pipeline\/engine\.js/],
-  ['pacing (pacing/)', /dist\/pacing\//],
-  ['transport (transport/)', /dist\/transport\//],
-  ['undici (npm package)', /node_modules\/undici\//],
-  ['pino (logging)', /node_modules\/pino/],
-  ['prom-client (metrics)', /node_modules\/prom-client/],
-]);
-const lines = [
-  `Gateway at c=32 for ${seconds} s (${loadGenerator}), profiled after a 2 s warm-up: ${stats.rps.toFixed(0)} requests/s, ${stats.errors} errors, ${perRequestUs.toFixed(0)} µs of gateway CPU per request. Top frames by self time (share of non-idle CPU):`,
-  '',
-  '| % | function | where |',
-  '|---|---|---|',
-  ...frames.map((frame) => `| ${frame.percent.toFixed(1)} | \`${frame.name}\` | ${frame.where || '(native)'} |`),
-  '',
-  'Self time by where the code lives:',
-  '',
-  '| % | area |',
-  '|---|---|',
-  ...selfByArea(profile).map((row) => `| ${row.percent.toFixed(1)} | ${row.area} |`),
-  '',
-  'Inclusive share of non-idle CPU by stage (a stage includes what it calls, so stages overlap; an async function counts only until its first await):',
-  '',
-  '| % | stage |',
-  '|---|---|',
-  ...stages.map((stage) => `| ${stage.percent.toFixed(1)} | ${stage.name} |`),
-];
-process.stdout.write(`${lines.join('\n')}\n`);
-process.exit(0);
+/**
+ * Profiles `gemwarden serve` of the build at `build` (a checkout with dist/) for `seconds` under
+ * 32 connections, after a warm-up. Resolves with the Markdown lines of the result (top frames,
+ * self time by area, inclusive time by stage), stamped with requests/s and µs of CPU per request.
+ */
+export async function profileGateway({ build = ROOT, seconds = 10 } = {}) {
+  root = build;
+  const profileFile =
+    process.env.KEEP_PROFILE ?? join(mkdtempSync(join(tmpdir(), 'gemwarden-profile-')), 'gateway.cpuprofile');
+  const emulator = await startEmulatorProcess({ root });
+  const gateway = await startGatewayProcess(
+    {
+      upstream: emulator.url,
+      keys: ['bench-load-key-0001'],
+      limits: { 'gemini-2.5-flash': { rpm: 100_000_000, tpm: 100_000_000_000 } },
+    },
+    {
+      root,
+      nodeArgs: ['--import', join(ROOT, 'bench', 'profile-preload.mjs')],
+      env: { ...process.env, GEMWARDEN_PROFILE_FILE: profileFile },
+    },
+  );
+  const url = `${gateway.url}/v1beta/models/gemini-2.5-flash:generateContent`;
+  /** Resolves when the gateway prints `line` on standard error. */
+  const said = (line) =>
+    new Promise((resolveSaid) => {
+      const onData = (chunk) => {
+        if (String(chunk).includes(line)) {
+          gateway.child.stderr.off('data', onData);
+          resolveSaid();
+        }
+      };
+      gateway.child.stderr.on('data', onData);
+    });
+  await runLoad(url, 32, 2000); // warm-up: JIT, pools, the pacing pair; not profiled
+  let ready = said('profile started');
+  gateway.child.kill('SIGUSR2');
+  await ready;
+  const stats = await runLoad(url, 32, seconds * 1000, {}, undefined, { warmUp: false });
+  ready = said('profile written');
+  gateway.child.kill('SIGUSR2');
+  await ready;
+  await stopProcess(gateway);
+  await stopProcess(emulator);
+  const profile = JSON.parse(readFileSync(profileFile, 'utf8'));
+  const { frames, busyUs } = topFrames(profile);
+  const perRequestUs = busyUs / stats.requests;
+  const stages = inclusiveShares(profile, [
+    ['HTTP in and out (@hono/node-server)', /@hono\/node-server/],
+    ['router, auth, metrics, log line (gateway/server.js)', /dist\/gateway\/server\.js/],
+    ['pass-through handler', /dist\/gateway\/passthrough\/handler\.js/],
+    ['native route (gateway/gemini-routes.js)', /dist\/gateway\/gemini-routes\.js/],
+    ['client (client/create-client.js)', /dist\/client\/create-client\.js/],
+    ['pipeline engine (pipeline/engine.js)', /dist\/pipeline\/engine\.js/],
+    ['pacing (pacing/)', /dist\/pacing\//],
+    ['transport (transport/)', /dist\/transport\//],
+    ['undici (npm package)', /node_modules\/undici\//],
+    ['pino (logging)', /node_modules\/pino/],
+    ['prom-client (metrics)', /node_modules\/prom-client/],
+  ]);
+  return [
+    `Gateway at c=32 for ${seconds} s (${loadGenerator}), profiled after a 2 s warm-up: ${stats.rps.toFixed(0)} requests/s, ${stats.errors} errors, ${perRequestUs.toFixed(0)} µs of gateway CPU per request. Top frames by self time (share of non-idle CPU):`,
+    '',
+    '| % | function | where |',
+    '|---|---|---|',
+    ...frames.map((frame) => `| ${frame.percent.toFixed(1)} | \`${frame.name}\` | ${frame.where || '(native)'} |`),
+    '',
+    'Self time by where the code lives:',
+    '',
+    '| % | area |',
+    '|---|---|',
+    ...selfByArea(profile).map((row) => `| ${row.percent.toFixed(1)} | ${row.area} |`),
+    '',
+    'Inclusive share of non-idle CPU by stage (a stage includes what it calls, so stages overlap; an async function counts only until its first await):',
+    '',
+    '| % | stage |',
+    '|---|---|',
+    ...stages.map((stage) => `| ${stage.percent.toFixed(1)} | ${stage.name} |`),
+  ];
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const secondsIndex = args.indexOf('--seconds');
+  const seconds = secondsIndex >= 0 ? Number(args[secondsIndex + 1]) : 10;
+  const build = resolve(args.find((arg, index) => !arg.startsWith('--') && args[index - 1] !== '--seconds') ?? ROOT);
+  const lines = await profileGateway({ build, seconds });
+  process.stdout.write(`${lines.join('\n')}\n`);
+  process.exit(0);
+}

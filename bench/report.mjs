@@ -56,7 +56,18 @@ export function writeReport(results, { quick }) {
     '',
   ];
   for (const scenario of results.scenarios) {
-    writeFileSync(join(charts, `${scenario.name}.svg`), chart(scenario));
+    if (scenario.kind !== 'text') writeFileSync(join(charts, `${scenario.name}.svg`), chart(scenario));
+    if (scenario.kind === 'text') {
+      lines.push(
+        `## ${scenario.title ?? scenario.name}`,
+        '',
+        ...scenario.notes.map((note) => `- ${note}`),
+        '',
+        ...scenario.lines,
+        '',
+      );
+      continue;
+    }
     lines.push(`## ${scenario.title ?? scenario.name}`, '', `![${scenario.name}](charts/${scenario.name}.svg)`, '');
     if (scenario.kind === 'overhead') {
       lines.push(

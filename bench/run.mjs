@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [-- --out FILE] [-- --only NAME]`: gemwarden side by side with the
 // tools people use today, on the same emulator, in one run. Fails if a contender could not run.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { pacingCostScenario } from './pacing-cost.mjs';
 import { largeUpload } from './large-bodies.mjs';
 import { embeddingsScenario } from './embeddings.mjs';
 import { fleetScenario } from './fleet.mjs';
+import { profileGateway } from './profile.mjs';
 import {
   ROOT,
   rssMb,
@@ -30,11 +32,20 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const outIndex = args.indexOf('--out');
 const out = outIndex >= 0 ? args[outIndex + 1] : undefined;
+const beforeIndex = args.indexOf('--before');
+/** Another checkout (built) to profile beside this one, e.g. main before a hot-path change. */
+const before = beforeIndex >= 0 ? args[beforeIndex + 1] : undefined;
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? args[onlyIndex + 1].split(',') : undefined;
 const REQUEST_CAP_MS = quick ? 10_000 : 30_000;
 
 const log = (line) => process.stderr.write(`${line}\n`);
+
+/** The commit a checkout is at, for the report. */
+function gitDescribe(directory) {
+  const result = spawnSync('git', ['-C', directory, 'log', '-1', '--format=%h %cs'], { encoding: 'utf8' });
+  return result.status === 0 ? `commit ${result.stdout.trim()}` : 'not a git checkout';
+}
 
 async function startPortkey() {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
@@ -288,6 +299,29 @@ try {
   if (!only || only.includes('fleet')) {
     log('\n9. Fleet');
     output.scenarios.push(await fleetScenario({ log, quick }));
+  }
+  if (!only || only.includes('profile')) {
+    log('\n10. Profile');
+    const seconds = quick ? 4 : 8;
+    const builds = [
+      ...(before ? [[`Before: ${before} (${gitDescribe(before)})`, before]] : []),
+      [`${before ? 'After: ' : ''}this checkout (${gitDescribe(root)})`, root],
+    ];
+    const sections = [];
+    for (const [label, build] of builds) {
+      const lines = await profileGateway({ build, seconds });
+      log(`  ${label}: ${lines[0].slice(0, 160)}`);
+      sections.push(`### ${label}`, '', ...lines, '');
+    }
+    output.scenarios.push({
+      name: 'profile',
+      kind: 'text',
+      title: "10. Where the gateway's CPU goes (`node bench/profile.mjs`)",
+      lines: sections,
+      notes: [
+        `\`gemwarden serve\` with generous limits (RPM 100,000,000: pacing books every request), driven by wrk at c=32; the V8 profiler (100 µs sampling) runs only during the ${seconds} s measured window, after a 2 s warm-up, so start-up (module loading and compilation) is not in it. Self time is each function's own; "native" is time outside JavaScript (socket reads and writes, the HTTP parser, GC).`,
+      ],
+    });
   }
 } finally {
   await stopProcess(portkey);

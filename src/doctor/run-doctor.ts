@@ -1,9 +1,20 @@
 // `gemwarden doctor`: checks each key and model with the smallest calls possible and says what is
 // wrong and what to do. It makes single calls (no retries) so each verdict is the API's own answer.
-import { classify, explain, GeminiError, keyHint, replacementModel, type ErrorKind } from '../errors/index.js';
+// Calls go through the transport, which turns every refusal into a GeminiError at its edge, like
+// every other call gemwarden makes; the doctor only reads the errors.
+import {
+  createGeminiError,
+  explain,
+  GeminiError,
+  inspectResponse,
+  keyHint,
+  replacementModel,
+  toGeminiError,
+  type ErrorKind,
+} from '../errors/index.js';
 import { formatPacificTime, realClock } from '../time/index.js';
-import { send, type FetchLike } from '../transport/http-transport.js';
-import { bareModelName, type ListModelsResponse } from '../wire/index.js';
+import { callJson, type FetchLike } from '../transport/http-transport.js';
+import { bareModelName, type GenerateContentResponse, type ListModelsResponse } from '../wire/index.js';
 
 export interface DoctorKey {
   key: string;
@@ -94,14 +105,15 @@ function projectFrom(error: GeminiError): string | undefined {
 
 export async function runDoctor(options: DoctorOptions, onProgress?: (line: string) => void): Promise<DoctorReport> {
   let calls = 0;
-  const call = async (
+  /** One call; its JSON answer, or a rejection with the transport's GeminiError. */
+  const call = async <T>(
     key: string,
     model: string | undefined,
     method: 'countTokens' | 'generateContent' | undefined,
     body?: unknown,
-  ) => {
+  ): Promise<T> => {
     calls++;
-    const answer = await send({
+    const { value } = await callJson<T>({
       baseUrl: options.upstream,
       version: 'v1beta',
       key,
@@ -110,19 +122,13 @@ export async function runDoctor(options: DoctorOptions, onProgress?: (line: stri
       timeoutMs: options.timeoutMs ?? 30_000,
       ...(model && method ? { model, method, body: JSON.stringify(body) } : { path: 'models?pageSize=1000' }),
     });
-    const text = await answer.text();
-    if (!answer.response.ok)
-      throw classify(
-        { status: answer.response.status, headers: answer.response.headers, body: text },
-        { ...(model ? { model } : {}), keyHint: keyHint(key), secrets: [key] },
-      );
-    return text;
+    return value;
   };
   const attempt = async <T>(run: () => Promise<T>, model?: string): Promise<T | GeminiError> => {
     try {
       return await run();
     } catch (failure) {
-      const error = failure instanceof GeminiError ? failure : classify(failure);
+      const error = toGeminiError(failure, model ? { model } : {});
       return model && error.model === undefined ? error.with({ model }) : error;
     }
   };
@@ -133,9 +139,7 @@ export async function runDoctor(options: DoctorOptions, onProgress?: (line: stri
     onProgress?.(`checking key ${hint}…`);
     const report: KeyReport = { keyHint: hint, project: spec.project ?? null, models: {} };
     reports.push(report);
-    const listed = await attempt(
-      async () => JSON.parse(await call(spec.key, undefined, undefined)) as ListModelsResponse,
-    );
+    const listed = await attempt(() => call<ListModelsResponse>(spec.key, undefined, undefined));
     if (listed instanceof GeminiError) {
       // The key itself is refused: every model has the same verdict, no more calls needed.
       report.project ??= projectFrom(listed) ?? null;
@@ -146,19 +150,15 @@ export async function runDoctor(options: DoctorOptions, onProgress?: (line: stri
     const visible = new Set((listed.models ?? []).map((model) => bareModelName(model.name)));
     for (const model of options.models) {
       if (!visible.has(model)) {
-        const missing = classify(
-          {
-            status: 404,
-            body: JSON.stringify({
-              error: {
-                code: 404,
-                status: 'NOT_FOUND',
-                message: `models/${model} is not found for API version v1beta (not in this key's model list).`,
-              },
-            }),
-          },
-          { model },
-        );
+        // Not in the key's list: the verdict the API's own 404 for this model would get.
+        const missing = createGeminiError({
+          kind: 'not_found',
+          source: 'response',
+          httpStatus: 404,
+          status: 'NOT_FOUND',
+          message: `models/${model} is not found for API version v1beta (not in this key's model list).`,
+          model,
+        });
         report.models[model] = verdictFor(missing);
         continue;
       }
@@ -175,15 +175,15 @@ export async function runDoctor(options: DoctorOptions, onProgress?: (line: stri
         continue;
       }
       const generated = await attempt(async () => {
-        const text = await call(spec.key, model, 'generateContent', {
+        const answer = await call<GenerateContentResponse>(spec.key, model, 'generateContent', {
           ...request,
           generationConfig: { maxOutputTokens: 1 },
         });
-        const problem = classify({ status: 200, body: text }, { model });
+        const problem = inspectResponse(answer);
         // One output token is asked for on purpose: a thinking model spends it thinking and stops at
         // MAX_TOKENS with no text, which still proves the key can generate with this model.
-        if (problem.kind !== 'unknown' && problem.kind !== 'truncated') throw problem;
-        return text;
+        if (problem && problem.kind !== 'truncated') throw toGeminiError(answer, { model });
+        return answer;
       }, model);
       if (generated instanceof GeminiError) {
         report.project ??= projectFrom(generated) ?? null;

@@ -2,8 +2,12 @@
 // parser errors, timeouts and draining stay in our hands), with @hono/node-server's
 // getRequestListener turning each IncomingMessage into a `Request` and each `Response` back into
 // bytes, with backpressure, and aborting `request.signal` when the client disconnects.
+// A request body is the one part we convert ourselves (`withStreamedBody`): the listener's conversion
+// goes through Readable.toWeb, which copies every chunk and, before Node 20's byte-counting fix,
+// queued up to 16384 chunks (about 1 GB) ahead of a slow reader.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { realClock } from '../time/index.js';
 
@@ -76,6 +80,56 @@ function parserFailure(code: string | undefined): { status: number; message: str
   return { status: 400, message: 'The request is not valid HTTP/1.1 and cannot be read.' };
 }
 
+/**
+ * A request body read from Node's stream only as fast as its reader takes it: one chunk per pull and
+ * no queue of its own (highWaterMark 0), so Node's own buffer (16 KiB) fills and TCP pauses the
+ * sender. Cancelling stops reading without destroying the socket, so an answer can still be written
+ * (the listener drains or closes the rest after the answer).
+ */
+export function nodeBodyStream(incoming: Readable): ReadableStream<Uint8Array> {
+  let chunks: AsyncIterator<Uint8Array, undefined> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        chunks ??= incoming.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array, undefined>;
+        const next = await chunks.next();
+        if (next.done === true) controller.close();
+        else controller.enqueue(next.value);
+      },
+      async cancel() {
+        await chunks?.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * The request a handler gets: the listener's own for requests without a body (GET, HEAD, TRACE),
+ * else a `Request` whose body is `nodeBodyStream` and whose signal aborts when the client goes away
+ * before the answer is complete (the same contract as the listener's signal).
+ */
+function withStreamedBody(light: Request, node: NodeExchange): Request {
+  const method = node.incoming.method ?? 'GET';
+  if (method === 'GET' || method === 'HEAD' || method === 'TRACE') return light;
+  const abort = new AbortController();
+  node.outgoing.once('close', () => {
+    if (node.incoming.errored) abort.abort(node.incoming.errored);
+    else if (!node.outgoing.writableFinished) abort.abort(new Error('The client closed the connection.'));
+  });
+  try {
+    return new Request(light.url, {
+      method,
+      headers: light.headers,
+      body: nodeBodyStream(node.incoming),
+      signal: abort.signal,
+      duplex: 'half',
+    } as RequestInit);
+  } catch {
+    return light; // a method fetch refuses to carry a body for: the listener's own request serves it
+  }
+}
+
 /** Starts serving `options.handler`; resolves once listening. */
 export async function serveFetch(options: FetchServerOptions): Promise<FetchServer> {
   let closing = false;
@@ -90,7 +144,7 @@ export async function serveFetch(options: FetchServerOptions): Promise<FetchServ
           headers: { 'content-type': 'application/json; charset=UTF-8', 'retry-after': '1' },
         });
       }
-      return options.handler(request, node);
+      return options.handler(withStreamedBody(request, node), node);
     },
     {
       // Leave the process's global Request/Response alone: SDKs and undici in the same process use them.

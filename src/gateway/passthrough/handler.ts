@@ -243,7 +243,11 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
             headers: upstreamHeaders(request.headers, entry.key, openAi),
             ...(body !== undefined ? { body, duplex: 'half' } : {}),
             signal: request.signal,
-            redirect: 'manual',
+            // fetch clones a request unless its redirect mode is "error" and it has no window (Fetch
+            // standard, HTTP-network-or-cache fetch step 8), and the clone tees the body: the copy
+            // nobody reads would hold every byte of an upload. A body streamed once goes uncloned
+            // (the Gemini API does not redirect uploads; one that did would fail as a network error).
+            ...(streamOnce ? { redirect: 'error', window: null } : { redirect: 'manual' }),
           });
         } catch (failure) {
           release({ sent: neverSent(failure) ? false : true });
