@@ -26,7 +26,7 @@ import {
 import { CLIENT_DEFAULTS, type CallOptions, type ClientOptions } from './options.js';
 import { GeminiStream } from './stream.js';
 import { ModelRepairMemory, type StreamRepairMode } from '../pipeline/stream-repair/index.js';
-import { withStreamRepair } from './repairing-stream.js';
+import { streamRepairTransform } from './repairing-stream.js';
 
 export interface GenerateResult {
   response: GenerateContentResponse;
@@ -225,11 +225,13 @@ export class GeminiClient {
 
   /**
    * The transport call of one attempt: the attempt's model, key, time limits and the caller's
-   * signal. A streamed attempt (`alt`) is limited until its first chunk by `firstChunkMs` and tells
-   * the server only what is left of the whole call's deadline, if it has one.
+   * signal, with the call's API version (else the client's). A streamed attempt (`alt`) is limited
+   * until its first chunk by `firstChunkMs` and tells the server only what is left of the whole
+   * call's deadline, if it has one.
    */
   private transportCall(
     input: AttemptInput,
+    options: CallOptions,
     method: TransportCall['method'],
     body?: unknown,
     alt?: 'sse',
@@ -237,6 +239,7 @@ export class GeminiClient {
     const serverTimeoutSeconds = alt ? input.streamServerTimeoutSeconds : input.serverTimeoutSeconds;
     return {
       ...this.transportBase,
+      ...(options.apiVersion ? { version: options.apiVersion } : {}),
       model: input.model,
       ...(method ? { method } : {}),
       key: input.key.key,
@@ -271,7 +274,7 @@ export class GeminiClient {
         true,
         async (input) => {
           const { value: body } = await callJson<GenerateContentResponse>(
-            this.transportCall(input, 'generateContent', input.request),
+            this.transportCall(input, options, 'generateContent', input.request),
           );
           if (inspectResponse(body, { finalChunk: true, expectJson })) {
             const finding = classify(body, { ...this.context(input), expectJson });
@@ -305,20 +308,26 @@ export class GeminiClient {
     const { requestMs } = this.engine.options.policy.timeout;
     const endBy = options.endBy ?? (requestMs !== undefined ? this.transportBase.clock.now() + requestMs : undefined);
     options = endBy !== undefined ? { ...options, endBy } : options;
-    const stream = new GeminiStream(
-      (attempt) => this.engine.run(this.spec(model, normalised, options, true, attempt)),
-      (input) => openStream(this.transportCall(input, 'streamGenerateContent', input.request, 'sse')),
-      (input) => this.context(input),
-      { answerChecks: options.answerChecks ?? this.options.answerChecks ?? 'throw' },
-    );
-    return withStreamRepair(stream, {
+    const answerChecks = options.answerChecks ?? this.options.answerChecks ?? 'throw';
+    const transform = streamRepairTransform({
       mode: options.streamRepair ?? this.options.streamRepair ?? 'off',
       model,
       request: normalised,
       reopen: (again) => this.generateContentStream(model, again, { ...options, streamRepair: 'off' }),
       memory: this.repairMemory,
       events: this.events,
+      onFinding: (finding) => (stream.finding ??= finding),
     });
+    const stream: GeminiStream = new GeminiStream(
+      (attempt) =>
+        this.engine.run(
+          this.spec(model, normalised, { ...options, keepAnswers: answerChecks === 'report' }, true, attempt),
+        ),
+      (input) => openStream(this.transportCall(input, options, 'streamGenerateContent', input.request, 'sse')),
+      (input) => this.context(input),
+      { answerChecks, ...(transform ? { transform } : {}) },
+    );
+    return stream;
   }
 
   async countTokens(
@@ -333,7 +342,7 @@ export class GeminiClient {
           body.generationConfig || body.systemInstruction || body.tools
             ? { generateContentRequest: { ...body, model: `models/${input.model}` } }
             : { contents: body.contents };
-        return callJson<CountTokensResponse>(this.transportCall(input, 'countTokens', countBody));
+        return callJson<CountTokensResponse>(this.transportCall(input, options, 'countTokens', countBody));
       }),
     );
     return result.value;

@@ -10,7 +10,9 @@ import {
   encodeSseEvent,
   JsonArrayStreamWriter,
   parseGeminiPath,
+  type ApiVersion,
   type GenerateContentRequest,
+  type GenerateContentResponse,
   type ModelMethod,
 } from '../wire/index.js';
 import type { FetchLike } from '../transport/http-transport.js';
@@ -75,11 +77,30 @@ export interface GeminiCallOptions {
   signal?: AbortSignal;
   /** Mid-stream repair for this call (else the client's setting). */
   streamRepair?: StreamRepairMode;
+  /** The API version the caller used (`/v1/…`, `/v1beta/…`): the version sent upstream. Else the client's. */
+  apiVersion?: ApiVersion;
   /**
    * Called when a stream fails after its first chunk (the answer is already a 200, so the failure
    * is written into the body): lets a server count what its status codes cannot show.
    */
   onStreamFailure?: (error: GeminiError) => void;
+  /**
+   * Called when a stream's finding (blocked, truncated, …) shows only after the answer's headers
+   * went out, so that `x-gemwarden-kind` could not name it: lets a server count it.
+   */
+  onLateFinding?: (finding: GeminiError) => void;
+}
+
+/** What gemwarden adds to a chunk it passes on: SDKs ignore members they do not know. */
+export interface ChunkNote {
+  /** What gemwarden found wrong with the answer (as `x-gemwarden-kind` would name it). */
+  kind?: string;
+  [member: string]: unknown;
+}
+
+/** `chunk` with `kind` added to its `gemwarden` vendor member (other members, such as streamRepair, kept). */
+function withFindingNote(chunk: GenerateContentResponse & { gemwarden?: ChunkNote }, finding: GeminiError) {
+  return { ...chunk, gemwarden: { ...chunk.gemwarden, kind: finding.kind } };
 }
 
 /**
@@ -87,10 +108,12 @@ export interface GeminiCallOptions {
  * through the client, as the Gemini API would answer it. Calls use `answerChecks: 'report'`: an
  * answer with a block reason, any finishReason or no text stays the 200 Gemini sent (the client's
  * opt-in remedies, fallbackOnBlocked and retryUnusableAnswers, may act first), with
- * `x-gemwarden-kind` naming what gemwarden saw. Failures before the first byte become
- * Gemini's error answer; a stream that fails after its first chunk ends with the error object
- * written the way Gemini writes one mid-stream (a raw envelope, or the last element of the array).
- * Never throws.
+ * `x-gemwarden-kind` naming what gemwarden saw. Streams do the same: every chunk as Gemini sent
+ * it; a finding known only after the headers went out is named in the `gemwarden.kind` vendor
+ * member of the stream's last chunk. Failures before the first byte become Gemini's error answer;
+ * a stream that fails after its first chunk ends with the error object written the way Gemini
+ * writes one mid-stream (a raw envelope, or the last element of the array). The call goes upstream
+ * with the caller's API version (`options.apiVersion`). Never throws.
  */
 export async function answerGeminiCall(
   client: GeminiClient,
@@ -99,7 +122,10 @@ export async function answerGeminiCall(
   body: GenerateContentRequest & { generateContentRequest?: GenerateContentRequest },
   options: GeminiCallOptions = {},
 ): Promise<Response> {
-  const callOptions: CallOptions = options.signal ? { signal: options.signal } : {};
+  const callOptions: CallOptions = {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.apiVersion ? { apiVersion: options.apiVersion } : {}),
+  };
   try {
     if (method === 'generateContent') {
       // A 200 stays a 200: an answer with a block reason or any finishReason goes out as Gemini
@@ -124,7 +150,7 @@ export async function answerGeminiCall(
         },
       });
     }
-    if (method === 'streamGenerateContent') return await answerStream(client, model, body, options);
+    if (method === 'streamGenerateContent') return await answerStream(client, model, body, callOptions, options);
   } catch (failure) {
     return geminiErrorResponse(failure, model);
   }
@@ -135,29 +161,56 @@ async function answerStream(
   client: GeminiClient,
   model: string,
   body: GenerateContentRequest,
+  callOptions: CallOptions,
   options: GeminiCallOptions,
 ): Promise<Response> {
   const sse = options.sse === true;
   const stream = client.generateContentStream(model, body, {
-    ...(options.signal ? { signal: options.signal } : {}),
+    ...callOptions,
+    // A 200 stays a 200 here too: blocked or cut streams reach the caller as Gemini sent them.
+    answerChecks: 'report',
     ...(options.streamRepair ? { streamRepair: options.streamRepair } : {}),
   });
   const repair = options.streamRepair ?? client.streamRepairMode;
   await stream.start();
+  const early = stream.finding;
   const iterator = stream[Symbol.asyncIterator]();
   const writer = new JsonArrayStreamWriter();
   const encoder = new TextEncoder();
+  const encode = (chunk: unknown) => encoder.encode(sse ? encodeSseEvent(chunk) : writer.element(chunk));
+  // A finding that shows after the headers went out is told on the last chunk: from the chunk that
+  // shows it on, each chunk is held until the next one arrives (or the body ends).
+  let late: GeminiError | undefined;
+  let held: GenerateContentResponse | undefined;
   const readable = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const next = await iterator.next();
-        if (next.done) {
-          if (!sse) controller.enqueue(encoder.encode(writer.close()));
-          controller.close();
-          return;
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) {
+            if (held) controller.enqueue(encode(withFindingNote(held, late!)));
+            if (!sse) controller.enqueue(encoder.encode(writer.close()));
+            controller.close();
+            return;
+          }
+          if (!early && !late && stream.finding) {
+            late = stream.finding;
+            options.onLateFinding?.(late);
+          }
+          if (!late) {
+            controller.enqueue(encode(next.value));
+            return;
+          }
+          const previous = held;
+          held = next.value;
+          if (previous) {
+            controller.enqueue(encode(previous));
+            return;
+          }
         }
-        controller.enqueue(encoder.encode(sse ? encodeSseEvent(next.value) : writer.element(next.value)));
       } catch (failure) {
+        if (held) controller.enqueue(encode(withFindingNote(held, late!)));
+        held = undefined;
         const error = toGeminiError(failure, { model });
         options.onStreamFailure?.(error);
         const envelope = geminiErrorBody(error);
@@ -170,6 +223,7 @@ async function answerStream(
     async cancel() {
       // The reader went away: end the upstream stream (and free its connection) now.
       await iterator.return?.(undefined);
+      await stream.cancel();
     },
   });
   return new Response(readable, {
@@ -178,8 +232,8 @@ async function answerStream(
       'cache-control': 'no-cache',
       'x-gemwarden-model': headerSafe(stream.model ?? model),
       'x-gemwarden-attempts': String(stream.attempts.length),
-      // What gemwarden saw in the chunks read before answering (a later finding cannot be a header).
-      ...(stream.finding ? { 'x-gemwarden-kind': stream.finding.kind } : {}),
+      // What gemwarden saw before answering; a later finding goes in the last chunk's `gemwarden.kind`.
+      ...(early ? { 'x-gemwarden-kind': early.kind } : {}),
       // What this stream does if it breaks after its first chunk; a repair is also told in a
       // `gemwarden` member of the first chunk after the splice.
       [STREAM_REPAIR_HEADER]: repair,
@@ -217,6 +271,7 @@ export function createGeminiFetch(client: GeminiClient, options: { passthrough?:
     }
     return answerGeminiCall(client, route.model, route.method, body, {
       sse: url.searchParams.get('alt') === 'sse',
+      apiVersion: route.version,
       ...(signal ? { signal } : {}),
     });
   };

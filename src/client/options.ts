@@ -96,4 +96,9 @@ export interface CallOptions {
   answerChecks?: AnswerChecks;
   /** Mid-stream repair for this call (overrides the client's streamRepair). */
   streamRepair?: StreamRepairMode;
+  /**
+   * The API version this call is sent with (`v1`, `v1beta`, `v1alpha`; overrides the client's
+   * `apiVersion`). The gateway passes the version its caller used, so `/v1/…` stays `/v1/…` upstream.
+   */
+  apiVersion?: ApiVersion;
 }

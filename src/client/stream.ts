@@ -1,8 +1,10 @@
 // GeminiStream: an async iterable of chunks. start() runs the pipeline until the first meaningful
 // chunk arrives (retrying and falling back as needed); iteration then hands over the rest, to the
 // end of the body: every candidate (candidateCount above 1), trailing usage and grounding. A stream
-// that breaks ends with a typed GeminiError carrying the partial text.
+// that breaks ends with a typed GeminiError carrying the partial text. A chunk transform (mid-stream
+// repair is one) may rewrite what the caller reads without changing the stream's API.
 import { createGeminiError, toGeminiError, type AttemptRecord, type GeminiError } from '../errors/index.js';
+import { withAnswer } from '../pipeline/answers.js';
 import type { AttemptInput, AttemptOutput, CallResult } from '../pipeline/engine.js';
 import type { TransportResponse } from '../transport/http-transport.js';
 import type { GenerateContentResponse, StreamFrame } from '../wire/index.js';
@@ -30,10 +32,23 @@ interface Opened {
 
 type Runner = (attempt: (input: AttemptInput) => Promise<AttemptOutput<Opened>>) => Promise<CallResult<Opened>>;
 
-/** How a stream treats unusable chunks: see `AnswerChecks` in options.ts. */
+/**
+ * Rewrites the chunks a stream's caller reads: it receives the plain chunks (read to the end of the
+ * body, throwing the stream's typed GeminiError when it breaks) and returns what iteration yields.
+ * Called once per iteration of the stream. Mid-stream repair (client/repairing-stream.ts) is one.
+ */
+export type ChunkTransform = (chunks: AsyncIterable<GenerateContentResponse>) => AsyncIterable<GenerateContentResponse>;
+
+/** How a stream treats unusable chunks (see `AnswerChecks` in options.ts), and what rewrites its chunks. */
 export interface StreamOptions {
-  /** 'report': chunks pass as Gemini sent them and `finding` names what was wrong. */
+  /**
+   * 'report': chunks pass as Gemini sent them and `finding` names what was wrong. A finding known
+   * before the first chunk is handed over goes through the pipeline like a non-streamed one (kept,
+   * or retried / fallen back from when `retryUnusableAnswers` / `fallbackOnBlocked` say so).
+   */
   answerChecks?: 'throw' | 'report';
+  /** Applied to the chunks on every iteration; see ChunkTransform. */
+  transform?: ChunkTransform;
 }
 
 export class GeminiStream implements AsyncIterable<GenerateContentResponse> {
@@ -41,8 +56,14 @@ export class GeminiStream implements AsyncIterable<GenerateContentResponse> {
   /** The model that is answering, once start() has resolved. */
   model: string | undefined;
   attempts: AttemptRecord[] = [];
-  /** With `answerChecks: 'report'`: what was wrong with the answer (blocked, truncated, …), if anything. */
+  /**
+   * With `answerChecks: 'report'`: what was wrong with the answer (blocked, truncated, …), if
+   * anything. Set by start() when known before the first chunk, else while iterating, at the chunk
+   * that showed it.
+   */
   finding: GeminiError | undefined;
+  /** Attempts found unusable before their first chunk went out, open in case the pipeline keeps one. */
+  private readonly held: Opened[] = [];
 
   constructor(
     private readonly run: Runner,
@@ -57,27 +78,65 @@ export class GeminiStream implements AsyncIterable<GenerateContentResponse> {
 
   /** Runs attempts until the first chunk is in hand. Idempotent. Rejects with the final GeminiError. */
   start(): Promise<CallResult<Opened>> {
-    this.started ??= this.run((input) => this.attempt(input)).then((result) => {
-      this.model = result.model;
-      this.attempts = result.attempts;
-      if (result.finding) this.finding = result.finding;
-      return result;
-    });
+    this.started ??= this.run((input) => this.attempt(input)).then(
+      async (result) => {
+        await this.releaseHeld(result.value);
+        this.model = result.model;
+        this.attempts = result.attempts;
+        if (result.finding) this.finding = result.finding;
+        return result;
+      },
+      async (failure: unknown) => {
+        await this.releaseHeld(undefined);
+        throw failure;
+      },
+    );
     return this.started;
+  }
+
+  /**
+   * Ends the answering attempt's upstream body and frees its connection, whether or not the stream
+   * was iterated (a caller that decides from start() alone not to read it). Safe to call at any time.
+   */
+  async cancel(): Promise<void> {
+    const result = await this.started?.catch(() => undefined);
+    if (!result) return;
+    result.value.transport.abort();
+    await result.value.frames.return(undefined).catch(() => undefined);
+  }
+
+  /** Closes every held attempt except `kept` (the one the pipeline returned, if any). */
+  private async releaseHeld(kept: Opened | undefined): Promise<void> {
+    const others = this.held.splice(0).filter((opened) => opened !== kept);
+    for (const opened of others) {
+      opened.transport.abort();
+      await opened.frames.return(undefined).catch(() => undefined);
+    }
   }
 
   private async attempt(input: AttemptInput): Promise<AttemptOutput<Opened>> {
     const context = this.contextOf(input);
-    this.finding = undefined; // a finding belongs to the attempt that delivers the stream
+    // A new attempt means the pipeline did not keep an earlier unusable answer: free its connection.
+    await this.releaseHeld(undefined);
     const transport = await this.open(input);
     const frames = readFrames(transport.response.body, streamFormatOf(transport.response, 'sse'));
     const opened: Opened = { first: [], frames, transport, context, textSoFar: '', ended: false };
+    let problem: GeminiError | undefined;
     try {
-      await this.readFirst(opened);
+      problem = await this.readFirst(opened);
     } catch (failure) {
       transport.abort();
       await frames.return(undefined);
       throw failure;
+    }
+    if (problem) {
+      // 'report': the answer is unusable but valid. Thrown with the opened stream so that the
+      // pipeline applies the opt-in remedies; if it keeps this answer, the caller reads the rest of
+      // it (trailing chunks, other candidates) from the same body, so the body stays open until
+      // start() knows (releaseHeld).
+      transport.clearTimer();
+      this.held.push(opened);
+      throw withAnswer(problem, opened);
     }
     transport.clearTimer();
     const usage = opened.first.find((chunk) => chunk.usageMetadata?.promptTokenCount !== undefined)?.usageMetadata
@@ -85,8 +144,11 @@ export class GeminiStream implements AsyncIterable<GenerateContentResponse> {
     return { value: opened, ...(usage !== undefined ? { inputTokens: usage } : {}) };
   }
 
-  /** Reads until a meaningful chunk; throws what makes the attempt fail (the policy may retry it). */
-  private async readFirst(opened: Opened): Promise<void> {
+  /**
+   * Reads until a meaningful chunk; throws what makes the attempt fail (the policy may retry it).
+   * Returns, in 'report' mode, what is wrong with the answer so far (else undefined).
+   */
+  private async readFirst(opened: Opened): Promise<GeminiError | undefined> {
     const { first, frames, context } = opened;
     for (;;) {
       const next = await frames.next();
@@ -103,12 +165,20 @@ export class GeminiStream implements AsyncIterable<GenerateContentResponse> {
       opened.ended ||= endsACandidate(chunk);
       const problem = chunkProblem(chunk, opened.textSoFar, context);
       if (problem && !this.report) throw problem;
-      if (problem) this.finding = problem;
-      if (isMeaningful(chunk)) return;
+      if (problem) return problem;
+      if (isMeaningful(chunk)) return undefined;
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<GenerateContentResponse> {
+  /** The chunks the caller reads: the plain chunks, through the transform when there is one. */
+  [Symbol.asyncIterator](): AsyncIterator<GenerateContentResponse> {
+    const transform = this.options.transform;
+    if (!transform) return this.plainChunks();
+    return transform({ [Symbol.asyncIterator]: () => this.plainChunks() })[Symbol.asyncIterator]();
+  }
+
+  /** Every chunk of the answering attempt, to the end of its body. */
+  private async *plainChunks(): AsyncGenerator<GenerateContentResponse> {
     const { value: opened } = await this.start();
     try {
       for (const chunk of opened.first) yield chunk;

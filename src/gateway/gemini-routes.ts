@@ -16,7 +16,7 @@ export function isGeminiModelPath(url: URL): boolean {
 }
 
 /** The Gemini-native handler: models list/get (GET) and the model methods (POST). */
-export function createGeminiHandler({ client, bodyLimitBytes, streamFailed }: GatewayContext): FetchHandler {
+export function createGeminiHandler({ client, metrics, bodyLimitBytes, streamFailed }: GatewayContext): FetchHandler {
   return async (request, { url, body: readBefore }) => {
     const path = url.pathname;
     const route = parseGeminiPath(path);
@@ -92,8 +92,12 @@ export function createGeminiHandler({ client, bodyLimitBytes, streamFailed }: Ga
     return answerGeminiCall(client, model, route.method, body, {
       sse: url.searchParams.get('alt') === 'sse',
       signal,
+      // The version the client chose is the version sent upstream (v1 stays v1).
+      apiVersion: route.version,
       ...(streamRepair ? { streamRepair } : {}),
       onStreamFailure: streamFailed,
+      // A finding known before answering is counted by the pipeline (request-failed); a late one here.
+      onLateFinding: (finding) => metrics.failures.inc({ kind: finding.kind }),
     });
   };
 }
