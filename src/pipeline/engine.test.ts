@@ -505,6 +505,21 @@ describe('engine: deadlines (timeout.requestMs, timeout.minAttemptMs, deadlineMs
     expect(clock.now() - started).toBeLessThan(9_000);
   });
 
+  it('a wait for a concurrency place ends at the deadline, and nothing is sent', async () => {
+    // Every place is taken for good: enter() only ever ends through its signal.
+    const full: Pacer = {
+      ...unlimitedPacer,
+      enter: (_model, signal) =>
+        new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('left the queue')))),
+    };
+    const { call, inputs } = setup({ pacer: full, policy: { timeout: { requestMs: 5_000 } } });
+    const { error, lines } = await call(['ok']);
+    expect(inputs).toHaveLength(0);
+    expect(error?.kind).toBe('timeout');
+    expect(error?.message).toContain(`no concurrency place for ${PRO} before the deadline`);
+    expect(lines).toEqual(['gave up: timeout after 0']);
+  });
+
   it('options are checked: a negative requestMs or minAttemptMs is refused with its name', () => {
     expect(() => validatePolicy(resolvePolicy({ timeout: { requestMs: 0 } }))).toThrow(/timeout.requestMs/);
     expect(() => validatePolicy(resolvePolicy({ timeout: { minAttemptMs: -1 } }))).toThrow(/timeout.minAttemptMs/);

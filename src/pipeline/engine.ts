@@ -264,16 +264,35 @@ export class Engine {
         );
       return this.wait(spec, call, { project: key.project, model, until, reason: 'quota', late });
     };
+    // The wait for a concurrency place ends at the deadline too (less the time an attempt needs).
+    const untilDeadline = new AbortController();
+    const onCallerAbort = () => untilDeadline.abort(spec.signal?.reason);
+    if (spec.signal?.aborted) onCallerAbort();
+    spec.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const untilMs = call.deadline - this.minAttemptMs() - clock.now();
+    // Node fires a timer over 2^31-1 ms at once: a deadline that far (or none) arms nothing.
+    const stopTimer = untilMs <= 2_147_483_647 ? clock.timer(untilMs, () => untilDeadline.abort()) : () => {};
     let lease: Awaited<ReturnType<typeof takeLease>>;
     try {
       lease = await takeLease(
         pacer,
-        { project: key.project, model, tokens: spec.tokens, signal: spec.signal },
+        { project: key.project, model, tokens: spec.tokens, signal: untilDeadline.signal },
         () => clock.now(),
         waitUntil,
       );
     } catch (failure) {
-      throw isGeminiError(failure) ? failure : this.giveUp(spec, call, abortError(spec.model));
+      if (isGeminiError(failure)) throw failure;
+      if (spec.signal?.aborted || !untilDeadline.signal.aborted) throw this.giveUp(spec, call, abortError(spec.model));
+      const left = call.deadline - clock.now();
+      throw this.giveUp(
+        spec,
+        call,
+        call.lastError ?? noTimeLeftError(spec.model, left, this.minAttemptMs()),
+        `no concurrency place for ${model} before the deadline`,
+      );
+    } finally {
+      stopTimer();
+      spec.signal?.removeEventListener('abort', onCallerAbort);
     }
     if (!isDayFull(lease)) return lease;
     // The pacer knows the day is spent: park the pair as a 429 would have, without asking.
