@@ -400,7 +400,7 @@ export class Engine {
       reason: decision.reason,
       durationMs,
     });
-    this.applyEffects(decision, error, model, key, breaker);
+    this.applyEffects(call, decision, error, model, key, breaker);
     if (decision.raiseTimeout) call.timeoutLevel++;
     await this.applyAction(spec, call, decision, error, model);
   }
@@ -483,6 +483,7 @@ export class Engine {
 
   /** What the decision does beyond the call: keys out, pairs parked or cooling, models dropped, circuits. */
   private applyEffects(
+    call: CallState,
     decision: Decision,
     error: GeminiError,
     model: string,
@@ -504,7 +505,8 @@ export class Engine {
     }
     if (decision.coolDown) keys.coolDown(key.project, model, decision.coolDown.until);
     if (decision.dropModel) this.health.drop(model, error.message);
-    if (!decision.modelUnhealthy) return breaker.neutral();
+    if (!decision.modelUnhealthy || call.blamedModels.has(model)) return breaker.neutral();
+    call.blamedModels.add(model);
     const openUntil = breaker.failure(clock.now());
     if (openUntil !== undefined) events.emit('circuit-opened', { model, until: openUntil });
   }
