@@ -182,6 +182,7 @@ export function clientOptionsFromConfig(
     ...(config.quotaWindows || config.clock ? { quotaWindows: { ...config.clock, ...config.quotaWindows } } : {}),
     ...(config.redis ? { redis: config.redis } : {}),
     ...(config.keyProbe ? { keyProbe: config.keyProbe } : {}),
+    ...(config.instanceId ? { instanceId: config.instanceId } : {}),
     ...(config.streamRepair ? { streamRepair: config.streamRepair } : {}),
   };
 }
