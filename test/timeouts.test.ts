@@ -168,6 +168,22 @@ describe('non-streamed attempts: a healthy slow answer is never cut', () => {
   });
 });
 
+describe('limits that mean "none"', () => {
+  it('an infinite deadline and whole-call limit arm no timer (Node would fire one of over 24.8 days at once)', async () => {
+    const upstream = await startUpstream({ latency: { firstTokenMs: 50 } });
+    const client = createClient({
+      keys: [KEY],
+      baseUrl: upstream.url,
+      deadlineMs: Number.POSITIVE_INFINITY,
+      timeout: { requestMs: 30 * 86_400_000 },
+    });
+    expect((await client.generateContent(FLASH, hello)).attempts).toHaveLength(1);
+    let chunks = 0;
+    for await (const chunk of client.generateContentStream(FLASH, hello)) chunks += chunk.candidates ? 1 : 0;
+    expect(chunks).toBeGreaterThan(0);
+  });
+});
+
 describe('the upstream connection pool', () => {
   it('with a small pool, many slow answers all succeed: the wait for a connection is not an attempt timeout', async () => {
     // 16 answers of 300 ms over 4 connections: the last wave starts ~900 ms after the first, and

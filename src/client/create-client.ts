@@ -8,6 +8,8 @@ import { Engine, type AttemptInput, type CallSpec } from '../pipeline/engine.js'
 import { PipelineEmitter, type PipelineEventName, type PipelineEvents } from '../pipeline/events.js';
 import { KeyPool, resolvePolicy, validatePolicy, type CircuitSnapshot, type KeyOutage } from '../policy/index.js';
 import { KeyProber } from '../pipeline/key-prober.js';
+import { FleetSync, RedisFleetStore, type FleetSnapshot } from '../fleet/index.js';
+import { hostname } from 'node:os';
 import { realClock, type Clock } from '../time/index.js';
 import { callJson, openStream, type TransportCall } from '../transport/http-transport.js';
 import { upstreamPool } from '../transport/upstream-pool.js';
@@ -65,6 +67,8 @@ export interface ClientSnapshot {
   retryBudget: ReturnType<Engine['budget']['snapshot']>;
   pacing: PairSnapshot[];
   pacingStore: 'memory' | 'redis' | 'custom';
+  /** Fleet state: shared through Redis or local, this instance's name, who changed what last. */
+  fleet: FleetSnapshot | { state: 'off'; instanceId: string; shares: []; writers: [] };
 }
 
 function isClock(value: ClientOptions['clock']): value is Clock {
@@ -127,13 +131,34 @@ export class GeminiClient {
       ...(options.fetch ? { fetch: options.fetch } : { pool: upstreamPool(options.upstreamConnections) }),
       clock,
     };
+    const fleetStore = options.fleetStore ?? (options.redis ? new RedisFleetStore({ url: options.redis }) : undefined);
+    this.fleet = fleetStore
+      ? new FleetSync({
+          store: fleetStore,
+          keys: this.keys,
+          health: this.engine.health,
+          clock,
+          events: this.events,
+          instanceId: this.instanceId,
+          circuitCooldownMs: this.engine.options.policy.breaker.cooldownMs,
+        })
+      : undefined;
     this.prober = new KeyProber({
       keys: this.keys,
       clock,
       events: this.events,
       probe: (outage, signal) => this.probeKey(outage, signal),
+      ...(this.fleet ? { coordinator: this.fleet } : {}),
     });
   }
+
+  /** This process's name in shared state (options.instanceId, or hostname:pid). */
+  get instanceId(): string {
+    return this.options.instanceId ?? `${hostname()}:${process.pid}`;
+  }
+
+  /** Fleet state shared through Redis (undefined without `redis`): see src/fleet/. */
+  readonly fleet: FleetSync | undefined;
 
   /** Probes keys that are out and puts them back when healthy (see pipeline/key-prober.ts). */
   readonly prober: KeyProber;
@@ -159,6 +184,7 @@ export class GeminiClient {
   /** Releases what the client holds (the Redis connection of shared pacing). */
   async close(): Promise<void> {
     this.prober.close();
+    await this.fleet?.close();
     await this.pacer.close();
   }
 
@@ -392,6 +418,7 @@ export class GeminiClient {
       circuits: this.engine.health.circuits(now).filter((circuit) => circuit.model !== '(list-models)'),
       droppedModels: this.engine.health.droppedModels(),
       retryBudget: this.engine.budget.snapshot(now),
+      fleet: this.fleet?.snapshot() ?? { state: 'off', instanceId: this.instanceId, shares: [], writers: [] },
     };
   }
 }

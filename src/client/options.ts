@@ -1,5 +1,6 @@
 // Options of createClient(), with defaults in one place.
 import type { ErrorKind } from '../errors/index.js';
+import type { FleetStore } from '../fleet/index.js';
 import type { Limits } from '../pacing/limits.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { ShrinkHook } from '../pipeline/engine.js';
@@ -36,8 +37,15 @@ export interface ClientOptions extends PolicyOverrides {
   clock?: Clock | { minuteMs?: number | undefined; dayMs?: number | undefined };
   /** Client-side limits per model: { "gemini-2.5-pro": { rpm, tpm, rpd, concurrency } }. */
   limits?: Record<string, Limits>;
-  /** redis://… to share pacing between processes that use the same keys. */
+  /**
+   * redis://… to share pacing and fleet state (keys out, parked and cooling pairs, circuits, models
+   * dropped) between processes that use the same keys.
+   */
   redis?: string;
+  /** This process's name in shared state (shown as the writer of what it changes); default hostname:pid. */
+  instanceId?: string;
+  /** Where fleet state is shared; default a RedisFleetStore on `redis` (none without `redis`). */
+  fleetStore?: FleetStore;
   /**
    * How keys taken out (suspended, invalid, API disabled…) are probed again with a call that costs
    * no generation quota: first after `initialMs` (60 000), doubling to `maxMs` (3 600 000), each

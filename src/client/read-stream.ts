@@ -1,10 +1,8 @@
-// Reads a streamGenerateContent body into frames (SSE or JSON array), and turns frames into
-// chunks or typed errors.
-import { classify, inspectResponse, type GeminiError } from '../errors/index.js';
+// Reads a streamGenerateContent body into frames (SSE or JSON array) and reads chunks.
 import {
   createStreamDecoder,
+  firstCandidate,
   responseText,
-  type Candidate,
   type GenerateContentResponse,
   type StreamFormat,
   type StreamFrame,
@@ -39,14 +37,6 @@ export function streamFormatOf(response: { headers: Headers }, requested: Stream
   return requested;
 }
 
-/**
- * The chunk's part of candidate 0. With `candidateCount` above 1 each chunk carries the candidates
- * it has news of, each with its `index`: candidate 0 is the one with index 0 (or none).
- */
-export function firstCandidate(chunk: GenerateContentResponse): Candidate | undefined {
-  return chunk.candidates?.find((candidate) => (candidate.index ?? 0) === 0);
-}
-
 /** The text of a chunk's candidate 0 (thoughts excluded). */
 export function chunkText(chunk: GenerateContentResponse): string {
   const candidate = firstCandidate(chunk);
@@ -65,43 +55,6 @@ export function isMeaningful(chunk: GenerateContentResponse): boolean {
   );
 }
 
-/** The error a frame carries, if it is not a data chunk. */
-export function frameError(
-  frame: StreamFrame,
-  context: { model: string; keyHint: string; secrets: string[] },
-): GeminiError | undefined {
-  if (frame.type === 'data') {
-    if (typeof frame.value !== 'object' || frame.value === null || Array.isArray(frame.value))
-      return classify({ frame: { type: 'invalid', raw: JSON.stringify(frame.value) } }, context);
-    return undefined;
-  }
-  return classify({ frame }, context);
-}
-
-/**
- * A problem with the stream once a chunk carries a finish reason or a block: judged on all the text
- * so far (a stream that wrote text and then hit MAX_TOKENS is a normal cut answer).
- */
-export function chunkProblem(
-  chunk: GenerateContentResponse,
-  textSoFar: string,
-  context: { model: string; keyHint: string; secrets: string[] },
-): GeminiError | undefined {
-  const candidate = firstCandidate(chunk);
-  if (!candidate?.finishReason && !chunk.promptFeedback?.blockReason) return undefined;
-  const parts = candidate?.content?.parts ?? [];
-  const hasOtherOutput = parts.some((part) => part.functionCall || part.inlineData || part.executableCode);
-  const whole: GenerateContentResponse = {
-    ...chunk,
-    ...(candidate
-      ? {
-          candidates: [
-            { ...candidate, content: { role: 'model', parts: hasOtherOutput ? parts : [{ text: textSoFar }] } },
-          ],
-        }
-      : {}),
-  };
-  if (!inspectResponse(whole, { finalChunk: true })) return undefined;
-  const error = classify(whole, context);
-  return textSoFar ? error.with({ partialText: textSoFar }) : error;
-}
+// Frames and chunks become errors in errors/ (stream-errors.ts), like every other failure; these
+// names stay for the stream code that reads them from here.
+export { streamFrameError as frameError, streamChunkProblem as chunkProblem } from '../errors/index.js';

@@ -174,6 +174,7 @@ export function clientOptionsFromConfig(
     ...(config.clock ? { clock: config.clock } : {}),
     ...(config.redis ? { redis: config.redis } : {}),
     ...(config.keyProbe ? { keyProbe: config.keyProbe } : {}),
+    ...(config.instanceId ? { instanceId: config.instanceId } : {}),
     ...(config.streamRepair ? { streamRepair: config.streamRepair } : {}),
   };
 }

@@ -74,7 +74,7 @@ async function refresh() {
     document.getElementById('sub').textContent = 'cannot load status: ' + error.message;
     return;
   }
-  document.getElementById('sub').textContent = 'upstream ' + data.upstream + ' · pacing in ' + data.pacingStore + ' · updated ' + time(data.generatedAt);
+  document.getElementById('sub').textContent = 'upstream ' + data.upstream + ' · pacing in ' + data.pacingStore + (data.fleet ? ' · fleet state ' + (data.fleet.state === 'shared' ? 'shared through Redis' : data.fleet.state === 'local' ? 'kept per process (Redis away)' : 'in this process only') + ' · this gateway: ' + data.fleet.instanceId : '') + ' · updated ' + time(data.generatedAt);
   chart(data.series);
   fill('pairs', data.pairs.map((p) => h('tr', {}, h('td', {}, p.project), h('td', {}, p.model), h('td', {}, circuitBadge(p.circuit)),
     h('td', {}, p.minute ? usage(p.minute.requests, p.minute.rpm) : '–'), h('td', {}, p.minute ? usage(p.minute.tokens, p.minute.tpm) : '–'),

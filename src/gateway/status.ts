@@ -117,6 +117,13 @@ export class StatusCollector {
           `probed key ${event.keyHint}: still out; next probe in ${Math.round((event.nextProbeInMs ?? 0) / 1000)} s`,
         );
     });
+    client.on('fleet-state', (event) =>
+      this.note(
+        event.state === 'shared'
+          ? 'fleet state is shared through Redis'
+          : (event.reason ?? 'fleet state is kept per process: Redis does not answer'),
+      ),
+    );
     client.on('circuit-opened', (event) =>
       this.note(`opened the circuit of ${event.model} until ${new Date(event.until).toISOString()}`),
     );
@@ -221,6 +228,7 @@ export class StatusCollector {
       generatedAt: now,
       upstream: this.upstream,
       pacingStore: snapshot.pacingStore,
+      fleet: snapshot.fleet,
       keys: snapshot.keys,
       circuits: snapshot.circuits,
       pairs: [...pairs.values()].slice(0, MAX_STATUS_ROWS),

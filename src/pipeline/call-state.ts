@@ -19,6 +19,12 @@ export class CallState {
   /** Per model: no attempt before this time (epoch ms); +Infinity: left behind for this call. */
   readonly notBefore = new Map<string, number>();
   private readonly counters = new Map<string, ModelCounters>();
+  /**
+   * Models whose circuit breaker this call has already fed a failure. The retries of one call are
+   * not independent evidence about a model (a 500 is often about the request itself), so a call
+   * counts once against each model's breaker, however many attempts it makes there.
+   */
+  readonly blamedModels = new Set<string>();
   /** The request as it will be sent next (a shrink hook may have replaced it). */
   request: GenerateContentRequest;
   /** Index in `chain` of the model the call is on. */

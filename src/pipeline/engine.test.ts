@@ -220,19 +220,31 @@ describe('engine: one row of the policy table at a time', () => {
     },
   );
 
-  it('unavailable: the circuit opens after 3 failures across calls, skips the model, then probes it', async () => {
+  it('unavailable: the circuit opens after failures in 3 calls, skips the model, then probes it', async () => {
     const { call } = setup({ policy: { breaker: { failureThreshold: 3, cooldownMs: 30_000 } } });
-    const first = await call([failure('unavailable'), failure('unavailable'), 'ok'], { fallbacks: [FLASH] });
+    const twiceThenFlash = [failure('unavailable'), failure('unavailable'), 'ok'] as Step[];
+    const first = await call(twiceThenFlash, { fallbacks: [FLASH] });
     expect(first.lines).toContain(`fallback ${PRO} → ${FLASH} (unavailable 2× on ${PRO})`);
-    const second = await call([failure('unavailable'), 'ok'], { fallbacks: [FLASH] });
-    expect(second.lines.slice(0, 2)).toEqual([`failed ${PRO} …aaaa unavailable → retry`, `circuit-open ${PRO}`]);
-    expect(second.lines).toContain(`fallback ${PRO} → ${FLASH} (${PRO} circuit open)`);
+    // One call's retries are one piece of evidence: two calls have not opened it.
+    const second = await call(twiceThenFlash, { fallbacks: [FLASH] });
+    expect(second.lines).not.toContain(`circuit-open ${PRO}`);
+    const third = await call([failure('unavailable'), 'ok'], { fallbacks: [FLASH] });
+    expect(third.lines.slice(0, 2)).toEqual([`failed ${PRO} …aaaa unavailable → retry`, `circuit-open ${PRO}`]);
+    expect(third.lines).toContain(`fallback ${PRO} → ${FLASH} (${PRO} circuit open)`);
     const whileOpen = await call(['ok'], { fallbacks: [FLASH] });
     expect(whileOpen.lines).toEqual([
       `fallback ${PRO} → ${FLASH} (${PRO} circuit open)`,
       `ok ${FLASH} …aaaa`,
       `done by ${FLASH} after 1`,
     ]);
+  });
+
+  it('an open circuit with no other model left does not refuse the call: it is sent as it would be directly', async () => {
+    const { call } = setup({ policy: { maxAttempts: 3, breaker: { failureThreshold: 1, cooldownMs: 30_000 } } });
+    const failing = await call([failure('unavailable'), failure('unavailable'), failure('unavailable')]);
+    expect(failing.lines.filter((line) => line.startsWith('circuit-open'))).toEqual([`circuit-open ${PRO}`]);
+    const next = await call(['ok']);
+    expect(next.lines).toEqual([`circuit-closed ${PRO}`, `ok ${PRO} …aaaa`, `done by ${PRO} after 1`]);
   });
 
   it('internal: retry once, then the shrink hook, then the next model', async () => {
@@ -503,6 +515,21 @@ describe('engine: deadlines (timeout.requestMs, timeout.minAttemptMs, deadlineMs
     expect(lines).toEqual([`failed ${PRO} …aaaa rate_limited → retry`, 'gave up: rate_limited after 1']);
     expect(error?.message).toContain('after the deadline');
     expect(clock.now() - started).toBeLessThan(9_000);
+  });
+
+  it('a wait for a concurrency place ends at the deadline, and nothing is sent', async () => {
+    // Every place is taken for good: enter() only ever ends through its signal.
+    const full: Pacer = {
+      ...unlimitedPacer,
+      enter: (_model, signal) =>
+        new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('left the queue')))),
+    };
+    const { call, inputs } = setup({ pacer: full, policy: { timeout: { requestMs: 5_000 } } });
+    const { error, lines } = await call(['ok']);
+    expect(inputs).toHaveLength(0);
+    expect(error?.kind).toBe('timeout');
+    expect(error?.message).toContain(`no concurrency place for ${PRO} before the deadline`);
+    expect(lines).toEqual(['gave up: timeout after 0']);
   });
 
   it('options are checked: a negative requestMs or minAttemptMs is refused with its name', () => {

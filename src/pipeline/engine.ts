@@ -271,16 +271,35 @@ export class Engine {
         );
       return this.wait(spec, call, { project: key.project, model, until, reason: 'quota', late });
     };
+    // The wait for a concurrency place ends at the deadline too (less the time an attempt needs).
+    const untilDeadline = new AbortController();
+    const onCallerAbort = () => untilDeadline.abort(spec.signal?.reason);
+    if (spec.signal?.aborted) onCallerAbort();
+    spec.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const untilMs = call.deadline - this.minAttemptMs() - clock.now();
+    // Node fires a timer over 2^31-1 ms at once: a deadline that far (or none) arms nothing.
+    const stopTimer = untilMs <= 2_147_483_647 ? clock.timer(untilMs, () => untilDeadline.abort()) : () => {};
     let lease: Awaited<ReturnType<typeof takeLease>>;
     try {
       lease = await takeLease(
         pacer,
-        { project: key.project, model, tokens: spec.tokens, signal: spec.signal },
+        { project: key.project, model, tokens: spec.tokens, signal: untilDeadline.signal },
         () => clock.now(),
         waitUntil,
       );
     } catch (failure) {
-      throw isGeminiError(failure) ? failure : this.giveUp(spec, call, abortError(spec.model));
+      if (isGeminiError(failure)) throw failure;
+      if (spec.signal?.aborted || !untilDeadline.signal.aborted) throw this.giveUp(spec, call, abortError(spec.model));
+      const left = call.deadline - clock.now();
+      throw this.giveUp(
+        spec,
+        call,
+        call.lastError ?? noTimeLeftError(spec.model, left, this.minAttemptMs()),
+        `no concurrency place for ${model} before the deadline`,
+      );
+    } finally {
+      stopTimer();
+      spec.signal?.removeEventListener('abort', onCallerAbort);
     }
     if (!isDayFull(lease)) return lease;
     // The pacer knows the day is spent: park the pair as a 429 would have, without asking.
@@ -391,7 +410,7 @@ export class Engine {
       title: words.title,
       explanation: words.explanation,
     });
-    this.applyEffects(decision, error, model, key, breaker);
+    this.applyEffects(call, decision, error, model, key, breaker);
     if (decision.raiseTimeout) call.timeoutLevel++;
     await this.applyAction(spec, call, decision, error, model);
   }
@@ -474,6 +493,7 @@ export class Engine {
 
   /** What the decision does beyond the call: keys out, pairs parked or cooling, models dropped, circuits. */
   private applyEffects(
+    call: CallState,
     decision: Decision,
     error: GeminiError,
     model: string,
@@ -495,7 +515,8 @@ export class Engine {
     }
     if (decision.coolDown) keys.coolDown(key.project, model, decision.coolDown.until);
     if (decision.dropModel) this.health.drop(model, error.message);
-    if (!decision.modelUnhealthy) return breaker.neutral();
+    if (!decision.modelUnhealthy || call.blamedModels.has(model)) return breaker.neutral();
+    call.blamedModels.add(model);
     const openUntil = breaker.failure(clock.now());
     if (openUntil !== undefined) events.emit('circuit-opened', { model, until: openUntil });
   }

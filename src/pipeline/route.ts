@@ -60,15 +60,15 @@ export class RoutePlanner {
   ) {}
 
   /**
-   * One pass over the chain. From `start` on, a model is skipped when it was dropped, its circuit is
-   * open, or no key can call it; among the rest the first that can send now wins, and a model that
-   * must wait for quota longer than `rateLimitFallbackAfterMs` gives way to a later one that can send
-   * sooner. When every remaining model has an open circuit the call fails fast (no choice).
+   * One pass over the chain. From `start` on, a model is skipped when no key can call it, and when it
+   * was dropped or its circuit is open unless no other model is left; among the rest the first that
+   * can send now wins, and a model that must wait for quota longer than `rateLimitFallbackAfterMs`
+   * gives way to a later one that can send sooner.
    */
   plan(request: RouteRequest, now: number): Route {
     const states = new Map<string, ModelState>();
     const candidates: Choice[] = [];
-    const droppedCandidates: Choice[] = [];
+    const lastResorts: Choice[] = [];
     request.chain.forEach((model, index) => {
       const state = this.state(model, now);
       states.set(model, state);
@@ -76,14 +76,15 @@ export class RoutePlanner {
       const callDelay = request.notBefore.get(model) ?? 0;
       if (callDelay === Number.POSITIVE_INFINITY) return;
       const best = this.bestKey(model, index, callDelay, request, now);
-      if (!best || state.circuitOpenUntil !== undefined) return;
-      (state.dropped ? droppedCandidates : candidates).push(best);
+      if (!best) return;
+      (state.dropped || state.circuitOpenUntil !== undefined ? lastResorts : candidates).push(best);
     });
-    // A dropped model is skipped only when another model can serve. When nothing else is left, the
-    // call is sent as it would be without gemwarden: the upstream's own answer (its 404 names the
-    // method and API version, which a remembered drop cannot know) beats one of ours, and a model
-    // that has since become available is found again (do no harm, issue 15).
-    const choice = this.pick(candidates, now) ?? this.pick(droppedCandidates, now);
+    // A dropped model, or one whose circuit is open, is skipped only when another model can serve.
+    // When nothing else is left, the call is sent as it would be without gemwarden (do no harm,
+    // issue 15): the upstream's own answer beats one of ours (a 404 names the method and API
+    // version, which a remembered drop cannot know), a model that has since appeared is found, and
+    // a circuit opened by failures that were about other requests does not refuse this one.
+    const choice = this.pick(candidates, now) ?? this.pick(lastResorts, now);
     return { choice, states, retryAt: this.retryAt(request.chain, now) };
   }
 

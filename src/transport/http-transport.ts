@@ -7,6 +7,7 @@ import { modelMethodPath, type ApiVersion, type ModelMethod } from '../wire/inde
 import type { Clock } from '../time/index.js';
 import { Readable } from 'node:stream';
 import { request as undiciRequest, type Dispatcher } from 'undici';
+import { armTimer } from './arm-timer.js';
 import { guardStream } from './stream-guard.js';
 import { noticingDispatch, upstreamPool, type UpstreamPool } from './upstream-pool.js';
 
@@ -108,11 +109,11 @@ export async function send(call: TransportCall): Promise<TransportResponse> {
     // undici also calls onConnect for a queued request it drops after an abort: not a dispatch.
     if (finished || cutBy !== undefined || controller.signal.aborted || dispatchedAt !== undefined) return;
     dispatchedAt = clock.now();
-    cancelAttemptTimer = clock.timer(call.timeoutMs, () => cut('attempt', `no answer within ${call.timeoutMs} ms`));
+    cancelAttemptTimer = armTimer(clock, call.timeoutMs, () => cut('attempt', `no answer within ${call.timeoutMs} ms`));
   };
   const cancelDeadlineTimer =
     call.startBy !== undefined
-      ? clock.timer(call.startBy - begun, () => cut('deadline', "the call's deadline passed"))
+      ? armTimer(clock, call.startBy - begun, () => cut('deadline', "the call's deadline passed"))
       : () => {};
   if (call.fetch) onDispatched();
   const stopTimers = () => {

@@ -4,6 +4,7 @@
 // only while a read is waiting for the upstream.
 import { createGeminiError, type GeminiError } from '../errors/index.js';
 import type { Clock } from '../time/index.js';
+import { armTimer } from './arm-timer.js';
 
 /** The limits of one body. Times in ms; `endBy` is epoch ms. */
 export interface StreamLimits {
@@ -68,7 +69,7 @@ export function guardStream(source: ReadableStream<Uint8Array>, limits: StreamLi
         else {
           let cancelTimer = () => {};
           const expired = new Promise<never>((_, reject) => {
-            cancelTimer = limits.clock.timer(limit.ms, () => {
+            cancelTimer = armTimer(limits.clock, limit.ms, () => {
               cut = true;
               reject(streamTimeoutError(limits, limit.cause, limit.ms));
             });

@@ -210,6 +210,14 @@ export interface ListModelsResponse {
   nextPageToken?: string;
 }
 
+/**
+ * The chunk's part of candidate 0. With `candidateCount` above 1 each chunk carries the candidates
+ * it has news of, each with its `index`: candidate 0 is the one with index 0 (or none).
+ */
+export function firstCandidate(chunk: GenerateContentResponse): Candidate | undefined {
+  return chunk.candidates?.find((candidate) => (candidate.index ?? 0) === 0);
+}
+
 /** The text of a response's first candidate, without thought parts. */
 export function responseText(response: GenerateContentResponse): string {
   const parts = response.candidates?.[0]?.content?.parts ?? [];
