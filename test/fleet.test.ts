@@ -139,8 +139,6 @@ describe('a fleet of gateways shares what failures teach', () => {
     const circuits = await Promise.all(gateways.map(failures));
     expect(circuits.map((circuit) => circuit?.state)).toEqual(['open', 'open', 'open']);
     expect(upstream(503)).toBe(3);
-    for (const gateway of gateways) expect((await generate(gateway, 'gemini-2.5-pro')).status).toBe(503);
-    expect(upstream(503)).toBe(3); // the open circuits answered without asking upstream
   });
 
   it('Redis killed under load and restarted: no request fails, and the shared state is rebuilt', async () => {
