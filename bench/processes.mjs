@@ -2,7 +2,7 @@
 // and peer servers each run in a process of their own (as users run them), print the URL they
 // listen on, and are killed when the bench exits. Shared by run.mjs, profile.mjs, large-bodies.mjs
 // and the scenarios that need a gateway of their own.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -106,4 +106,17 @@ export function stopProcess(handle, { signal = 'SIGTERM', graceMs = 10_000 } = {
 export function rssMb(pid) {
   const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : 0;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * CPU time a process has used so far (user + system), ms (Linux /proc; 10 ms resolution). Unlike
+ * latency, CPU per request changes little with the machine's load: the bench reports it beside
+ * requests/s.
+ */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
 }

@@ -71,12 +71,12 @@ export function writeReport(results, { quick }) {
     lines.push(`## ${scenario.title ?? scenario.name}`, '', `![${scenario.name}](charts/${scenario.name}.svg)`, '');
     if (scenario.kind === 'overhead') {
       lines.push(
-        '| target | concurrency | success | requests/s | p50 ms | p95 ms | added p50 ms vs direct |',
-        '|---|---|---|---|---|---|---|',
+        '| target | concurrency | success | requests/s | p50 ms | p95 ms | added p50 ms vs direct | server CPU µs per request |',
+        '|---|---|---|---|---|---|---|---|',
       );
       for (const row of scenario.results)
         lines.push(
-          `| ${row.contender} | ${row.concurrency} | ${format(row.successRate * 100, 1)}% | ${format(row.rps)} | ${format(row.p50Ms, 2)} | ${format(row.p95Ms, 2)} | ${format(row.addedP50Ms, 2)} |`,
+          `| ${row.contender} | ${row.concurrency} | ${format(row.successRate * 100, 1)}% | ${format(row.rps)} | ${format(row.p50Ms, 2)} | ${format(row.p95Ms, 2)} | ${format(row.addedP50Ms, 2)} | ${format(row.serverCpuUs)} |`,
         );
     } else if (scenario.kind === 'fleet') {
       lines.push(

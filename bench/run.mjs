@@ -17,6 +17,7 @@ import { embeddingsScenario } from './embeddings.mjs';
 import { fleetScenario } from './fleet.mjs';
 import { profileGateway } from './profile.mjs';
 import {
+  cpuMs,
   ROOT,
   rssMb,
   startEmulatorProcess,
@@ -129,7 +130,7 @@ async function failureScenario(scenario, portkeyUrl) {
   };
 }
 
-async function overheadScenario(portkeyUrl) {
+async function overheadScenario(portkeyUrl, portkeyPid) {
   const durationMs = quick ? 1500 : 5000;
   const emulator = await startEmulatorProcess();
   const proxy = await startFloorProxy(emulator.url);
@@ -143,11 +144,12 @@ async function overheadScenario(portkeyUrl) {
   const path = '/v1beta/models/gemini-2.5-flash:generateContent';
   const chat = JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] });
   const targets = [
-    { name: 'direct to the emulator', url: `${emulator.url}${path}` },
-    { name: 'bare Node reverse proxy (floor)', url: `${proxy.url}${path}` },
-    { name: 'gemwarden gateway', url: `${gateway.url}${path}` },
+    { name: 'direct to the emulator', url: `${emulator.url}${path}`, pid: emulator.pid },
+    { name: 'bare Node reverse proxy (floor)', url: `${proxy.url}${path}`, pid: proxy.pid },
+    { name: 'gemwarden gateway', url: `${gateway.url}${path}`, pid: gateway.pid },
     {
       name: 'Portkey gateway',
+      pid: portkeyPid,
       url: `${portkeyUrl}/v1/chat/completions`,
       headers: {
         'x-portkey-provider': 'google',
@@ -161,7 +163,11 @@ async function overheadScenario(portkeyUrl) {
   for (const concurrency of [1, 32]) {
     let direct;
     for (const target of targets) {
-      const stats = await runLoad(target.url, concurrency, durationMs, target.headers, target.body);
+      // Warm-up (connections, JIT, pools), then the measured run with the server's CPU time around it.
+      await runLoad(target.url, concurrency, 1000, target.headers, target.body, { warmUp: false });
+      const cpuBefore = cpuMs(target.pid);
+      const stats = await runLoad(target.url, concurrency, durationMs, target.headers, target.body, { warmUp: false });
+      const serverCpuUs = ((cpuMs(target.pid) - cpuBefore) * 1000) / Math.max(1, stats.requests);
       if (stats.requests === 0 || stats.errors === stats.requests)
         throw new Error(`${target.name} could not serve the load: ${JSON.stringify(stats)}`);
       if (!direct) direct = stats;
@@ -178,6 +184,7 @@ async function overheadScenario(portkeyUrl) {
         optimumMs: null,
         rps: stats.rps,
         addedP50Ms: stats.p50Ms - direct.p50Ms,
+        serverCpuUs,
       };
       results.push(row);
       log(
@@ -264,6 +271,7 @@ async function overheadScenario(portkeyUrl) {
     notes: [
       `Load generator: ${loadGenerator}, ${durationMs / 1000} s per target after a 1 s warm-up. The gateway has generous limits configured (RPM 100,000,000), so pacing books every request.`,
       'The load generator, the emulator and each gateway run in separate processes on the same 2 cores, so each competes with the others for CPU.',
+      "Server CPU µs per request: the CPU time (user + system, from /proc) of the process that answers the client (the emulator when direct, else the proxy or gateway; not the emulator behind it) over the measured run, divided by the requests served. It moves far less with the machine's load than latency does, and on 2 shared cores it is what bounds requests/s: the gateway's share of the CPU against the floor proxy's explains the requests/s goal.",
       ...large.notes,
     ],
   };
@@ -286,7 +294,7 @@ try {
   }
   if (!only || only.includes('overhead')) {
     log('\n6. Overhead');
-    output.scenarios.push(await overheadScenario(portkey.url));
+    output.scenarios.push(await overheadScenario(portkey.url, portkey.child.pid));
   }
   if (!only || only.includes('pacer')) {
     log('\n7. Pacing: cost of one booking');

@@ -25,6 +25,6 @@ export {
 } from './pacing/failover-store.js';
 export { MemoryPacingStore } from './pacing/memory-store.js';
 export { RedisPacingStore, type RedisStoreOptions } from './pacing/redis-store.js';
-export type { PacingStore, Booked, PairUsage, Windows } from './pacing/store.js';
+export type { PacingStore, Booked, PairUsage, QuotaWindows, Windows } from './pacing/store.js';
 export { estimateRequestTokens } from './pacing/estimate.js';
 export * as wire from './wire/index.js';

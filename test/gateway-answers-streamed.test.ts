@@ -316,3 +316,15 @@ describe('openai SDK through the gateway against the emulator: blocks and cuts a
     expect(await upstreamPaths(upstream)).toHaveLength(3);
   });
 });
+
+describe('the status page explains the last failures in the words of their situation', () => {
+  it("a prompt blocked for OTHER shows explain()'s words for OTHER, not only the kind's", async () => {
+    const { gw } = await setup({ faults: [{ blockReason: 'OTHER' }] });
+    expect((await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello)).status).toBe(200);
+    const status = (await request(`${gw.url}/status.json`)).json as {
+      recentErrors: Array<{ kind: string; title: string; explanation: string }>;
+    };
+    expect(status.recentErrors[0]).toMatchObject({ kind: 'blocked', title: 'Stopped for an unnamed reason (OTHER)' });
+    expect(status.recentErrors[0]!.explanation).toMatch(/without naming a category/);
+  });
+});

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type GeminiClient } from '../src/index.js';
 import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
 import { MemoryPacingStore } from '../src/pacing/memory-store.js';
+import { clientOptionsFromConfig, gatewayConfigSchema } from '../src/gateway/config.js';
 import { createPacingStore } from '../src/pacing/failover-store.js';
 import { RedisPacingStore } from '../src/pacing/redis-store.js';
 import type { PacingStore } from '../src/pacing/store.js';
@@ -137,6 +138,37 @@ describe('pacing in memory', () => {
     expect(Date.now() - started).toBeGreaterThan(500); // waited for the compressed day to turn
     expect(Math.max(...waited)).toBeGreaterThan(300); // the pacer knew the day was spent: no 429 needed
     expect(emu.stats().byStatus['429']).toBeUndefined();
+  });
+});
+
+describe('quota windows apart from the clock', () => {
+  it('the gateway config takes quotaWindows, and the deprecated clock form still means the same', () => {
+    const options = (config: Record<string, unknown>) =>
+      clientOptionsFromConfig(gatewayConfigSchema.parse({ keys: ['key-0001'], ...config }), ['key-0001'], 'http://x');
+    expect(options({ quotaWindows: { minuteMs: 500, dayMs: 4000 } })).toMatchObject({
+      quotaWindows: { minuteMs: 500, dayMs: 4000 },
+    });
+    const old = options({ clock: { minuteMs: 500 } });
+    expect(old).toMatchObject({ quotaWindows: { minuteMs: 500 } });
+    expect(old).not.toHaveProperty('clock');
+    expect(options({})).not.toHaveProperty('quotaWindows');
+  });
+
+  it('a per-day 429 on a compressed quota day parks the pair for that day, not until midnight Pacific', async () => {
+    const emu = await start({ models: { 'gemini-2.5-pro': { rpd: 2 } }, clock: { minuteMs: 200, dayMs: 1500 } });
+    // No limits configured: the client learns the day is spent from the emulator's 429.
+    const client = track(
+      createClient({ keys: ['key-0001'], baseUrl: emu.url, quotaWindows: { minuteMs: 200, dayMs: 1500 } }),
+    );
+    const parked: Array<{ until: number; at: number }> = [];
+    client.on('key-parked', (event) => parked.push({ until: event.until, at: Date.now() }));
+    for (let i = 0; i < 2; i++) await client.generateContent('gemini-2.5-pro', hello);
+    const third = await client.generateContent('gemini-2.5-pro', hello, { deadlineMs: 20_000 }).catch((e) => e);
+    expect(emu.stats().byStatus['429']).toBe(1);
+    expect(parked).toHaveLength(1);
+    expect(parked[0]!.until - parked[0]!.at).toBeLessThanOrEqual(1500);
+    expect(third).not.toBeInstanceOf(Error); // served once the compressed day turned
+    expect(emu.stats().byStatus['200']).toBe(3);
   });
 });
 

@@ -253,7 +253,6 @@ export async function translateCommand(input: string, options: TranslateCliOptio
           return fresh;
         },
         clock: realClock,
-        ...(config.clock?.dayMs !== undefined ? { compressedDayMs: config.clock.dayMs } : {}),
         signal: interrupted.signal,
         onLockWait: (holder) =>
           process.stderr.write(

@@ -35,7 +35,10 @@ export function registerTranslateCommand(program: Command, setCode: (code: numbe
     .option('--from <lang>', 'source language (default: detected by the model)')
     .option('--out <file>', 'output file (default: INPUT.LANG.ext beside the input); its folder must exist')
     .option('--model <model>', 'model to ask first', 'gemini-2.5-flash')
-    .option('--config <file>', 'the same config as gemwarden serve (upstream, keys, fallbacks, limits, clock, redis)')
+    .option(
+      '--config <file>',
+      'the same config as gemwarden serve (upstream, keys, fallbacks, limits, quotaWindows, redis)',
+    )
     .option('--glossary <file>', 'terms and their translations (JSON object, or CSV/TSV lines term,translation)')
     .option('--context <n>', 'previous lines sent as context', '3')
     .option('--batch <n>', 'lines per request', '20')

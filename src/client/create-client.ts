@@ -3,11 +3,14 @@
 import { classify, inspectResponse, type AttemptRecord, type GeminiError } from '../errors/index.js';
 import { estimateRequestTokens } from '../pacing/estimate.js';
 import { GeminiPacer, type Pacer, type PairSnapshot } from '../pacing/pacer.js';
+import { REAL_DAY_MS } from '../pacing/store.js';
 import { withAnswer } from '../pipeline/answers.js';
 import { Engine, type AttemptInput, type CallSpec } from '../pipeline/engine.js';
 import { PipelineEmitter, type PipelineEventName, type PipelineEvents } from '../pipeline/events.js';
 import { KeyPool, resolvePolicy, validatePolicy, type CircuitSnapshot, type KeyOutage } from '../policy/index.js';
 import { KeyProber } from '../pipeline/key-prober.js';
+import { FleetSync, RedisFleetStore, type FleetSnapshot } from '../fleet/index.js';
+import { hostname } from 'node:os';
 import { realClock, type Clock } from '../time/index.js';
 import { callJson, openStream, type TransportCall } from '../transport/http-transport.js';
 import { upstreamPool } from '../transport/upstream-pool.js';
@@ -65,6 +68,8 @@ export interface ClientSnapshot {
   retryBudget: ReturnType<Engine['budget']['snapshot']>;
   pacing: PairSnapshot[];
   pacingStore: 'memory' | 'redis' | 'custom';
+  /** Fleet state: shared through Redis or local, this instance's name, who changed what last. */
+  fleet: FleetSnapshot | { state: 'off'; instanceId: string; shares: []; writers: [] };
 }
 
 function isClock(value: ClientOptions['clock']): value is Clock {
@@ -83,7 +88,10 @@ export class GeminiClient {
   /** What stream repairs learned about each model (prefill refused, anchor ignored). */
   private readonly repairMemory = new ModelRepairMemory();
   readonly pacer: Pacer;
-  private readonly transportBase: Pick<TransportCall, 'baseUrl' | 'version' | 'fetch' | 'clock' | 'pool'>;
+  private readonly transportBase: Pick<
+    TransportCall,
+    'baseUrl' | 'version' | 'fetch' | 'clock' | 'pool' | 'quotaDayMs'
+  >;
 
   constructor(private readonly options: ClientOptions) {
     const clock = isClock(options.clock) ? options.clock : realClock;
@@ -92,14 +100,15 @@ export class GeminiClient {
       now: () => clock.now(),
     });
     if (this.keys.keys.length === 0) throw new TypeError('createClient needs at least one API key (keys: ["…"])');
-    const windows = isClock(options.clock) ? undefined : options.clock;
+    // `clock: { minuteMs, dayMs }` is the deprecated spelling of quotaWindows (kept for one release).
+    const windows = options.quotaWindows ?? (isClock(options.clock) ? undefined : options.clock);
     const tiers = Object.fromEntries(this.keys.keys.filter((key) => key.tier).map((key) => [key.project, key.tier!]));
     this.pacer =
       options.pacer ??
       new GeminiPacer({
         ...(options.limits ? { limits: options.limits } : {}),
         tiers,
-        ...(windows ? { clock: windows } : {}),
+        ...(windows ? { quotaWindows: windows } : {}),
         ...(options.redis ? { redis: options.redis } : {}),
         onEvent: (event) => {
           if (event.type === 'pacing-degraded') this.events.emit('pacing-degraded', { reason: event.reason });
@@ -126,14 +135,36 @@ export class GeminiClient {
       version: options.apiVersion ?? CLIENT_DEFAULTS.apiVersion,
       ...(options.fetch ? { fetch: options.fetch } : { pool: upstreamPool(options.upstreamConnections) }),
       clock,
+      ...(windows?.dayMs !== undefined && windows.dayMs !== REAL_DAY_MS ? { quotaDayMs: windows.dayMs } : {}),
     };
+    const fleetStore = options.fleetStore ?? (options.redis ? new RedisFleetStore({ url: options.redis }) : undefined);
+    this.fleet = fleetStore
+      ? new FleetSync({
+          store: fleetStore,
+          keys: this.keys,
+          health: this.engine.health,
+          clock,
+          events: this.events,
+          instanceId: this.instanceId,
+          circuitCooldownMs: this.engine.options.policy.breaker.cooldownMs,
+        })
+      : undefined;
     this.prober = new KeyProber({
       keys: this.keys,
       clock,
       events: this.events,
       probe: (outage, signal) => this.probeKey(outage, signal),
+      ...(this.fleet ? { coordinator: this.fleet } : {}),
     });
   }
+
+  /** This process's name in shared state (options.instanceId, or hostname:pid). */
+  get instanceId(): string {
+    return this.options.instanceId ?? `${hostname()}:${process.pid}`;
+  }
+
+  /** Fleet state shared through Redis (undefined without `redis`): see src/fleet/. */
+  readonly fleet: FleetSync | undefined;
 
   /** Probes keys that are out and puts them back when healthy (see pipeline/key-prober.ts). */
   readonly prober: KeyProber;
@@ -159,6 +190,7 @@ export class GeminiClient {
   /** Releases what the client holds (the Redis connection of shared pacing). */
   async close(): Promise<void> {
     this.prober.close();
+    await this.fleet?.close();
     await this.pacer.close();
   }
 
@@ -392,6 +424,7 @@ export class GeminiClient {
       circuits: this.engine.health.circuits(now).filter((circuit) => circuit.model !== '(list-models)'),
       droppedModels: this.engine.health.droppedModels(),
       retryBudget: this.engine.budget.snapshot(now),
+      fleet: this.fleet?.snapshot() ?? { state: 'off', instanceId: this.instanceId, shares: [], writers: [] },
     };
   }
 }

@@ -1,7 +1,9 @@
 // Options of createClient(), with defaults in one place.
 import type { ErrorKind } from '../errors/index.js';
+import type { FleetStore } from '../fleet/index.js';
 import type { Limits } from '../pacing/limits.js';
 import type { Pacer } from '../pacing/pacer.js';
+import type { QuotaWindows } from '../pacing/store.js';
 import type { ShrinkHook } from '../pipeline/engine.js';
 import type { StreamRepairMode } from '../pipeline/stream-repair/index.js';
 import type { KeyProbeOverrides, KeySpec, PolicyOverrides, Rule } from '../policy/index.js';
@@ -30,14 +32,27 @@ export interface ClientOptions extends PolicyOverrides {
    */
   upstreamConnections?: number;
   /**
-   * Quota windows, compressed for the emulator ({ minuteMs, dayMs }), or a whole Clock (now, sleep,
-   * random) to drive time in tests.
+   * The time source (now, sleep, random, timer), to drive time in tests; the real clock by default.
+   * The `{ minuteMs, dayMs }` form is the deprecated spelling of `quotaWindows`, accepted for one release.
    */
-  clock?: Clock | { minuteMs?: number | undefined; dayMs?: number | undefined };
+  clock?: Clock | QuotaWindows;
+  /**
+   * The lengths of the quota minute and day, ms (see QuotaWindows): compress them only against a
+   * server that compresses them too (the emulator). They set pacing's windows and when a spent day
+   * comes back (pacer parks and the `resetAt` of a per-day 429).
+   */
+  quotaWindows?: QuotaWindows;
   /** Client-side limits per model: { "gemini-2.5-pro": { rpm, tpm, rpd, concurrency } }. */
   limits?: Record<string, Limits>;
-  /** redis://… to share pacing between processes that use the same keys. */
+  /**
+   * redis://… to share pacing and fleet state (keys out, parked and cooling pairs, circuits, models
+   * dropped) between processes that use the same keys.
+   */
   redis?: string;
+  /** This process's name in shared state (shown as the writer of what it changes); default hostname:pid. */
+  instanceId?: string;
+  /** Where fleet state is shared; default a RedisFleetStore on `redis` (none without `redis`). */
+  fleetStore?: FleetStore;
   /**
    * How keys taken out (suspended, invalid, API disabled…) are probed again with a call that costs
    * no generation quota: first after `initialMs` (60 000), doubling to `maxMs` (3 600 000), each

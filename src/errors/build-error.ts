@@ -46,7 +46,10 @@ export function buildError(
     const perDay = quota.some((violation) => violation.scope === 'day' && violation.limit !== 0);
     const noQuota = quota.length > 0 && quota.every((violation) => violation.limit === 0);
     if (perDay || (!noQuota && quota.some((violation) => violation.scope === 'day'))) {
-      resetAt = nextPacificMidnight(now);
+      // Gemini's days end at midnight Pacific; a compressed day (a test server) ends when the server
+      // says, within one such day.
+      const dayMs = context.quotaDayMs;
+      resetAt = dayMs === undefined ? nextPacificMidnight(now) : now + Math.min(serverRetryDelayMs ?? dayMs, dayMs);
       retryAfterMs = resetAt - now;
     } else {
       retryAfterMs = undefined; // no quota at all: waiting does not help

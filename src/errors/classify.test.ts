@@ -136,6 +136,19 @@ describe('classify: per-day against per-minute', () => {
     expect(explain(error).explanation).toContain('00:00 Pacific');
   });
 
+  it("on a compressed quota day (quotaDayMs) the reset is the server's delay, at most one such day", () => {
+    const body = JSON.stringify(PER_DAY_BODY);
+    const delayed = classify({ status: 429, body }, { now, quotaDayMs: 10_000 });
+    expect(delayed).toMatchObject({ kind: 'quota_exhausted', resetAt: now + 2464, retryAfterMs: 2464 });
+    expect(classify({ status: 429, body }, { now, quotaDayMs: 1000 }).resetAt).toBe(now + 1000);
+    const noDelay = structuredClone(PER_DAY_BODY);
+    noDelay.error.details.pop(); // no RetryInfo and no delay in the message: the longest the day can take
+    noDelay.error.message = 'You exceeded your current quota.';
+    expect(classify({ status: 429, body: JSON.stringify(noDelay) }, { now, quotaDayMs: 10_000 }).resetAt).toBe(
+      now + 10_000,
+    );
+  });
+
   it('RetryInfo "0s" on a per-day quota still does not make it retryable', () => {
     const body = structuredClone(PER_DAY_BODY);
     (body.error.details[2] as { retryDelay: string }).retryDelay = '0s';

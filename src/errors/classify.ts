@@ -30,6 +30,12 @@ export interface ClassifyContext {
   clock?: Pick<Clock, 'now'>;
   /** The instant to classify at, epoch ms; overrides `clock`. */
   now?: number;
+  /**
+   * The length of a compressed quota day, ms, when the caller paces against a server that compresses
+   * it (the emulator; see QuotaWindows). A per-day quota then resets after the server's retry delay,
+   * at most one such day, instead of at midnight Pacific (Gemini's real reset).
+   */
+  quotaDayMs?: number;
   /** The caller asked for JSON output (a cut JSON answer then counts as truncated). */
   expectJson?: boolean;
 }

@@ -38,6 +38,14 @@ export const gatewayConfigSchema = z
       )
       .optional(),
     limits: z.record(z.string(), limitSchema).optional(),
+    /**
+     * The lengths of the quota minute and day, ms (see QuotaWindows): compress them only to match a
+     * server that compresses them too (the emulator's `clock`). `clock` is their deprecated name.
+     */
+    quotaWindows: z
+      .object({ minuteMs: z.number().positive().optional(), dayMs: z.number().positive().optional() })
+      .strict()
+      .optional(),
     clock: z
       .object({ minuteMs: z.number().positive().optional(), dayMs: z.number().positive().optional() })
       .strict()
@@ -171,9 +179,10 @@ export function clientOptionsFromConfig(
       ? { rateLimitFallbackAfterMs: config.rateLimitFallbackAfterMs }
       : {}),
     ...(config.limits ? { limits: config.limits } : {}),
-    ...(config.clock ? { clock: config.clock } : {}),
+    ...(config.quotaWindows || config.clock ? { quotaWindows: { ...config.clock, ...config.quotaWindows } } : {}),
     ...(config.redis ? { redis: config.redis } : {}),
     ...(config.keyProbe ? { keyProbe: config.keyProbe } : {}),
+    ...(config.instanceId ? { instanceId: config.instanceId } : {}),
     ...(config.streamRepair ? { streamRepair: config.streamRepair } : {}),
   };
 }

@@ -119,6 +119,11 @@ function logClientEvents(client: GeminiClient, log: Logger): void {
     ),
   );
   client.on('pacing-degraded', (event) => log.error({ event: 'pacing-degraded' }, event.reason));
+  client.on('fleet-state', (event) =>
+    event.state === 'local'
+      ? log.error({ event: 'fleet-state', state: event.state }, event.reason ?? 'fleet state kept per process')
+      : log.info({ event: 'fleet-state', state: event.state }, 'fleet state shared through Redis'),
+  );
   client.on('pacing-restored', () => log.info({ event: 'pacing-restored' }, 'Redis is back: pacing is shared again'));
   client.on('limit-learned', (event) =>
     log.info(

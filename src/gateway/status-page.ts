@@ -74,7 +74,7 @@ async function refresh() {
     document.getElementById('sub').textContent = 'cannot load status: ' + error.message;
     return;
   }
-  document.getElementById('sub').textContent = 'upstream ' + data.upstream + ' · pacing in ' + data.pacingStore + ' · updated ' + time(data.generatedAt);
+  document.getElementById('sub').textContent = 'upstream ' + data.upstream + ' · pacing in ' + data.pacingStore + (data.fleet ? ' · fleet state ' + (data.fleet.state === 'shared' ? 'shared through Redis' : data.fleet.state === 'local' ? 'kept per process (Redis away)' : 'in this process only') + ' · this gateway: ' + data.fleet.instanceId : '') + ' · updated ' + time(data.generatedAt);
   chart(data.series);
   fill('pairs', data.pairs.map((p) => h('tr', {}, h('td', {}, p.project), h('td', {}, p.model), h('td', {}, circuitBadge(p.circuit)),
     h('td', {}, p.minute ? usage(p.minute.requests, p.minute.rpm) : '–'), h('td', {}, p.minute ? usage(p.minute.tokens, p.minute.tpm) : '–'),
@@ -85,7 +85,7 @@ async function refresh() {
   fill('keys', data.keys.map((k) => h('tr', {}, h('td', {}, k.keyHint), h('td', {}, k.project),
     h('td', {}, k.healthy ? badge('healthy', 'ok') : h('span', {}, badge('out', 'bad'), ' ', (k.outages || []).map((o) => (o.model ? o.model + ': ' : '') + o.reason + ' · out since ' + time(o.since) + ' · next probe ' + time(o.nextProbeAt) + (o.failedProbes ? ' (' + o.failedProbes + ' probes failed)' : '')).join('; ') || k.disabled || Object.entries(k.disabledModels).map(([m, why]) => m + ': ' + why).join('; '))))));
   fill('errors', data.recentErrors.map((e) => h('tr', {}, h('td', {}, time(e.at)), h('td', {}, e.model), h('td', {}, e.keyHint), h('td', {}, badge(e.kind, 'bad')),
-    h('td', {}, h('div', {}, e.title), h('div', { class: 'muted' }, e.message)), h('td', {}, e.action))));
+    h('td', {}, h('div', {}, e.title), h('div', {}, e.explanation), h('div', { class: 'muted' }, 'Gemini said: ' + e.message)), h('td', {}, e.action))));
   fill('activity', data.activity.map((a) => h('tr', {}, h('td', {}, time(a.at)), h('td', {}, a.text))));
 }
 refresh();

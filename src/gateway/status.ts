@@ -1,7 +1,7 @@
 // What the status page shows: recent errors and what gemwarden did about them, activity over the
 // last minutes, and the client's live state (keys, circuits, parked pairs, pacing). Key hints only.
 import type { GeminiClient } from '../client/index.js';
-import { CATALOGUE, type ErrorKind, type GeminiError } from '../errors/index.js';
+import { explain, type ErrorKind, type GeminiError } from '../errors/index.js';
 import { realClock } from '../time/index.js';
 
 export interface RecentError {
@@ -68,7 +68,6 @@ export class StatusCollector {
     private readonly now: () => number = () => realClock.now(),
   ) {
     client.on('attempt-failed', (event) => {
-      const entry = CATALOGUE[event.kind];
       this.push(
         this.recentErrors,
         {
@@ -78,8 +77,9 @@ export class StatusCollector {
           kind: event.kind,
           status: event.status ?? null,
           message: event.message.slice(0, 300),
-          title: entry.title,
-          explanation: entry.meaning,
+          // explain()'s words for the situation (e.g. a per-day quota, a suspended key), not only the kind's.
+          title: event.title,
+          explanation: event.explanation,
           action: actionWords(event.kind, event.action),
         },
         MAX_ERRORS,
@@ -117,6 +117,13 @@ export class StatusCollector {
           `probed key ${event.keyHint}: still out; next probe in ${Math.round((event.nextProbeInMs ?? 0) / 1000)} s`,
         );
     });
+    client.on('fleet-state', (event) =>
+      this.note(
+        event.state === 'shared'
+          ? 'fleet state is shared through Redis'
+          : (event.reason ?? 'fleet state is kept per process: Redis does not answer'),
+      ),
+    );
     client.on('circuit-opened', (event) =>
       this.note(`opened the circuit of ${event.model} until ${new Date(event.until).toISOString()}`),
     );
@@ -133,7 +140,7 @@ export class StatusCollector {
     const bucket = this.bucket();
     bucket.requests++;
     bucket.failures++;
-    const entry = CATALOGUE[error.kind];
+    const words = explain(error);
     this.push(
       this.recentErrors,
       {
@@ -143,8 +150,8 @@ export class StatusCollector {
         kind: error.kind,
         status: error.httpStatus ?? null,
         message: error.message.slice(0, 300),
-        title: entry.title,
-        explanation: entry.meaning,
+        title: words.title,
+        explanation: words.explanation,
         action: 'stream cut after its first chunk: the client got the chunks so far and the error',
       },
       MAX_ERRORS,
@@ -221,6 +228,7 @@ export class StatusCollector {
       generatedAt: now,
       upstream: this.upstream,
       pacingStore: snapshot.pacingStore,
+      fleet: snapshot.fleet,
       keys: snapshot.keys,
       circuits: snapshot.circuits,
       pairs: [...pairs.values()].slice(0, MAX_STATUS_ROWS),

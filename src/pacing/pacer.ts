@@ -8,7 +8,7 @@ import { abortReason, type Clock } from '../time/index.js';
 import { createPacingStore } from './failover-store.js';
 import { resolveLimits, type Limits, type Tier } from './limits.js';
 import { Semaphore } from './semaphore.js';
-import { defaultWindows, type Booked, type PacingStore, type Windows } from './store.js';
+import { defaultWindows, type Booked, type PacingStore, type QuotaWindows, type Windows } from './store.js';
 
 export interface Reservation {
   /** When the request may be sent. */
@@ -56,8 +56,10 @@ export interface PacerOptions {
   limits?: Record<string, Limits>;
   /** The tier of each project, for documented default limits. */
   tiers?: Record<string, Tier>;
-  /** Compressed windows for the emulator's clock. */
-  clock?: { minuteMs?: number | undefined; dayMs?: number | undefined };
+  /** The quota windows' lengths (see QuotaWindows): real by default, compressed for the emulator. */
+  quotaWindows?: QuotaWindows;
+  /** @deprecated The old name of `quotaWindows`, accepted for one release. */
+  clock?: QuotaWindows;
   /** redis://… to share pacing between processes (ignored when `store` is given). */
   redis?: string;
   redisPrefix?: string;
@@ -124,7 +126,7 @@ export class GeminiPacer implements Pacer {
   private readonly known = new Map<string, { project: string; model: string }>();
 
   constructor(private readonly options: PacerOptions = {}) {
-    this.windows = defaultWindows(options.clock);
+    this.windows = defaultWindows(options.quotaWindows ?? options.clock);
     this.store =
       options.store ??
       createPacingStore({

@@ -49,11 +49,24 @@ export interface PacingStore {
 
 export const REAL_DAY_MS = 86_400_000;
 
-export function defaultWindows(clock: { minuteMs?: number | undefined; dayMs?: number | undefined } = {}): Windows {
-  const minuteMs = clock.minuteMs ?? 60_000;
+/**
+ * The lengths of the quota windows, ms, apart from the time source (`clock`): Gemini counts RPM and
+ * TPM in a rolling minute (60,000) and RPD in a day that ends at midnight Pacific (86,400,000). Both
+ * are compressed only against a test server that compresses them too (the emulator's
+ * `clock: { minuteMs, dayMs }`); a compressed day is rolling (a request counts for `dayMs` after it),
+ * and a per-day 429 on it resets after the server's retry delay, at most one such day.
+ */
+export interface QuotaWindows {
+  minuteMs?: number | undefined;
+  dayMs?: number | undefined;
+}
+
+/** The windows a store counts in: the given lengths (real ones by default) and the margin. */
+export function defaultWindows(quotaWindows: QuotaWindows = {}): Windows {
+  const minuteMs = quotaWindows.minuteMs ?? 60_000;
   return {
     minuteMs,
-    dayMs: clock.dayMs ?? REAL_DAY_MS,
+    dayMs: quotaWindows.dayMs ?? REAL_DAY_MS,
     marginMs: Math.min(1000, Math.max(25, Math.round(minuteMs * 0.02))),
   };
 }

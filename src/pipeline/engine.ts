@@ -3,7 +3,14 @@
 // take a pacing lease (lease.ts), run the attempt, and apply the policy's decision on a failure.
 // What one call remembers between turns lives in CallState; what the engine remembers across
 // calls (circuits, dropped models) in ModelHealth.
-import { isGeminiError, toGeminiError, type AttemptRecord, type ErrorKind, type GeminiError } from '../errors/index.js';
+import {
+  explain,
+  isGeminiError,
+  toGeminiError,
+  type AttemptRecord,
+  type ErrorKind,
+  type GeminiError,
+} from '../errors/index.js';
 import type { Pacer } from '../pacing/pacer.js';
 import {
   attemptTimeout,
@@ -389,6 +396,7 @@ export class Engine {
     if (error.kind === 'rate_limited' || error.kind === 'quota_exhausted')
       pacer.learn(key.project, model, error, clock.now());
     const decision = this.keepOrDecide(spec, call, model, error);
+    const words = explain(error);
     events.emit('attempt-failed', {
       model,
       keyHint: key.hint,
@@ -399,6 +407,8 @@ export class Engine {
       action: decision.action,
       reason: decision.reason,
       durationMs,
+      title: words.title,
+      explanation: words.explanation,
     });
     this.applyEffects(call, decision, error, model, key, breaker);
     if (decision.raiseTimeout) call.timeoutLevel++;

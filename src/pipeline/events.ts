@@ -16,6 +16,9 @@ export interface PipelineEvents {
     /** Why, in words (the rule's reason), for logs and the status page. */
     reason: string;
     durationMs: number;
+    /** explain()'s words for this failure's situation (title and explanation), for people. */
+    title: string;
+    explanation: string;
   };
   'attempt-succeeded': { model: string; keyHint: string; attempt: number; durationMs: number };
   'retry-scheduled': { model: string; delayMs: number; kind: ErrorKind; attempt: number };

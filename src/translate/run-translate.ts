@@ -46,11 +46,6 @@ export interface TranslateOptions {
   /** A fresh client after waiting for a quota reset (its parked keys and learned limits start over). */
   renewClient?: () => GeminiClient;
   clock: Clock;
-  /**
-   * The length of a quota day in ms when the config compresses the clock (the emulator's `clock.dayMs`):
-   * resets then come from the server's retry delay, never from midnight Pacific.
-   */
-  compressedDayMs?: number;
   signal?: AbortSignal;
   /** Called once when another run holds the job and we wait for it (--wait). */
   onLockWait?: (holder: LockHolder) => void;
@@ -344,13 +339,9 @@ async function translateLocked(
     progress();
   };
 
-  /** When the quota comes back: the server's delay on a compressed clock, else the reset time. */
+  /** When the quota comes back: the error's reset (its client's quota day, compressed or not). */
   const resumeTime = (error: GeminiError): number | undefined => {
     const now = options.clock.now();
-    if (options.compressedDayMs !== undefined) {
-      const delay = error.serverRetryDelayMs ?? error.retryAfterMs;
-      return now + Math.min(delay ?? options.compressedDayMs, options.compressedDayMs);
-    }
     if (error.resetAt !== undefined) return error.resetAt;
     return error.retryAfterMs !== undefined ? now + error.retryAfterMs : undefined;
   };

@@ -52,6 +52,8 @@ export interface TransportCall {
   pool?: UpstreamPool;
   clock: Clock;
   extraHeaders?: Record<string, string>;
+  /** A compressed quota day, ms (see ClassifyContext.quotaDayMs); absent for the real day. */
+  quotaDayMs?: number;
 }
 
 export function buildUrl(
@@ -212,12 +214,13 @@ export async function send(call: TransportCall): Promise<TransportResponse> {
 }
 
 /** What errors made at this edge carry: the model, the key's hint, the key to redact, the clock. */
-function errorContext(call: Pick<TransportCall, 'model' | 'key' | 'clock'>) {
+function errorContext(call: Pick<TransportCall, 'model' | 'key' | 'clock' | 'quotaDayMs'>) {
   return {
     ...(call.model ? { model: call.model } : {}),
     keyHint: keyHint(call.key),
     secrets: [call.key],
     clock: call.clock,
+    ...(call.quotaDayMs !== undefined ? { quotaDayMs: call.quotaDayMs } : {}),
   };
 }
 
