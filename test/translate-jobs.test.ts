@@ -88,7 +88,7 @@ describe('gemwarden translate: out of quota', () => {
 
 describe('gemwarden translate: one job, one runner', () => {
   it('a second run of the same job says who holds it and exits 4; with --wait it waits, and no line is sent twice', async () => {
-    await start({ latency: { firstTokenMs: 800 } });
+    await start({ latency: { firstTokenMs: 1_200 } });
     const { dir, config, input } = workspace({}, 40);
     const args = ['translate', input, '--to', 'fr', '--config', config, '--batch', '4', '--concurrency', '1'];
     const first = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: 'ignore' });
@@ -107,12 +107,15 @@ describe('gemwarden translate: one job, one runner', () => {
       if (Date.now() > deadline) throw new Error('the first run never took its lock');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // Both start while the first holds the lock (on a loaded machine a CLI start takes seconds, so
+    // starting the waiting run only after the refused one ended could find the job already done).
+    const thirdRun = runCli([...args, '--wait'], { timeoutMs: 60_000 });
     const second = await runCli(args, { timeoutMs: 30_000 });
     expect(second.code, second.stderr).toBe(4);
     expect(second.stderr).toMatch(
       new RegExp(`another run is translating this job: pid ${first.pid} on \\S+, since \\d{4}-\\d\\d-\\d\\dT`),
     );
-    const third = await runCli([...args, '--wait'], { timeoutMs: 60_000 });
+    const third = await thirdRun;
     expect(await firstDone).toBe(0);
     expect(third.code, third.stderr).toBe(0);
     expect(third.stderr).toMatch(new RegExp(`pid ${first.pid} on \\S+ is translating this job`));
