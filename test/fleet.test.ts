@@ -139,6 +139,13 @@ describe('a fleet of gateways shares what failures teach', () => {
     const circuits = await Promise.all(gateways.map(failures));
     expect(circuits.map((circuit) => circuit?.state)).toEqual(['open', 'open', 'open']);
     expect(upstream(503)).toBe(3);
+    // While it is open, every gateway fails fast with the circuit's retry time: the upstream sees nothing.
+    for (const gateway of gateways) {
+      const refused = await generate(gateway, 'gemini-2.5-pro');
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    expect(upstream(503)).toBe(3);
   });
 
   it('Redis killed under load and restarted: no request fails, and the shared state is rebuilt', async () => {

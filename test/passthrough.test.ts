@@ -51,6 +51,46 @@ async function resourceStats(url: string): Promise<Record<string, Record<string,
 }
 
 describe('pass-through with @google/genai', () => {
+  it('an embeddings batch (asyncBatchEmbedContent) runs at its owner project and gives the vectors of direct calls', async () => {
+    await start();
+    const through = sdk(gateway!.url);
+    const direct = sdk(emulator!.url, KEY_A);
+    const texts = ['first text', 'second text', 'third text'];
+    const batch = await through.batches.createEmbeddings({
+      model: 'gemini-embedding-001',
+      src: { inlinedRequests: { contents: texts, config: { outputDimensionality: 8 } } },
+      config: { displayName: 'vectors' },
+    });
+    expect(batch.name).toMatch(/^batches\//);
+    let job = batch;
+    while (job.state !== JobState.JOB_STATE_SUCCEEDED) {
+      expect([JobState.JOB_STATE_PENDING, JobState.JOB_STATE_RUNNING]).toContain(job.state);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      job = await through.batches.get({ name: batch.name! });
+    }
+    const vectors = job.dest?.inlinedEmbedContentResponses?.map((item) => item.response?.embedding?.values);
+    const expected = await Promise.all(
+      texts.map(async (text) => {
+        const answer = await direct.models.embedContent({
+          model: 'gemini-embedding-001',
+          contents: text,
+          config: { outputDimensionality: 8 },
+        });
+        return answer.embeddings?.[0]?.values;
+      }),
+    );
+    expect(vectors).toEqual(expected);
+    expect(vectors?.[0]).toHaveLength(8);
+    const stats = await resourceStats(emulator!.url);
+    expect(Object.keys(stats[batch.name!] ?? {})).toHaveLength(1);
+    // An unknown model is refused the way Google refuses it, before any batch exists.
+    const refused = await through.batches
+      .createEmbeddings({ model: 'gemini-2.5-flash', src: { inlinedRequests: { contents: ['x'] } } })
+      .catch((error: unknown) => error as { status?: number; message?: string });
+    expect(refused).toMatchObject({ status: 404 });
+    expect((refused as { message?: string }).message).toMatch(/asyncBatchEmbedContent/);
+  });
+
   it('embeds, uploads, caches, batches and talks Live through the gateway, each at its owner project', async () => {
     await start();
     const through = sdk(gateway!.url);

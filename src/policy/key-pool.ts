@@ -4,11 +4,12 @@
 // resets. It is the one owner of parked pairs. Time comes in as `now` (or the `now` source given at
 // construction); nothing here reads a clock or sets a timer: the key prober (pipeline/) does.
 import { keyHint } from '../errors/index.js';
+import type { Tier } from '../wire/index.js';
 
 export interface KeySpec {
   key: string;
   project?: string | undefined;
-  tier?: 'free' | 'tier1' | 'tier2' | 'tier3' | undefined;
+  tier?: Tier | undefined;
 }
 
 export interface PooledKey {

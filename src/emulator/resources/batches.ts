@@ -1,5 +1,5 @@
-// Batch Mode as Google serves it: models/{model}:batchGenerateContent with inline requests or a JSONL
-// input file, a long-running batch whose state advances on the emulated clock (PENDING → RUNNING →
+// Batch Mode as Google serves it: models/{model}:batchGenerateContent (and :asyncBatchEmbedContent
+// for embeddings) with inline requests or a JSONL input file, a long-running batch whose state advances on the emulated clock (PENDING → RUNNING →
 // SUCCEEDED), results inline or as a JSONL output file, list, cancel and delete. Each batch belongs to
 // the creating project. The answers come from the emulator's own generate route with the creator's
 // key, so they equal direct calls (and faults or quotas show up per request, as in real batches).
@@ -22,8 +22,27 @@ import {
   timestamp,
 } from './http.js';
 
-const METADATA_TYPE = 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch';
-const OUTPUT_TYPE = 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput';
+/** What a batch runs per request: generation, or embeddings (asyncBatchEmbedContent). */
+export type BatchKind = 'generate' | 'embed';
+const KINDS: Record<
+  BatchKind,
+  { method: string; rpc: string; request: string; metadataType: string; outputType: string }
+> = {
+  generate: {
+    method: 'generateContent',
+    rpc: 'batchGenerateContent',
+    request: 'BatchGenerateContentRequest',
+    metadataType: 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch',
+    outputType: 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput',
+  },
+  embed: {
+    method: 'embedContent',
+    rpc: 'asyncBatchEmbedContent',
+    request: 'AsyncBatchEmbedContentRequest',
+    metadataType: 'type.googleapis.com/google.ai.generativelanguage.v1main.EmbedContentBatch',
+    outputType: 'type.googleapis.com/google.ai.generativelanguage.v1main.EmbedContentBatchOutput',
+  },
+};
 /** Emulated seconds a batch waits before it runs, and runs before it is done. */
 const PENDING_SECONDS = 1;
 const RUNNING_SECONDS = 4;
@@ -43,6 +62,7 @@ interface BatchItem {
 
 interface StoredBatch {
   id: string;
+  kind: BatchKind;
   owner: KeyRecord;
   model: string;
   version: ApiVersion;
@@ -93,7 +113,7 @@ export class BatchStore {
     const results: Array<Record<string, unknown>> = [];
     for (const item of batch.items) {
       const answer = await this.context.dispatch(
-        new Request(`${origin}/${batch.version}/models/${batch.model}:generateContent`, {
+        new Request(`${origin}/${batch.version}/models/${batch.model}:${KINDS[batch.kind].method}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-goog-api-key': batch.owner.key },
           body: JSON.stringify(item.request),
@@ -134,7 +154,7 @@ export class BatchStore {
     const count = batch.items.length;
     const updated = batch.finishedAt ?? batch.cancelled ?? batch.createdAt;
     const metadata: Record<string, unknown> = {
-      '@type': METADATA_TYPE,
+      '@type': KINDS[batch.kind].metadataType,
       model: `models/${batch.model}`,
       ...(batch.displayName ? { displayName: batch.displayName } : {}),
       createTime: timestamp(batch.createdAt),
@@ -157,14 +177,24 @@ export class BatchStore {
       name: `batches/${batch.id}`,
       metadata,
       ...(done ? { done: true } : {}),
-      ...(batch.output ? { response: { '@type': OUTPUT_TYPE, ...batch.output } } : {}),
+      ...(batch.output ? { response: { '@type': KINDS[batch.kind].outputType, ...batch.output } } : {}),
     };
   }
 
-  /** POST /{version}/models/{model}:batchGenerateContent */
-  async create(caller: ResourceCaller, request: Request, version: ApiVersion, model: string): Promise<Response> {
-    if (!this.context.state.models.has(model))
-      return errorResponse(bodies.modelNotFound(model, version, 'batchGenerateContent'));
+  /**
+   * POST /{version}/models/{model}:batchGenerateContent, or :asyncBatchEmbedContent (`kind` 'embed';
+   * `knownModel` says whether the model serves that kind).
+   */
+  async create(
+    caller: ResourceCaller,
+    request: Request,
+    version: ApiVersion,
+    model: string,
+    kind: BatchKind = 'generate',
+    knownModel = this.context.state.models.has(model),
+  ): Promise<Response> {
+    const { rpc, request: requestName } = KINDS[kind];
+    if (!knownModel) return errorResponse(bodies.modelNotFound(model, version, rpc));
     const parsed = await readJson(request);
     if ('error' in parsed) return parsed.error;
     const batchField = parsed.value.batch;
@@ -172,7 +202,7 @@ export class BatchStore {
     const input = batch ? field(batch, 'inputConfig') : undefined;
     if (!isObject(input)) {
       return errorResponse(
-        bodies.invalidArgument('* BatchGenerateContentRequest.batch.input_config: input_config is not specified\n'),
+        bodies.invalidArgument(`* ${requestName}.batch.input_config: input_config is not specified\n`),
       );
     }
     const items: BatchItem[] = [];
@@ -200,7 +230,7 @@ export class BatchStore {
         if (!isObject(entry) || !isObject(entry.request)) {
           return errorResponse(
             bodies.invalidArgument(
-              '* BatchGenerateContentRequest.batch.input_config.requests.requests: each entry needs a request\n',
+              `* ${requestName}.batch.input_config.requests.requests: each entry needs a request\n`,
             ),
           );
         }
@@ -208,13 +238,12 @@ export class BatchStore {
       }
     }
     if (items.length === 0) {
-      return errorResponse(
-        bodies.invalidArgument('* BatchGenerateContentRequest.batch.input_config: the batch has no requests\n'),
-      );
+      return errorResponse(bodies.invalidArgument(`* ${requestName}.batch.input_config: the batch has no requests\n`));
     }
     const displayName = batch ? field(batch, 'displayName') : undefined;
     const stored: StoredBatch = {
       id: newResourceId(20),
+      kind,
       owner: caller.key,
       model,
       version,

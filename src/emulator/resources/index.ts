@@ -8,7 +8,7 @@ import type { EmulatorState, KeyRecord } from '../state.js';
 import { BatchStore } from './batches.js';
 import { CacheStore } from './cached-contents.js';
 import { ResourceContext, type ResourceCaller, type ResourceStats } from './context.js';
-import { handleEmbedding } from './embeddings.js';
+import { EMBEDDING_MODELS, handleEmbedding } from './embeddings.js';
 import { FileStore } from './files.js';
 import { errorResponse, jsonResponse } from './http.js';
 import { OpenAiCompat, openAiError } from './openai-compat.js';
@@ -91,7 +91,10 @@ export function createEmulatorResources(
     const modelRoute = prefix ? undefined : parseGeminiPath(url.pathname);
     const modelMethod = modelRoute?.kind === 'method' ? modelRoute.method : undefined;
     const isModelResource =
-      modelMethod === 'embedContent' || modelMethod === 'batchEmbedContents' || modelMethod === 'batchGenerateContent';
+      modelMethod === 'embedContent' ||
+      modelMethod === 'batchEmbedContents' ||
+      modelMethod === 'batchGenerateContent' ||
+      modelMethod === 'asyncBatchEmbedContent';
     if (!isOpenAi && !isFiles && !isCaches && !isBatches && !isModelResource && !prefix) return undefined;
 
     const caller = authenticate(request, url);
@@ -118,6 +121,8 @@ export function createEmulatorResources(
         modelMethod as 'embedContent' | 'batchEmbedContents',
       );
     }
+    if (modelMethod === 'asyncBatchEmbedContent')
+      return batches.create(caller, request, version, model, 'embed', EMBEDDING_MODELS[model] !== undefined);
     return batches.create(caller, request, version, model);
   }
 

@@ -56,7 +56,9 @@ export const RESOURCE_ROUTES: readonly EmulatorRoute[] = [
   },
   {
     method: 'POST',
-    pattern: new RegExp(`^/${VERSION}/models/(?<model>[^/:]+):(embedContent|batchEmbedContents|batchGenerateContent)$`),
+    pattern: new RegExp(
+      `^/${VERSION}/models/(?<model>[^/:]+):(embedContent|batchEmbedContents|batchGenerateContent|asyncBatchEmbedContent)$`,
+    ),
     auth: 'admin',
     model: (params) => params.model,
     handle: serve,
