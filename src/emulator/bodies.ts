@@ -167,6 +167,16 @@ export const bodies = {
     );
   },
 
+  /** A model this project has no access to (Google's words, no details; seen for preview models). */
+  callerNoPermission(): EmulatedError {
+    return envelope('PERMISSION_DENIED', 'The caller does not have permission');
+  },
+
+  /** A tuned model the caller's project cannot see (Google's words for tunedModels/…). */
+  tunedModelForbidden(id: string): EmulatedError {
+    return envelope('PERMISSION_DENIED', `You do not have permission to access tuned model tunedModels/${id}`);
+  },
+
   modelResourceNotFound(model: string, version: ApiVersion): EmulatedError {
     return envelope('NOT_FOUND', `Model is not found: models/${model} for api version ${version}`);
   },

@@ -38,6 +38,12 @@ const modelSchema = z
     rpd: z.number().int().nonnegative().optional(),
     inputTokenLimit: z.number().int().positive().optional(),
     outputTokenLimit: z.number().int().positive().optional(),
+    /**
+     * Only these projects may call the model; others get Google's bare 403 "The caller does not have
+     * permission" (seen for preview models a project has no access to), so a model one key may not
+     * use can be tested.
+     */
+    projects: z.array(z.string().min(1)).optional(),
     /** Input above this many tokens answers 500 INTERNAL, so "reduce the input" can be tested. */
     internalErrorAboveTokens: z.number().int().nonnegative().optional(),
     /** "echo": structured id → string answers come back unchanged; text answers repeat the prompt. */

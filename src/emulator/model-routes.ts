@@ -90,6 +90,8 @@ async function modelMethod(request: Request, context: RouteContext): Promise<Res
   const name = bareModelName(params.model!);
   const model = state.models.get(name);
   if (!model) return errorResponse(bodies.modelNotFound(name, version, method));
+  const allowed = state.config.models?.[name]?.projects;
+  if (allowed && !allowed.includes(context.key!.project)) return errorResponse(bodies.callerNoPermission());
   const bodyText = await context.bodyText();
   const timeout = Number(request.headers.get('x-server-timeout'));
   const outcome = handleMethod({
@@ -105,8 +107,30 @@ async function modelMethod(request: Request, context: RouteContext): Promise<Res
   return respond(outcome, method, request, context, context.url.searchParams.get('alt') === 'sse');
 }
 
+/**
+ * Tuned models: the emulator tunes none, so every tuned model is another project's, and Google
+ * answers those with a 403 naming it (get and every method alike).
+ */
+async function tunedModel(_request: Request, context: RouteContext): Promise<Response> {
+  return errorResponse(bodies.tunedModelForbidden(context.params.id!));
+}
+
 /** The Gemini models routes. */
 export const MODEL_ROUTES: readonly EmulatorRoute[] = [
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/${VERSION}/tunedModels/(?<id>[^/:]+)$`),
+    auth: 'key',
+    rpcMethod: () => 'getTunedModel',
+    handle: tunedModel,
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/${VERSION}/tunedModels/(?<id>[^/:]+):(?<method>[A-Za-z]+)$`),
+    auth: 'key',
+    rpcMethod: (params) => params.method!,
+    handle: tunedModel,
+  },
   {
     method: 'GET',
     pattern: new RegExp(`^/${VERSION}/models/?$`),
