@@ -115,6 +115,24 @@ describe('the server’s own answers', () => {
     expect(bodyOf(received()).error).toMatchObject({ code: 408, status: 'DEADLINE_EXCEEDED' });
   });
 
+  it("a kept-alive connection outlives Node's 5 s idle close, so a load balancer reusing it gets an answer", async () => {
+    const { gw } = await setup();
+    const { socket, received, ended } = await open(gw.port);
+    let closed = false;
+    void ended.then(() => (closed = true));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    for (let tries = 0; tries < 100 && !/\r\n\r\n/.test(received()); tries++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(received()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(received()).toMatch(/keep-alive/i);
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    expect(closed).toBe(false);
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    for (let tries = 0; tries < 100 && (received().match(/HTTP\/1\.1 200 /g) ?? []).length < 2; tries++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(received().match(/HTTP\/1\.1 200 /g)).toHaveLength(2);
+  }, 15_000);
+
   it('beyond the connection cap, a new client gets a 503 with Retry-After, and room comes back', async () => {
     const { gw } = await setup({ maxConnections: 3 });
     const idle = await Promise.all([open(gw.port), open(gw.port), open(gw.port)]);

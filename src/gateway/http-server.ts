@@ -12,6 +12,9 @@ import { getRequestListener } from '@hono/node-server';
 import { realClock } from '../time/index.js';
 
 /** The Node objects behind one request, for the server's own bookkeeping (logs, metrics). */
+/** How long an idle kept-alive client socket stays open, ms: longer than load balancers' idle timeouts. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export interface NodeExchange {
   incoming: IncomingMessage;
   outgoing: ServerResponse;
@@ -170,6 +173,11 @@ export async function serveFetch(options: FetchServerOptions): Promise<FetchServ
     },
   );
 
+  // Load balancers keep idle upstream connections open for about a minute (AWS ALB: 60 s by default)
+  // and reuse them. Node closes an idle kept-alive socket after 5 s, so a balancer can send on a
+  // socket the gateway is closing and answer its client 502. Idle sockets therefore live longer than
+  // the balancers'; a drain on shutdown still closes them at once.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     if (options.maxConnections !== undefined && sockets.size >= options.maxConnections) {
