@@ -99,6 +99,14 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** Makes `handle.close()` run once: a test may close a part itself (to restart it) before the stack does. */
+function closeOnce<T extends { close(): Promise<void> }>(handle: T): T {
+  const close = handle.close.bind(handle);
+  let closing: Promise<void> | undefined;
+  handle.close = () => (closing ??= close());
+  return handle;
+}
+
 function missing(part: string, hint: string): never {
   throw new Error(`this test stack has no ${part}: ${hint}`);
 }
@@ -134,7 +142,7 @@ async function openStack(options: StackOptions): Promise<Stack> {
       closers.push(() => given.close());
       upstream = given;
     } else {
-      const started = await startEmulator(options.emulator ?? {}, options.emulatorOptions ?? {});
+      const started = closeOnce(await startEmulator(options.emulator ?? {}, options.emulatorOptions ?? {}));
       closers.push(() => started.close());
       emulator = started;
       upstream = started;
@@ -147,12 +155,14 @@ async function openStack(options: StackOptions): Promise<Stack> {
       ...config,
     });
     const launch = async (config: GatewayConfig, gatewayOptions: GatewayOptions = {}): Promise<GatewayHandle> => {
-      const gateway = await startGateway(gatewayConfigSchema.parse(gatewayConfig(config)), {
-        port: 0,
-        logger: false,
-        ...options.gatewayOptions,
-        ...gatewayOptions,
-      });
+      const gateway = closeOnce(
+        await startGateway(gatewayConfigSchema.parse(gatewayConfig(config)), {
+          port: 0,
+          logger: false,
+          ...options.gatewayOptions,
+          ...gatewayOptions,
+        }),
+      );
       closers.push(() => gateway.close());
       return gateway;
     };
