@@ -1,10 +1,12 @@
 // The pacer the pipeline consults before every attempt: it books each request a slot on its
 // (project, model) pair so no rolling minute exceeds the pair's RPM or TPM and no day its RPD.
 // Bookings are FIFO. Where bookings live is the store's business (memory, or Redis behind a
-// failover to memory: failover-store.ts); the pacer owns limits, learned limits, parked days and
-// the per-model concurrency cap.
+// failover to memory: failover-store.ts); the pacer owns limits, learned limits and the per-model
+// concurrency cap. A spent day is reported by a booking (`dayFull`), not remembered here: the caller
+// parks the pair in the key pool (policy/key-pool.ts), the one owner of parked pairs.
 import type { GeminiError, QuotaViolation } from '../errors/index.js';
 import { abortReason, type Clock } from '../time/index.js';
+import { TokenCalibration } from './calibration.js';
 import { createPacingStore } from './failover-store.js';
 import { resolveLimits, type Limits, type Tier } from './limits.js';
 import { Semaphore } from './semaphore.js';
@@ -13,7 +15,10 @@ import { defaultWindows, type Booked, type PacingStore, type QuotaWindows, type 
 export interface Reservation {
   /** When the request may be sent. */
   at: number;
-  /** The pair's day is spent: nothing was booked and `at` is when the day has room (or Infinity). */
+  /**
+   * The pair's day is spent: nothing was booked and `at` is when the day has room (or Infinity). The
+   * pacer keeps no park of its own; the caller parks the pair where parks live (the key pool).
+   */
   dayFull: boolean;
   /** sent: false gives the slot back; inputTokens corrects the estimate. */
   release: (outcome: { sent: boolean; inputTokens?: number }) => void;
@@ -24,13 +29,15 @@ export interface PairSnapshot {
   model: string;
   minute: { requests: number; rpm: number | null; tokens: number; tpm: number | null };
   day: { requests: number; rpd: number | null };
-  parkedUntil: number | null;
   waiting: number;
   learned: Limits;
 }
 
 export interface Pacer {
-  /** A local estimate of when the pair could send, without booking (no I/O). */
+  /**
+   * A local estimate of when the pair could send, without booking (no I/O): the end of a spent day,
+   * else the next free slot of the rolling minute. Parks are the key pool's, read before this.
+   */
   peek(project: string, model: string, tokens: number, now: number): number;
   /**
    * Books a slot for a request of `tokens` estimated input tokens at `now` (epoch ms). When `signal`
@@ -121,9 +128,10 @@ export class GeminiPacer implements Pacer {
   readonly windows: Windows;
   readonly store: PacingStore;
   private readonly learned = new Map<string, Limits>();
-  private readonly parked = new Map<string, number>();
   private readonly semaphores = new Map<string, Semaphore>();
   private readonly known = new Map<string, { project: string; model: string }>();
+  /** Per model, how far real token counts are from the estimates (raised by TPM 429s too). */
+  readonly calibration = new TokenCalibration();
 
   constructor(private readonly options: PacerOptions = {}) {
     this.windows = defaultWindows(options.quotaWindows ?? options.clock);
@@ -154,10 +162,12 @@ export class GeminiPacer implements Pacer {
   }
 
   peek(project: string, model: string, tokens: number, now: number): number {
-    const pair = pairKey(project, model);
-    const parked = this.parked.get(pair);
-    if (parked !== undefined && parked > now) return parked;
-    return this.store.peek(pair, tokens, this.limitsFor(project, model), now);
+    return this.store.peek(
+      pairKey(project, model),
+      this.calibration.scale(model, tokens),
+      this.limitsFor(project, model),
+      now,
+    );
   }
 
   /**
@@ -175,19 +185,17 @@ export class GeminiPacer implements Pacer {
     const limits = this.limitsFor(project, model);
     const pair = pairKey(project, model);
     this.known.set(pair, { project, model });
-    const booking = this.store.reserve(pair, tokens, limits, now);
+    const booking = this.store.reserve(pair, this.calibration.scale(model, tokens), limits, now);
     const booked = signal
       ? await unlessAborted(booking, signal, (late) => this.giveBack(pair, late, now))
       : await booking;
-    if (booked.dayFull) {
-      this.parked.set(pair, booked.at);
-      return { at: booked.at, dayFull: true, release: () => undefined };
-    }
+    if (booked.dayFull) return { at: booked.at, dayFull: true, release: () => undefined };
     return {
       at: booked.at,
       dayFull: false,
       release: ({ sent, inputTokens }) => {
         // Store trouble is the store's to report (a failover store degrades); a release never throws.
+        if (sent && inputTokens !== undefined) this.calibration.observe(model, tokens, inputTokens);
         const done = !sent
           ? this.store.cancel(pair, booked.id, now)
           : inputTokens !== undefined
@@ -214,7 +222,7 @@ export class GeminiPacer implements Pacer {
     return semaphore.enter(signal);
   }
 
-  learn(project: string, model: string, error: GeminiError): void {
+  learn(project: string, model: string, error: GeminiError, now: number): void {
     const pair = pairKey(project, model);
     this.known.set(pair, { project, model });
     const learned = { ...this.learned.get(pair) };
@@ -222,6 +230,7 @@ export class GeminiPacer implements Pacer {
       const window = windowOf(violation);
       if (!window || violation.limit === undefined || violation.limit <= 0) continue;
       this.store.learn(pair, window, violation.limit).catch(() => undefined);
+      if (window === 'tpm') this.recalibrate(pair, model, violation.limit, now);
       if (learned[window] === undefined || violation.limit < learned[window]) {
         learned[window] = violation.limit;
         this.options.onEvent?.({ type: 'limit-learned', project, model, window, limit: violation.limit });
@@ -230,13 +239,20 @@ export class GeminiPacer implements Pacer {
     this.learned.set(pair, learned);
   }
 
+  /** A TPM 429 while our count of the minute fitted `limit`: the estimates are low (calibration.ts). */
+  private recalibrate(pair: string, model: string, limit: number, now: number): void {
+    this.store
+      .usage(pair, now)
+      .then((usage) => this.calibration.refused(model, usage.minuteTokens, limit))
+      .catch(() => undefined);
+  }
+
   async snapshot(now: number): Promise<PairSnapshot[]> {
     const out: PairSnapshot[] = [];
     for (const [pair, { project, model }] of this.known) {
       const usage = await this.store.usage(pair, now).catch(() => undefined);
       if (!usage) continue;
       const limits = this.limitsFor(project, model);
-      const parked = this.parked.get(pair);
       out.push({
         project,
         model,
@@ -247,7 +263,6 @@ export class GeminiPacer implements Pacer {
           tpm: limits.tpm ?? null,
         },
         day: { requests: usage.dayRequests, rpd: limits.rpd ?? null },
-        parkedUntil: parked !== undefined && parked > now ? parked : null,
         waiting: usage.waiting,
         learned: this.learned.get(pair) ?? {},
       });
