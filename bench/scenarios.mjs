@@ -95,10 +95,10 @@ export function scenarios(quick) {
       optimumMs: (Math.ceil(400 / 200) - 1) * 2000,
       notes: [
         'gemwarden is told the limits (limits config); the SDKs can use one key and one model; Portkey is given all four (key, model) targets as fallbacks.',
-        "The optimum assumes a window's 200 requests cost nothing to carry. \"At best on this machine\" adds what pacing must add (its margin: 2% of the minute, and up to a quarter of it rounding to its time buckets) and what the second window's burst costs with no quota at all (200 requests at once through the same contender, measured right after its run). With Google's 60 s minute both are about 1% of the optimum; on the 2 s minute here they are most of the gap.",
+        "The optimum assumes a window's 200 requests cost nothing to carry. \"At best on this machine\" adds what pacing must add (its margin: 2% of the minute, and up to a quarter of it rounding to its time buckets) and what the second window's burst costs with no quota at all (200 requests at once through the same contender, measured right after its run, after a first burst that warms it). With Google's 60 s minute both are about 1% of the optimum; on the 2 s minute here they are most of the gap.",
       ],
       // What a window's burst costs with no quota in the way: 200 requests at once (the optimum
-      // assumes they cost nothing), measured for gemwarden right after its run.
+      // assumes they cost nothing), measured for gemwarden right after its run (bench/run.mjs).
       carry: {
         emulator: {
           keys: [K1, K2],
