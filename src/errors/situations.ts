@@ -133,6 +133,19 @@ export const SITUATIONS: readonly Situation[] = [
     ],
   },
   {
+    id: 'no_key_sent',
+    kinds: ['permission_denied', 'api_key_invalid'],
+    // Google's words for a call that carried no credential at all (no key header, no key parameter).
+    matches: (error) => /unregistered callers/i.test(text(error)),
+    title: 'No API key reached the API (403 PERMISSION_DENIED)',
+    meaning:
+      'The request carried no API key (or an empty one), so Google could not tell which project is calling and refused it.',
+    remedies: [
+      'Send the key in the x-goog-api-key header (or the key query parameter), and check that the variable your app reads it from (such as GEMINI_API_KEY) is set and not empty.',
+      'Behind a proxy or gateway, check that it forwards the x-goog-api-key header.',
+    ],
+  },
+  {
     id: 'credentials_sent_wrong_way',
     kinds: ['api_key_invalid', 'permission_denied'],
     matches: (error) =>
@@ -160,6 +173,18 @@ export const SITUATIONS: readonly Situation[] = [
     remedies: [
       'Create a new key in Google AI Studio and delete the leaked one.',
       'Keep keys out of source code and client-side apps: load them from the environment or a secret store.',
+    ],
+  },
+  {
+    id: 'key_expired',
+    kinds: ['api_key_invalid'],
+    matches: (error) => /API key expired|key (?:has )?expired/i.test(text(error)),
+    title: 'The API key has expired (400 INVALID_ARGUMENT, API_KEY_INVALID)',
+    meaning:
+      'The key was valid once but has expired: Google refuses it for every model, and no wait or retry brings it back.',
+    remedies: [
+      'Create a new key in Google AI Studio (or renew the key in the Google Cloud console) and put it where the app reads its key.',
+      'Meanwhile use another key.',
     ],
   },
   {
@@ -253,6 +278,21 @@ export const SITUATIONS: readonly Situation[] = [
     remedies: [
       'Drop empty messages and empty text parts before sending (a failed or blocked model turn often leaves one in the history).',
       'When converting from another chat format, skip messages whose text is empty.',
+    ],
+  },
+  {
+    // Seen through relays that call Gemini with a Google account's OAuth login (the Gemini CLI /
+    // Code Assist sign-in) instead of an API key: the service answers 500 INTERNAL with this text.
+    id: 'oauth_no_cloud_project',
+    kinds: ['internal', 'permission_denied', 'invalid_request', 'unknown'],
+    matches: (error) => /Could not discover a valid Google Cloud Project ID/i.test(text(error)),
+    title: 'The signed-in Google account has no Google Cloud project',
+    meaning:
+      'The call was made with a Google account login (OAuth) rather than an API key, and the service found no Google Cloud project to bill and count quota against. It is reported as an internal error, but the same call fails the same way until a project is set.',
+    automatic: 'gemwarden retries once, as for any 500, then returns the error: only a project fixes it.',
+    remedies: [
+      'Set the GOOGLE_CLOUD_PROJECT environment variable to the ID of a Google Cloud project the account may use, then sign in again.',
+      'Or call the Gemini API with an API key from Google AI Studio instead of the account login.',
     ],
   },
   {
