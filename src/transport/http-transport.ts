@@ -6,7 +6,7 @@ import { classify, GeminiError, keyHint } from '../errors/index.js';
 import { modelMethodPath, type ApiVersion, type ModelMethod } from '../wire/index.js';
 import type { Clock } from '../time/index.js';
 import { Readable } from 'node:stream';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { armTimer } from './arm-timer.js';
 import { guardStream } from './stream-guard.js';
 import { noticingDispatch, upstreamPool, type UpstreamPool } from './upstream-pool.js';
@@ -360,18 +360,38 @@ function fromFetch(response: Response): { response: HttpAnswer; readText: () => 
   return { response, readText: () => response.text() };
 }
 
+/** Origins by the text before their path: parsed once per upstream, not per attempt. */
+const origins = new Map<string, string>();
+
+/**
+ * `url` as undici's dispatcher takes it: the origin (normalised by the URL parser, cached) and the
+ * path with its query, as buildUrl made them (already percent-encoded).
+ */
+function splitUrl(url: string): { origin: string; path: string } {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  const head = slash < 0 ? url : url.slice(0, slash);
+  let origin = origins.get(head);
+  if (origin === undefined) {
+    origin = new URL(head).origin;
+    if (origins.size < 100) origins.set(head, origin);
+  }
+  return { origin, path: slash < 0 ? '/' : url.slice(slash) };
+}
+
 async function viaPool(
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string },
   abort: AttemptAbort,
   dispatcher: Dispatcher,
 ): Promise<{ response: HttpAnswer; readText: () => Promise<string> }> {
-  const answer = await undiciRequest(url, {
+  const { origin, path } = splitUrl(url);
+  const answer = await dispatcher.request({
+    origin,
+    path,
     method: init.method as 'GET' | 'POST',
     headers: init.headers,
     ...(init.body !== undefined ? { body: init.body } : {}),
     signal: abort,
-    dispatcher,
   });
   // A Fetch Headers object costs more than a small answer's parsing; most 2xx answers never read it.
   let headers: Headers | undefined;
