@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { realClock } from '../time/index.js';
+import { withNodeSource } from '../transport/streamed-send.js';
 
 /** The Node objects behind one request, for the server's own bookkeeping (logs, metrics). */
 /** How long an idle kept-alive client socket stays open, ms: longer than load balancers' idle timeouts. */
@@ -91,7 +92,8 @@ function parserFailure(code: string | undefined): { status: number; message: str
  */
 export function nodeBodyStream(incoming: Readable): ReadableStream<Uint8Array> {
   let chunks: AsyncIterator<Uint8Array, undefined> | undefined;
-  return new ReadableStream<Uint8Array>(
+  // withNodeSource: the pass-through's streamed send reads `incoming` itself, without this layer.
+  const web = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         chunks ??= incoming.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array, undefined>;
@@ -105,6 +107,7 @@ export function nodeBodyStream(incoming: Readable): ReadableStream<Uint8Array> {
     },
     { highWaterMark: 0 },
   );
+  return withNodeSource(web, incoming);
 }
 
 /**
