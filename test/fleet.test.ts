@@ -196,4 +196,75 @@ describe('a fleet of gateways shares what failures teach', () => {
       reader.disconnect();
     }
   });
+
+  it('Redis stalled (SIGSTOP) under load: every request is answered, each gateway goes local once, and what one learned meanwhile reaches the others after SIGCONT', async () => {
+    const keys = [
+      { key: A, project: 'pa' },
+      { key: B, project: 'pb' },
+    ];
+    const [g1, g2] = await fleet({ keys }, { keys, deadlineMs: 8000 }, 2);
+    const said = new Map<string, string[]>(gateways.map((gateway) => [gateway.client.instanceId, []]));
+    for (const gateway of gateways) {
+      const log = said.get(gateway.client.instanceId)!;
+      gateway.client.on('fleet-state', (event) => log.push(`fleet-${event.state}`));
+      gateway.client.on('pacing-degraded', () => log.push('pacing-degraded'));
+      gateway.client.on('pacing-restored', () => log.push('pacing-restored'));
+    }
+    const saidBy = (gateway: GatewayHandle) => said.get(gateway.client.instanceId)!;
+    const out = (gateway: GatewayHandle) => gateway.client.keys.outage(gateway.client.keys.keys[0]!);
+
+    let running = true;
+    const results: number[] = [];
+    const load = gateways.map(async (gateway) => {
+      while (running) results.push((await generate(gateway)).status);
+    });
+    redis!.pause();
+    try {
+      // A stalled server keeps its sockets open and answers nothing: only a command that times out tells.
+      await waitFor('both gateways to notice the stall', () =>
+        gateways.every((gateway) => saidBy(gateway).includes('fleet-local')) ? true : undefined,
+      );
+      await sleep(300);
+      running = false;
+      await Promise.all(load);
+      expect(results.length).toBeGreaterThan(3);
+      expect(results.filter((status) => status !== 200)).toEqual([]);
+      for (const gateway of gateways) expect(gateway.client.fleet?.snapshot().state).toBe('local');
+
+      // g1 learns a key is suspended while Redis is stalled; g2 cannot hear of it yet.
+      await post(emulator!.url, `/_emulator/keys/${A}`, { state: 'suspended' });
+      await waitFor('g1 to take the key out', async () => {
+        expect((await generate(g1!)).status).toBe(200);
+        return out(g1!) ? true : undefined;
+      });
+      expect(out(g2!)).toBeUndefined();
+    } finally {
+      running = false;
+      redis!.resume();
+      await Promise.allSettled(load);
+    }
+    await waitFor('the fleet to share again', () =>
+      gateways.every((gateway) => gateway.client.fleet?.snapshot().state === 'shared') ? true : undefined,
+    );
+    await waitFor('g2 to hear what g1 learned during the stall', () => (out(g2!) ? true : undefined));
+    expect(out(g2!)!.reason).toMatch(/CONSUMER_SUSPENDED/);
+    const answer = await generate(g2!);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-gemwarden-attempts')).toBe('1'); // never sent to A
+    for (const gateway of gateways) {
+      const log = saidBy(gateway);
+      expect(log.filter((entry) => entry === 'fleet-local')).toHaveLength(1); // said once
+      expect(log.at(-1) === 'fleet-shared' || log.includes('fleet-shared')).toBe(true);
+    }
+    // Pacing fell back to memory too, and came back.
+    const pacing = [...said.values()].flat().filter((entry) => entry.startsWith('pacing-'));
+    expect(pacing).toContain('pacing-degraded');
+    await waitFor('shared pacing to come back', () =>
+      gateways.every(
+        (gateway) => saidBy(gateway).includes('pacing-restored') || !saidBy(gateway).includes('pacing-degraded'),
+      )
+        ? true
+        : undefined,
+    );
+  });
 });

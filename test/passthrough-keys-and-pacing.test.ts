@@ -69,3 +69,54 @@ it('paces batchEmbedContents by the tokens of its texts, not by the bytes of the
   expect(pair?.minute.requests).toBe(1);
   expect(pair?.minute.tokens).toBe(200);
 });
+
+it('parks the pairs whose day the pacer finds spent in the key pool, where the status page reads them', async () => {
+  emulator = await startEmulator({});
+  gateway = await startGateway(
+    gatewayConfigSchema.parse({
+      upstream: emulator.url,
+      keys: [
+        { key: 'day-key-000000001', project: 'p1' },
+        { key: 'day-key-000000002', project: 'p2' },
+      ],
+      limits: { 'text-embedding-004': { rpd: 1 } },
+    }),
+    { port: 0, logger: false },
+  );
+  const parked: Array<{ project: string; model: string; reason: string }> = [];
+  gateway.client.on('key-parked', ({ project, model, reason }) => parked.push({ project, model, reason }));
+  const embed = () =>
+    fetch(`${gateway!.url}/v1beta/models/text-embedding-004:embedContent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content: { parts: [{ text: 'hello' }] } }),
+    });
+  // One request of the day per project: the first two calls use both projects' one request.
+  const projects: Array<string | null> = [];
+  for (let index = 0; index < 2; index++) {
+    const answer = await embed();
+    expect(answer.status).toBe(200);
+    projects.push(answer.headers.get('x-gemwarden-project'));
+  }
+  expect(projects.sort()).toEqual(['p1', 'p2']);
+  expect(parked).toEqual([]);
+
+  // The third finds both days spent: nothing is sent, and both pairs are parked in the key pool.
+  const third = await embed();
+  expect(third.status).toBeGreaterThanOrEqual(400);
+  const reason = 'daily request limit reached (paced)';
+  expect(parked.sort((a, b) => a.project.localeCompare(b.project))).toEqual([
+    { project: 'p1', model: 'text-embedding-004', reason },
+    { project: 'p2', model: 'text-embedding-004', reason },
+  ]);
+  expect(gateway.client.keys.isParked('p1', 'text-embedding-004', Date.now())).toBe(true);
+  const status = (await (await fetch(`${gateway.url}/status.json`)).json()) as {
+    pairs: Array<{ project: string; model: string; parkedUntil: unknown; parkedReason: unknown }>;
+  };
+  const rows = status.pairs.filter((pair) => pair.model === 'text-embedding-004');
+  expect(rows.map(({ project, parkedReason }) => ({ project, parkedReason }))).toEqual([
+    { project: 'p1', parkedReason: reason },
+    { project: 'p2', parkedReason: reason },
+  ]);
+  for (const row of rows) expect(row.parkedUntil).toEqual(expect.any(Number));
+});

@@ -62,6 +62,7 @@ export interface BatchEmbedContentsAnswer {
 
 export interface ClientSnapshot {
   keys: ReturnType<KeyPool['snapshot']>['keys'];
+  /** Parked and cooling (project, model) pairs, read from the key pool (the one holder of parks). */
   pairs: ReturnType<KeyPool['snapshot']>['pairs'];
   circuits: CircuitSnapshot[];
   droppedModels: Record<string, string>;

@@ -312,7 +312,7 @@ function fromText(input: string, source: ErrorSource): Evidence {
   // Inside a body the server's own status counts; the class name of a wrapper printed around it does not.
   if (evidence.answered && evidence.httpStatus === undefined && evidence.status)
     evidence.httpStatus = defaultHttpStatus(evidence.status);
-  evidence.httpStatus ??= httpStatusFromText(text);
+  evidence.httpStatus ??= httpStatusFromText(text) ?? leadingStatusLine(text);
   evidence.status ??= rpcStatusFromText(text);
   const networkCode = networkCodeFromText(text);
   if (networkCode) evidence.networkCode = networkCode;
@@ -340,6 +340,11 @@ function walk(value: unknown, found: Found, depth: number): void {
     found.envelopes.push(envelope);
     return;
   }
+  if (isBareStatus(value)) {
+    // The inside of an envelope printed without its {"error": …} wrapper (some apps log only that).
+    found.envelopes.push(readErrorEnvelope({ error: value })!);
+    return;
+  }
   if (
     Array.isArray(value) &&
     value.length > 0 &&
@@ -365,11 +370,38 @@ function score(evidence: Evidence): number {
   return evidence.details.length * 2 + (evidence.status ? 1 : 0) + (evidence.message ? 1 : 0);
 }
 
+/**
+ * A google.rpc.Status object on its own: a numeric HTTP error code, a message and an upper-case
+ * status name, e.g. `{"code": 400, "message": "…", "status": "INVALID_ARGUMENT"}`.
+ */
+function isBareStatus(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  return (
+    typeof record.code === 'number' &&
+    record.code >= 400 &&
+    record.code <= 599 &&
+    typeof record.message === 'string' &&
+    typeof record.status === 'string' &&
+    /^[A-Z][A-Z_]+$/.test(record.status)
+  );
+}
+
+/** A line that is only an HTTP error code, as some apps print the status above the message. */
+const STATUS_LINE = /^(?:HTTP\s+)?([45]\d\d)$/;
+
+/** The HTTP status printed alone on the first non-empty line, or undefined. */
+function leadingStatusLine(text: string): number | undefined {
+  const first = text.split('\n').find((part) => part.trim().length > 0);
+  const code = first ? STATUS_LINE.exec(first.trim())?.[1] : undefined;
+  return code ? Number(code) : undefined;
+}
+
 function firstMeaningfulLine(text: string): string {
   const line =
     text
       .split('\n')
       .map((part) => part.trim())
-      .find((part) => part.length > 0) ?? '';
+      .find((part) => part.length > 0 && !STATUS_LINE.test(part)) ?? '';
   return line.length > 500 ? `${line.slice(0, 500)}…` : line;
 }

@@ -152,11 +152,18 @@ const CUT_START = /["']error["']\s*:\s*\{/;
  */
 export function readCutEnvelope(input: string): ErrorStatus | undefined {
   for (const text of input.includes('\\"') ? [input, input.replace(/\\(["\\])/g, '$1')] : [input]) {
-    const start = text.search(CUT_START);
-    if (start < 0) continue;
-    const rest = text.slice(start);
-    const code = /["']code["']\s*:\s*["']?(\d{3})\b/.exec(rest)?.[1];
-    const status = /["']status["']\s*:\s*["']([A-Z][A-Z_]+)["']/.exec(rest)?.[1];
+    // A wrapper's body whose message is another (escaped) body starts first; the innermost start
+    // is Google's own answer, so the starts are tried from the last one back.
+    const starts = [...text.matchAll(new RegExp(CUT_START.source, 'g'))].map((match) => match.index);
+    let rest = '';
+    let code: string | undefined;
+    let status: string | undefined;
+    for (const start of starts.reverse()) {
+      rest = text.slice(start);
+      code = /["']code["']\s*:\s*["']?(\d{3})\b/.exec(rest)?.[1];
+      status = /["']status["']\s*:\s*["']([A-Z][A-Z_]+)["']/.exec(rest)?.[1];
+      if (code || status) break;
+    }
     if (!code && !status) continue;
     const messageMatch = /["']message["']\s*:\s*(["'])((?:(?!\1)[^\\]|\\.)*)(\1?)/.exec(rest);
     let message = '';

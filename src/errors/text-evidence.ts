@@ -89,7 +89,7 @@ export function reasonFromText(text: string): string | undefined {
 const NETWORK_CODES =
   /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|ENETUNREACH|EHOSTUNREACH|ENETDOWN|EPROTO|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT|UND_ERR_CLOSED|CERT_HAS_EXPIRED|UNABLE_TO_VERIFY_LEAF_SIGNATURE|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_[A-Z_]+)\b/;
 const NETWORK_PHRASES =
-  /fetch failed|socket hang up|other side closed|network error|NetworkError|Failed to fetch|connection (?:refused|reset|closed|aborted)|getaddrinfo|certificate has expired|self[- ]signed certificate|APIConnectionError|Connection error|ServerDisconnectedError|RemoteDisconnected|Max retries exceeded with url|Name or service not known|Temporary failure in name resolution|proxy error|TypeError: terminated|\bterminated\b/i;
+  /fetch failed|socket hang up|other side closed|network error|NetworkError|Failed to fetch|connection (?:refused|reset|closed|aborted)|getaddrinfo|certificate has expired|self[- ]signed certificate|APIConnectionError|Connection error|ServerDisconnectedError|RemoteDisconnected|Max retries exceeded with url|Name or service not known|Temporary failure in name resolution|proxy error|TypeError: terminated|\bterminated\b|\bLoad failed\b|peer closed connection|incomplete chunked read|Response ended prematurely|IncompleteRead/i;
 
 export function networkCodeFromText(text: string): string | undefined {
   const code = NETWORK_CODES.exec(text)?.[1];

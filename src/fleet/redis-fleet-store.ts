@@ -4,7 +4,10 @@
 // never touch Redis: processes read their mirrors, and Redis is read in full only on (re)connect.
 // Trouble of any shape (refused, killed, stalled, slow) ends as a failed or timed-out command: the
 // store then says 'local' once, probes Redis on a timer, and on its return runs the owner's resync
-// (read everything, write back what was learned meanwhile) before saying 'shared' again.
+// (read everything, write back what was learned meanwhile) before saying 'shared' again. A quiet
+// process writes nothing, and a stalled server (SIGSTOP, a frozen VM) keeps its sockets open, so while
+// shared the store also pings on a timer: without it a stall would go unnoticed and the process would
+// say 'shared' while hearing nothing from the fleet.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { realClock, type Clock } from '../time/index.js';
@@ -19,6 +22,8 @@ export interface RedisFleetStoreOptions {
   commandTimeoutMs?: number | undefined;
   /** How often a store in trouble probes Redis, ms. Default 1000. */
   probeEveryMs?: number | undefined;
+  /** How often a shared store pings Redis to notice a stall when it has nothing to write, ms. Default 1000. */
+  heartbeatMs?: number | undefined;
   /** Timers of the probe. Default: the real clock. */
   clock?: Clock | undefined;
 }
@@ -42,6 +47,7 @@ export class RedisFleetStore implements FleetStore {
   private resyncing = false;
   private saidLocal = false;
   private stopProbe: (() => void) | undefined;
+  private stopHeartbeat: (() => void) | undefined;
   private closed = false;
   private readonly clock: Clock;
 
@@ -104,7 +110,23 @@ export class RedisFleetStore implements FleetStore {
       this.saidLocal = true;
     } else if (this.state === 'shared') return;
     this.state = state;
+    if (state === 'shared') this.scheduleHeartbeat();
     for (const listener of this.stateListeners) listener(state, reason);
+  }
+
+  /** While shared: one PING per beat, so a stalled server is noticed within a beat and a command timeout. */
+  private scheduleHeartbeat(): void {
+    if (this.stopHeartbeat || this.closed) return;
+    this.stopHeartbeat = this.clock.timer(this.options.heartbeatMs ?? 1000, () => {
+      this.stopHeartbeat = undefined;
+      if (this.state !== 'shared' || this.closed) return;
+      this.commands.ping().then(
+        () => {
+          if (this.state === 'shared') this.scheduleHeartbeat();
+        },
+        (error: unknown) => this.trouble(error),
+      );
+    });
   }
 
   /** A command failed: keep state per process, say so once, and probe until Redis answers again. */
@@ -232,6 +254,7 @@ export class RedisFleetStore implements FleetStore {
   async close(): Promise<void> {
     this.closed = true;
     this.stopProbe?.();
+    this.stopHeartbeat?.();
     this.commands.disconnect();
     this.subscriber.disconnect();
   }

@@ -213,8 +213,8 @@ export class StatusCollector {
         minute: pacing.minute,
         day: pacing.day,
         waiting: pacing.waiting,
-        ...(pacing.parkedUntil ? { parkedUntil: pacing.parkedUntil, parkedReason: 'daily limit reached (paced)' } : {}),
       });
+    // Parks (per-day 429s, and spent days the pacer found) are the key pool's: one holder.
     for (const pair of snapshot.pairs) {
       const row = rowFor(pair.project, pair.model);
       if (pair.parkedUntil !== undefined)

@@ -1,8 +1,9 @@
 // The pacer the pipeline consults before every attempt: it books each request a slot on its
 // (project, model) pair so no rolling minute exceeds the pair's RPM or TPM and no day its RPD.
 // Bookings are FIFO. Where bookings live is the store's business (memory, or Redis behind a
-// failover to memory: failover-store.ts); the pacer owns limits, learned limits, parked days and
-// the per-model concurrency cap.
+// failover to memory: failover-store.ts); the pacer owns limits, learned limits and the per-model
+// concurrency cap. A spent day is reported by a booking (`dayFull`), not remembered here: the caller
+// parks the pair in the key pool (policy/key-pool.ts), the one owner of parked pairs.
 import type { GeminiError, QuotaViolation } from '../errors/index.js';
 import { abortReason, type Clock } from '../time/index.js';
 import { createPacingStore } from './failover-store.js';
@@ -13,7 +14,10 @@ import { defaultWindows, type Booked, type PacingStore, type QuotaWindows, type 
 export interface Reservation {
   /** When the request may be sent. */
   at: number;
-  /** The pair's day is spent: nothing was booked and `at` is when the day has room (or Infinity). */
+  /**
+   * The pair's day is spent: nothing was booked and `at` is when the day has room (or Infinity). The
+   * pacer keeps no park of its own; the caller parks the pair where parks live (the key pool).
+   */
   dayFull: boolean;
   /** sent: false gives the slot back; inputTokens corrects the estimate. */
   release: (outcome: { sent: boolean; inputTokens?: number }) => void;
@@ -24,13 +28,15 @@ export interface PairSnapshot {
   model: string;
   minute: { requests: number; rpm: number | null; tokens: number; tpm: number | null };
   day: { requests: number; rpd: number | null };
-  parkedUntil: number | null;
   waiting: number;
   learned: Limits;
 }
 
 export interface Pacer {
-  /** A local estimate of when the pair could send, without booking (no I/O). */
+  /**
+   * A local estimate of when the pair could send, without booking (no I/O): the end of a spent day,
+   * else the next free slot of the rolling minute. Parks are the key pool's, read before this.
+   */
   peek(project: string, model: string, tokens: number, now: number): number;
   /**
    * Books a slot for a request of `tokens` estimated input tokens at `now` (epoch ms). When `signal`
@@ -121,7 +127,6 @@ export class GeminiPacer implements Pacer {
   readonly windows: Windows;
   readonly store: PacingStore;
   private readonly learned = new Map<string, Limits>();
-  private readonly parked = new Map<string, number>();
   private readonly semaphores = new Map<string, Semaphore>();
   private readonly known = new Map<string, { project: string; model: string }>();
 
@@ -154,10 +159,7 @@ export class GeminiPacer implements Pacer {
   }
 
   peek(project: string, model: string, tokens: number, now: number): number {
-    const pair = pairKey(project, model);
-    const parked = this.parked.get(pair);
-    if (parked !== undefined && parked > now) return parked;
-    return this.store.peek(pair, tokens, this.limitsFor(project, model), now);
+    return this.store.peek(pairKey(project, model), tokens, this.limitsFor(project, model), now);
   }
 
   /**
@@ -179,10 +181,7 @@ export class GeminiPacer implements Pacer {
     const booked = signal
       ? await unlessAborted(booking, signal, (late) => this.giveBack(pair, late, now))
       : await booking;
-    if (booked.dayFull) {
-      this.parked.set(pair, booked.at);
-      return { at: booked.at, dayFull: true, release: () => undefined };
-    }
+    if (booked.dayFull) return { at: booked.at, dayFull: true, release: () => undefined };
     return {
       at: booked.at,
       dayFull: false,
@@ -236,7 +235,6 @@ export class GeminiPacer implements Pacer {
       const usage = await this.store.usage(pair, now).catch(() => undefined);
       if (!usage) continue;
       const limits = this.limitsFor(project, model);
-      const parked = this.parked.get(pair);
       out.push({
         project,
         model,
@@ -247,7 +245,6 @@ export class GeminiPacer implements Pacer {
           tpm: limits.tpm ?? null,
         },
         day: { requests: usage.dayRequests, rpd: limits.rpd ?? null },
-        parkedUntil: parked !== undefined && parked > now ? parked : null,
         waiting: usage.waiting,
         learned: this.learned.get(pair) ?? {},
       });

@@ -33,6 +33,7 @@ import { abortError, noTimeLeftError, quotaWaitError } from './error-notes.js';
 import { PipelineEmitter } from './events.js';
 import { isDayFull, NO_LEASE, takeLease, type PacingLease } from './lease.js';
 import { ModelHealth } from './model-health.js';
+import { parkPair, parkSpentDay } from './park.js';
 import { nothingToTry, RoutePlanner, skipReason, type Choice, type Route } from './route.js';
 
 /** What one attempt is given: where to send, with which key, and how long it may take. */
@@ -303,9 +304,7 @@ export class Engine {
     }
     if (!isDayFull(lease)) return lease;
     // The pacer knows the day is spent: park the pair as a 429 would have, without asking.
-    const reason = 'daily request limit reached (paced)';
-    keys.park(key.project, model, lease.until, reason);
-    events.emit('key-parked', { project: key.project, model, until: lease.until, reason });
+    parkSpentDay(keys, events, key.project, model, lease.until);
     return undefined;
   }
 
@@ -508,11 +507,7 @@ export class Engine {
       const only = scoped ? { model } : {};
       events.emit('key-disabled', { keyHint: key.hint, project: key.project, ...only, reason, kind: error.kind });
     }
-    if (decision.park) {
-      const { until, reason } = decision.park;
-      keys.park(key.project, model, until, reason);
-      events.emit('key-parked', { project: key.project, model, until, reason });
-    }
+    if (decision.park) parkPair(keys, events, { project: key.project, model, ...decision.park });
     if (decision.coolDown) keys.coolDown(key.project, model, decision.coolDown.until);
     if (decision.dropModel) this.health.drop(model, error.message);
     if (!decision.modelUnhealthy || call.blamedModels.has(model)) return breaker.neutral();

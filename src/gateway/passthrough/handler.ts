@@ -17,6 +17,7 @@ import type { UpstreamPool } from '../../transport/upstream-pool.js';
 import { parseGeminiPath, bareModelName, type Part } from '../../wire/index.js';
 import type { Clock } from '../../time/index.js';
 import { estimateRequestTokens } from '../../pacing/estimate.js';
+import { parkSpentDay } from '../../pipeline/park.js';
 import type { FetchHandler, RequestContext } from '../router.js';
 import type { ResourceOwners } from './owners.js';
 import { resourceInPath, resourcesInAnswer, resourcesInBody } from './resource-names.js';
@@ -233,6 +234,8 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
           release = slot.release;
           if (slot.dayFull) {
             release({ sent: false });
+            // The day is spent: park the pair where parks live, as the native route does.
+            parkSpentDay(client.keys, client.events, project, model, slot.at);
             failedProjects.add(project);
             projectIndex++;
             continue;
