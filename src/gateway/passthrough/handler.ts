@@ -17,7 +17,7 @@ import type { UpstreamPool } from '../../transport/upstream-pool.js';
 import { parseGeminiPath, bareModelName, type Part } from '../../wire/index.js';
 import type { Clock } from '../../time/index.js';
 import { estimateRequestTokens } from '../../pacing/estimate.js';
-import { parkSpentDay } from '../../pipeline/park.js';
+import { parkPair, parkSpentDay } from '../../pipeline/park.js';
 import type { FetchHandler, RequestContext } from '../router.js';
 import type { ResourceOwners } from './owners.js';
 import { resourceInPath, resourcesInAnswer, resourcesInBody } from './resource-names.js';
@@ -236,6 +236,7 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
             release({ sent: false });
             // The day is spent: park the pair where parks live, as the native route does.
             parkSpentDay(client.keys, client.events, project, model, slot.at);
+            parkedTill = Math.min(parkedTill ?? slot.at, slot.at);
             failedProjects.add(project);
             projectIndex++;
             continue;
@@ -344,8 +345,7 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
   function park(project: string, model: string, error: GeminiError): void {
     const until = error.resetAt ?? Number.POSITIVE_INFINITY;
     const reason = error.resetAt !== undefined ? 'daily quota spent' : 'no quota for this model on this tier';
-    client.keys.park(project, model, until, reason);
-    client.events.emit('key-parked', { project, model, until, reason });
+    parkPair(client.keys, client.events, { project, model, until, reason });
   }
 
   /** The answer when every project is parked for the model: a 429 that says when the soonest resets. */
