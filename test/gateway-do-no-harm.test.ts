@@ -3,33 +3,20 @@
 // readiness per model).
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
-import {
-  GATEWAY_DEFAULTS,
-  gatewayConfigSchema,
-  startGateway,
-  type GatewayConfig,
-  type GatewayHandle,
-} from '../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EmulatorConfig, EmulatorHandle } from '../src/emulator/index.js';
+import { GATEWAY_DEFAULTS, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
 import { hello, post, request } from './helpers/http.js';
+import { startStack } from './helpers/stack.js';
 
 const KEY = `AIza${''}SyNoHarmNoHarmNoHarmNoHarmNoHarm1111`;
 let emulator: EmulatorHandle | undefined;
 let gateway: GatewayHandle | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await emulator?.close();
-  gateway = undefined;
-  emulator = undefined;
-});
 
 async function setup(emulatorConfig: EmulatorConfig, config: GatewayConfig = {}): Promise<GatewayHandle> {
-  emulator = await startEmulator(emulatorConfig);
-  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: [KEY], ...config }), {
-    port: 0,
-    logger: false,
-  });
+  const stack = await startStack({ emulator: emulatorConfig, gateway: { keys: [KEY], ...config } });
+  emulator = stack.emulator;
+  gateway = stack.gateway;
   return gateway;
 }
 

@@ -2,29 +2,15 @@
 // answers (parser errors, one log line per request) over raw sockets.
 import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { createRouter, gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
+import { createRouter, type GatewayHandle, type GatewayOptions } from '../src/gateway/index.js';
 import { hello } from './helpers/http.js';
+import { startStack } from './helpers/stack.js';
 
 const UPSTREAM_KEY = `AIza${''}SyHandlerHandlerHandlerHandler9876`;
-let emulator: EmulatorHandle | undefined;
-let gateway: GatewayHandle | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await emulator?.close();
-  gateway = undefined;
-  emulator = undefined;
-});
 
-async function setup(options: Parameters<typeof startGateway>[1] = {}): Promise<GatewayHandle> {
-  emulator = await startEmulator({});
-  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: [UPSTREAM_KEY] }), {
-    port: 0,
-    logger: false,
-    ...options,
-  });
-  return gateway;
+async function setup(options: GatewayOptions = {}): Promise<GatewayHandle> {
+  return (await startStack({ gateway: { keys: [UPSTREAM_KEY] }, gatewayOptions: options })).gateway;
 }
 
 function rawExchange(port: number, text: string): Promise<string> {

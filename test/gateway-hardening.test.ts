@@ -6,30 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readConfigFile } from '../src/config/load-file.js';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
+import type { EmulatorHandle } from '../src/emulator/index.js';
+import type { GatewayConfig, GatewayHandle } from '../src/gateway/index.js';
 import { ModelLabels } from '../src/gateway/metrics.js';
 import { hello, post, request } from './helpers/http.js';
+import { startStack } from './helpers/stack.js';
 
 const UPSTREAM_KEY = `AIza${''}SyHardenHardenHardenHardenHarden5555`;
-let emulator: EmulatorHandle | undefined;
-let gateway: GatewayHandle | undefined;
 const sockets: Socket[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const socket of sockets.splice(0)) socket.destroy();
-  await gateway?.close();
-  await emulator?.close();
-  gateway = undefined;
-  emulator = undefined;
 });
 
 async function setup(config: GatewayConfig = {}): Promise<{ gw: GatewayHandle; emu: EmulatorHandle }> {
-  emulator = await startEmulator({});
-  gateway = await startGateway(
-    gatewayConfigSchema.parse({ upstream: emulator.url, keys: [UPSTREAM_KEY], maxAttempts: 2, ...config }),
-    { port: 0, logger: false },
-  );
-  return { gw: gateway, emu: emulator };
+  const stack = await startStack({ gateway: { keys: [UPSTREAM_KEY], maxAttempts: 2, ...config } });
+  return { gw: stack.gateway, emu: stack.emulator };
 }
 
 /** Opens a raw connection; resolves with it once connected. Collects what the server sends. */

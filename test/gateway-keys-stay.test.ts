@@ -1,9 +1,8 @@
 // Do no harm (issue 15): a failure about the request (a cache, a tuned model, a file) or about one
 // model for one project leaves every key in the pool; plain requests after it use every project.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
 import { hello, post, request } from './helpers/http.js';
+import { startStack } from './helpers/stack.js';
 
 const ALPHA = 'key-alpha-stay-0001';
 const BETA = 'key-beta-stay-00002';
@@ -11,14 +10,6 @@ const KEYS = [
   { key: ALPHA, project: 'alpha' },
   { key: BETA, project: 'beta' },
 ];
-let emulator: EmulatorHandle | undefined;
-let gateway: GatewayHandle | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await emulator?.close();
-  gateway = undefined;
-  emulator = undefined;
-});
 
 interface StatusKeys {
   keys: Array<{ keyHint: string; project: string; disabled?: string; disabledModels: Record<string, string> }>;
@@ -29,14 +20,12 @@ interface ErrorBody {
 
 describe('request faults never take keys out', () => {
   it('a missing cache, a tuned model of another project and a model one project may not use leave every key in the pool', async () => {
-    emulator = await startEmulator({ keys: KEYS, models: { 'gemini-2.5-pro': { projects: ['beta'] } } });
-    gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: KEYS }), {
-      port: 0,
-      logger: false,
+    const { emulator, url: gw } = await startStack({
+      emulator: { keys: KEYS, models: { 'gemini-2.5-pro': { projects: ['beta'] } } },
+      gateway: { keys: KEYS },
     });
-    const gw = gateway.url;
     const both = async (path: string, body: unknown) => ({
-      direct: await post(emulator!.url, path, body, { 'x-goog-api-key': ALPHA }),
+      direct: await post(emulator.url, path, body, { 'x-goog-api-key': ALPHA }),
       through: await post(gw, path, body),
     });
 

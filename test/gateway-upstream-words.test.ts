@@ -1,27 +1,18 @@
 // Do no harm (issue 15): where the gateway cannot improve a failure, the client reads the
 // upstream's own words and the upstream's own verdict, never a message of ours in their place.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EmulatorConfig, EmulatorHandle } from '../src/emulator/index.js';
+import type { GatewayConfig, GatewayHandle } from '../src/gateway/index.js';
 import { hello, post } from './helpers/http.js';
+import { startStack } from './helpers/stack.js';
 
 const KEY = `AIza${''}SyWordsWordsWordsWordsWordsWords2222`;
 let emulator: EmulatorHandle | undefined;
-let gateway: GatewayHandle | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await emulator?.close();
-  gateway = undefined;
-  emulator = undefined;
-});
 
 async function setup(emulatorConfig: EmulatorConfig, config: GatewayConfig = {}): Promise<GatewayHandle> {
-  emulator = await startEmulator(emulatorConfig);
-  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: [KEY], ...config }), {
-    port: 0,
-    logger: false,
-  });
-  return gateway;
+  const stack = await startStack({ emulator: emulatorConfig, gateway: { keys: [KEY], ...config } });
+  emulator = stack.emulator;
+  return stack.gateway;
 }
 
 interface ErrorBody {

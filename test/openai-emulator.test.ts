@@ -2,32 +2,19 @@
 // turn that drops the signature with the API's 400, and records what it received at
 // GET /_emulator/requests), driven by the real `openai` SDK over sockets.
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EmulatorConfig, EmulatorHandle } from '../src/emulator/index.js';
+import type { GatewayConfig, GatewayHandle } from '../src/gateway/index.js';
+import { startStack } from './helpers/stack.js';
 
 const UPSTREAM_KEY = `AIza${''}SyOpenAiEmulatorTestKeyOpenAiEmu0042`;
-
-let emulator: EmulatorHandle | undefined;
-let gateway: GatewayHandle | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await emulator?.close();
-  gateway = undefined;
-  emulator = undefined;
-});
 
 async function setup(
   emulatorConfig: EmulatorConfig = {},
   config: GatewayConfig = {},
 ): Promise<{ openai: OpenAI; emu: EmulatorHandle; gw: GatewayHandle }> {
-  emulator = await startEmulator(emulatorConfig);
-  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: [UPSTREAM_KEY], ...config }), {
-    port: 0,
-    logger: false,
-  });
-  const openai = new OpenAI({ apiKey: 'anything', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
-  return { openai, emu: emulator, gw: gateway };
+  const stack = await startStack({ emulator: emulatorConfig, gateway: { keys: [UPSTREAM_KEY], ...config } });
+  return { openai: stack.openai({ apiKey: 'anything' }), emu: stack.emulator, gw: stack.gateway };
 }
 
 interface Recorded {

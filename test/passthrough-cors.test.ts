@@ -1,28 +1,11 @@
 // CORS for browser apps: off by default; with configured origins, preflights are answered and
 // answers carry Access-Control-Allow-Origin for those origins only.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
-
-let emulator: EmulatorHandle | undefined;
-let gateway: GatewayHandle | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await emulator?.close();
-  gateway = undefined;
-  emulator = undefined;
-});
+import { describe, expect, it } from 'vitest';
+import type { GatewayConfig, GatewayHandle } from '../src/gateway/index.js';
+import { startStack } from './helpers/stack.js';
 
 async function start(extra: Partial<GatewayConfig>): Promise<GatewayHandle> {
-  emulator = await startEmulator();
-  gateway = await startGateway(
-    gatewayConfigSchema.parse({ upstream: emulator.url, keys: ['key-cors-0001'], ...extra }),
-    {
-      port: 0,
-      logger: false,
-    },
-  );
-  return gateway;
+  return (await startStack({ gateway: { keys: ['key-cors-0001'], ...extra } })).gateway;
 }
 
 const preflight = (url: string, origin: string) =>

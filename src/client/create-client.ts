@@ -1,6 +1,6 @@
 // createClient(): the library facade. Every call runs through the pipeline, which applies the
 // remedies; the client only knows how to make one attempt of each kind of call.
-import { classify, inspectResponse, type AttemptRecord, type GeminiError } from '../errors/index.js';
+import { findingInAnswer, type AttemptRecord, type GeminiError } from '../errors/index.js';
 import { estimateRequestTokens } from '../pacing/estimate.js';
 import { GeminiPacer, type Pacer, type PairSnapshot } from '../pacing/pacer.js';
 import { REAL_DAY_MS } from '../pacing/store.js';
@@ -283,10 +283,8 @@ export class GeminiClient {
           const { value: body } = await callJson<GenerateContentResponse>(
             this.transportCall(input, options, 'generateContent', input.request),
           );
-          if (inspectResponse(body, { finalChunk: true, expectJson })) {
-            const finding = classify(body, { ...this.context(input), expectJson });
-            throw report ? withAnswer(finding, body) : finding;
-          }
+          const finding = findingInAnswer(body, { ...this.context(input), expectJson });
+          if (finding) throw report ? withAnswer(finding, body) : finding;
           return {
             value: body,
             ...(body.usageMetadata?.promptTokenCount !== undefined

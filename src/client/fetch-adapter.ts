@@ -41,10 +41,47 @@ export const CLIENT_METHODS: ReadonlySet<string> = new Set<ModelMethod>([
 ]);
 
 /**
+ * One answer of a Gemini model call, before any HTTP framework sees it: the status, the headers
+ * (lower-case names) and either the whole body as text or its pieces as they are made. The Fetch
+ * edge wraps it in a `Response` (`toFetchResponse`); the gateway's Node edge writes it straight to
+ * the socket, so both edges send the same bytes.
+ */
+export interface GeminiAnswer {
+  status: number;
+  headers: Record<string, string>;
+  /** The whole body (JSON text), or a stream's pieces. */
+  body: string | AnswerPieces;
+}
+
+/** A streamed answer body, pulled one piece at a time (the reader's pace is the upstream's pace). */
+export interface AnswerPieces {
+  /** The next piece of text to send, or undefined once the body is complete. Never rejects. */
+  next(): Promise<string | undefined>;
+  /** The reader went away: ends the upstream stream and frees its connection. */
+  cancel(): Promise<void>;
+}
+
+/** `answer` as a Fetch `Response` (a stream's pieces become a pull-based ReadableStream of UTF-8 bytes). */
+export function toFetchResponse(answer: GeminiAnswer): Response {
+  const { status, headers, body } = answer;
+  if (typeof body === 'string') return new Response(body, { status, headers });
+  const encoder = new TextEncoder();
+  const readable = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const piece = await body.next();
+      if (piece === undefined) controller.close();
+      else controller.enqueue(encoder.encode(piece));
+    },
+    cancel: () => body.cancel(),
+  });
+  return new Response(readable, { status, headers });
+}
+
+/**
  * A failure as Gemini's error answer: the upstream's envelope (or one built from the error) with
  * gemwarden's explanation in `error.gemwarden`, and `x-gemwarden-kind`/`-attempts`/`-model` headers.
  */
-export function geminiErrorResponse(failure: unknown, requestedModel?: string): Response {
+export function geminiErrorAnswer(failure: unknown, requestedModel?: string): GeminiAnswer {
   const error = toGeminiError(failure);
   const headers: Record<string, string> = {
     'content-type': GEMINI_JSON_TYPE,
@@ -56,7 +93,12 @@ export function geminiErrorResponse(failure: unknown, requestedModel?: string): 
   const status = httpStatusFor(error);
   const retryAfter = retryAfterSeconds(status, error);
   if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
-  return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, { status, headers });
+  return { status, headers, body: `${JSON.stringify(geminiErrorBody(error), null, 2)}\n` };
+}
+
+/** `geminiErrorAnswer` as a Fetch `Response`. */
+export function geminiErrorResponse(failure: unknown, requestedModel?: string): Response {
+  return toFetchResponse(geminiErrorAnswer(failure, requestedModel));
 }
 
 /**
@@ -122,6 +164,17 @@ export async function answerGeminiCall(
   body: GenerateContentRequest & { generateContentRequest?: GenerateContentRequest },
   options: GeminiCallOptions = {},
 ): Promise<Response> {
+  return toFetchResponse(await geminiCallAnswer(client, model, method, body, options));
+}
+
+/** `answerGeminiCall` before it becomes a `Response`: the same answer as a `GeminiAnswer`. Never throws. */
+export async function geminiCallAnswer(
+  client: GeminiClient,
+  model: string,
+  method: string,
+  body: GenerateContentRequest & { generateContentRequest?: GenerateContentRequest },
+  options: GeminiCallOptions = {},
+): Promise<GeminiAnswer> {
   const callOptions: CallOptions = {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.apiVersion ? { apiVersion: options.apiVersion } : {}),
@@ -131,28 +184,32 @@ export async function answerGeminiCall(
       // A 200 stays a 200: an answer with a block reason or any finishReason goes out as Gemini
       // sent it (usage included), with what gemwarden saw named in x-gemwarden-kind.
       const result = await client.generateContent(model, body, { ...callOptions, answerChecks: 'report' });
-      return new Response(JSON.stringify(result.response), {
+      return {
+        status: 200,
+        body: JSON.stringify(result.response),
         headers: {
           'content-type': GEMINI_JSON_TYPE,
           'x-gemwarden-model': headerSafe(result.model),
           'x-gemwarden-attempts': String(result.attempts.length),
           ...(result.finding ? { 'x-gemwarden-kind': result.finding.kind } : {}),
         },
-      });
+      };
     }
     if (method === 'countTokens') {
       const counted = await client.countTokens(model, body.generateContentRequest ?? body, callOptions);
-      return new Response(JSON.stringify(counted), {
+      return {
+        status: 200,
+        body: JSON.stringify(counted),
         headers: {
           'content-type': GEMINI_JSON_TYPE,
           'x-gemwarden-model': headerSafe(model),
           'x-gemwarden-attempts': '1',
         },
-      });
+      };
     }
     if (method === 'streamGenerateContent') return await answerStream(client, model, body, callOptions, options);
   } catch (failure) {
-    return geminiErrorResponse(failure, model);
+    return geminiErrorAnswer(failure, model);
   }
   throw new TypeError(`answerGeminiCall: ${method} is not answered through the client`);
 }
@@ -163,7 +220,7 @@ async function answerStream(
   body: GenerateContentRequest,
   callOptions: CallOptions,
   options: GeminiCallOptions,
-): Promise<Response> {
+): Promise<GeminiAnswer> {
   const sse = options.sse === true;
   const stream = client.generateContentStream(model, body, {
     ...callOptions,
@@ -176,57 +233,52 @@ async function answerStream(
   const early = stream.finding;
   const iterator = stream[Symbol.asyncIterator]();
   const writer = new JsonArrayStreamWriter();
-  const encoder = new TextEncoder();
-  const encode = (chunk: unknown) => encoder.encode(sse ? encodeSseEvent(chunk) : writer.element(chunk));
+  const encode = (chunk: unknown) => (sse ? encodeSseEvent(chunk) : writer.element(chunk));
   // A finding that shows after the headers went out is told on the last chunk: from the chunk that
   // shows it on, each chunk is held until the next one arrives (or the body ends).
   let late: GeminiError | undefined;
   let held: GenerateContentResponse | undefined;
-  const readable = new ReadableStream<Uint8Array>({
-    async pull(controller) {
+  let ended = false;
+  const pieces: AnswerPieces = {
+    async next() {
+      if (ended) return undefined;
       try {
         for (;;) {
           const next = await iterator.next();
           if (next.done) {
-            if (held) controller.enqueue(encode(withFindingNote(held, late!)));
-            if (!sse) controller.enqueue(encoder.encode(writer.close()));
-            controller.close();
-            return;
+            ended = true;
+            const last = held ? encode(withFindingNote(held, late!)) : '';
+            return sse ? last || undefined : `${last}${writer.close()}`;
           }
           if (!early && !late && stream.finding) {
             late = stream.finding;
             options.onLateFinding?.(late);
           }
-          if (!late) {
-            controller.enqueue(encode(next.value));
-            return;
-          }
+          if (!late) return encode(next.value);
           const previous = held;
           held = next.value;
-          if (previous) {
-            controller.enqueue(encode(previous));
-            return;
-          }
+          if (previous) return encode(previous);
         }
       } catch (failure) {
-        if (held) controller.enqueue(encode(withFindingNote(held, late!)));
+        ended = true;
+        const last = held ? encode(withFindingNote(held, late!)) : '';
         held = undefined;
         const error = toGeminiError(failure, { model });
         options.onStreamFailure?.(error);
         const envelope = geminiErrorBody(error);
-        controller.enqueue(
-          encoder.encode(sse ? encodeSseError(envelope) : `${writer.element(envelope)}${writer.close()}`),
-        );
-        controller.close();
+        return `${last}${sse ? encodeSseError(envelope) : `${writer.element(envelope)}${writer.close()}`}`;
       }
     },
     async cancel() {
       // The reader went away: end the upstream stream (and free its connection) now.
+      ended = true;
       await iterator.return?.(undefined);
       await stream.cancel();
     },
-  });
-  return new Response(readable, {
+  };
+  return {
+    status: 200,
+    body: pieces,
     headers: {
       'content-type': sse ? 'text/event-stream' : GEMINI_JSON_TYPE,
       'cache-control': 'no-cache',
@@ -238,7 +290,7 @@ async function answerStream(
       // `gemwarden` member of the first chunk after the splice.
       [STREAM_REPAIR_HEADER]: repair,
     },
-  });
+  };
 }
 
 /**

@@ -12,10 +12,15 @@ export {
   answerGeminiCall,
   CLIENT_METHODS,
   createGeminiFetch,
+  geminiCallAnswer,
+  geminiErrorAnswer,
   geminiErrorResponse,
   GEMINI_JSON_TYPE,
   headerSafe,
   retryAfterSeconds,
+  toFetchResponse,
+  type AnswerPieces,
+  type GeminiAnswer,
   type GeminiCallOptions,
 } from './fetch-adapter.js';
 export { geminiErrorBody, httpStatusFor, gemwardenInfo, type GemwardenErrorInfo } from './error-response.js';

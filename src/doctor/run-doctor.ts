@@ -6,7 +6,7 @@ import {
   createGeminiError,
   explain,
   GeminiError,
-  inspectResponse,
+  findingInAnswer,
   keyHint,
   replacementModel,
   toGeminiError,
@@ -82,9 +82,10 @@ function verdictFor(error: GeminiError): ModelVerdict {
     const replacement = replacementModel(error.model);
     result = replacement ? `model retired: use ${replacement}` : 'model not found';
   } else if (error.reason && SHORT_REASONS[error.reason]) result = SHORT_REASONS[error.reason]!;
-  else if (error.kind === 'api_key_invalid') result = /expired/i.test(error.message) ? 'key expired' : 'key not valid';
+  else if (error.kind === 'api_key_invalid')
+    result = data.situation === 'key_expired' ? 'key expired' : 'key not valid';
   else if (error.kind === 'location_unsupported') result = 'not offered in this country: billing needed';
-  else if (/unregistered callers/i.test(error.message)) result = 'no key sent';
+  else if (data.situation === 'no_key_sent') result = 'no key sent';
   if (error.kind === 'rate_limited') {
     return {
       ok: true,
@@ -179,10 +180,10 @@ export async function runDoctor(options: DoctorOptions, onProgress?: (line: stri
           ...request,
           generationConfig: { maxOutputTokens: 1 },
         });
-        const problem = inspectResponse(answer);
+        const finding = findingInAnswer(answer, { model });
         // One output token is asked for on purpose: a thinking model spends it thinking and stops at
         // MAX_TOKENS with no text, which still proves the key can generate with this model.
-        if (problem && problem.kind !== 'truncated') throw toGeminiError(answer, { model });
+        if (finding && finding.kind !== 'truncated') throw finding;
         return answer;
       }, model);
       if (generated instanceof GeminiError) {

@@ -280,9 +280,6 @@ export function specifics(error: GeminiError): string[] {
     default:
       break;
   }
-  if (/expired/i.test(error.message) && error.kind === 'api_key_invalid')
-    lines.push('The key has expired: renew it or create a new one.');
-  if (/unregistered callers/i.test(error.message)) lines.push('No API key was sent with the request.');
   if (error.kind === 'not_found') {
     const replacement = replacementModel(error.model);
     if (error.model)

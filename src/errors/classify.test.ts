@@ -211,6 +211,13 @@ describe('classify: input forms', () => {
     ],
     ['413 from a proxy', { status: 413, body: 'Request Entity Too Large' }, 'input_too_large'],
     [
+      // A relay's log with no status word before the code: "Internal server error" is a 500, not the
+      // "Server Error" of an overloaded front end.
+      'Internal server error with no status',
+      'upstream failed: {"error":{"code":"http_error","message":"Internal server error during gemini_generate_content"}}',
+      'internal',
+    ],
+    [
       'GoogleGenerativeAI rendering',
       '[GoogleGenerativeAI Error]: Error fetching from https://generativelanguage.googleapis.com/v1beta/models/gemini-1.5-flash:generateContent: [429 Too Many Requests] Resource has been exhausted (e.g. check quota).',
       'rate_limited',

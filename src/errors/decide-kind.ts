@@ -88,7 +88,7 @@ const PERMISSION =
 const QUOTA =
   /RESOURCE_EXHAUSTED|Resource (?:has been )?exhausted|exceeded your current quota|Quota exceeded|Too Many Requests|rate limit|RateLimit|quota/i;
 const OVERLOADED =
-  /overloaded|high demand|Service Unavailable|currently unavailable|\bUNAVAILABLE\b|temporarily unavailable|Bad Gateway|Server Error|try again later|temporary error/i;
+  /overloaded|high demand|Service Unavailable|currently unavailable|\bUNAVAILABLE\b|temporarily unavailable|Bad Gateway|(?<!Internal )Server Error|try again later|temporary error/i;
 const INTERNAL = /An internal error has occurred|Internal Server Error|\bINTERNAL\b|internal error/i;
 const DEADLINE = /DEADLINE_EXCEEDED|Deadline expired|Deadline Exceeded|Gateway Timeout/i;
 const INVALID =

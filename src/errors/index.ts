@@ -8,6 +8,7 @@ export { toGeminiError } from './to-gemini-error.js';
 export * from './quota.js';
 export * from './retry-delay.js';
 export { classify, classifyResponse, type ClassifyInput, type ClassifyContext, type HttpFailure } from './classify.js';
+export { findingInAnswer } from './finding-in-answer.js';
 export { inspectResponse, looksLikeResponse, BLOCKING_FINISH_REASONS, type ResponseProblem } from './response-check.js';
 export { streamFrameError, streamChunkProblem } from './stream-errors.js';
 export { CATALOGUE, replacementModel, specifics, type CatalogueEntry } from './catalogue.js';

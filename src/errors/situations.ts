@@ -133,6 +133,19 @@ export const SITUATIONS: readonly Situation[] = [
     ],
   },
   {
+    id: 'no_key_sent',
+    kinds: ['permission_denied', 'api_key_invalid'],
+    // Google's words for a call that carried no credential at all (no key header, no key parameter).
+    matches: (error) => /unregistered callers/i.test(text(error)),
+    title: 'No API key reached the API (403 PERMISSION_DENIED)',
+    meaning:
+      'The request carried no API key (or an empty one), so Google could not tell which project is calling and refused it.',
+    remedies: [
+      'Send the key in the x-goog-api-key header (or the key query parameter), and check that the variable your app reads it from (such as GEMINI_API_KEY) is set and not empty.',
+      'Behind a proxy or gateway, check that it forwards the x-goog-api-key header.',
+    ],
+  },
+  {
     id: 'credentials_sent_wrong_way',
     kinds: ['api_key_invalid', 'permission_denied'],
     matches: (error) =>
@@ -160,6 +173,18 @@ export const SITUATIONS: readonly Situation[] = [
     remedies: [
       'Create a new key in Google AI Studio and delete the leaked one.',
       'Keep keys out of source code and client-side apps: load them from the environment or a secret store.',
+    ],
+  },
+  {
+    id: 'key_expired',
+    kinds: ['api_key_invalid'],
+    matches: (error) => /API key expired|key (?:has )?expired/i.test(text(error)),
+    title: 'The API key has expired (400 INVALID_ARGUMENT, API_KEY_INVALID)',
+    meaning:
+      'The key was valid once but has expired: Google refuses it for every model, and no wait or retry brings it back.',
+    remedies: [
+      'Create a new key in Google AI Studio (or renew the key in the Google Cloud console) and put it where the app reads its key.',
+      'Meanwhile use another key.',
     ],
   },
   {

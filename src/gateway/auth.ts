@@ -8,7 +8,7 @@ export interface ClientToken {
 }
 
 /** The token a request presents: `Authorization: Bearer`, then `x-goog-api-key`, then `?key=`. */
-export function presentedToken(headers: Headers, query: URLSearchParams): string | undefined {
+export function presentedToken(headers: Pick<Headers, 'get'>, query: URLSearchParams): string | undefined {
   const authorization = headers.get('authorization');
   if (authorization && /^Bearer\s+/i.test(authorization)) return authorization.replace(/^Bearer\s+/i, '').trim();
   const googKey = headers.get('x-goog-api-key');

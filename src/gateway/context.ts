@@ -1,5 +1,5 @@
 // What the route handlers share, and the early rejection every route answers in its own format.
-import type { GeminiClient } from '../client/index.js';
+import { toFetchResponse, type GeminiAnswer, type GeminiClient } from '../client/index.js';
 import type { GeminiError } from '../errors/index.js';
 import { errorEnvelope, renderErrorBody, type RpcStatus } from '../wire/index.js';
 import type { ClientToken } from './auth.js';
@@ -55,17 +55,26 @@ export function rejectRequest(
   kind: string,
   headers: Record<string, string> = {},
 ): Response {
+  return toFetchResponse(rejection(pathname, status, message, kind, headers));
+}
+
+/** `rejectRequest` before it becomes a `Response` (for the gateway's Node edge, which writes it itself). */
+export function rejection(
+  pathname: string,
+  status: number,
+  message: string,
+  kind: string,
+  headers: Record<string, string> = {},
+): GeminiAnswer {
   const common = { 'x-gemwarden-attempts': '0', 'x-gemwarden-kind': kind, ...headers };
   if (isOpenAiPath(pathname)) {
     const type =
       status === 401 ? 'authentication_error' : status === 429 ? 'rate_limit_error' : 'invalid_request_error';
-    return new Response(JSON.stringify(openAiError(message, type, kind)), {
+    return {
       status,
       headers: { 'content-type': OPENAI_JSON, ...common },
-    });
+      body: JSON.stringify(openAiError(message, type, kind)),
+    };
   }
-  return new Response(geminiErrorText(status, message), {
-    status,
-    headers: { 'content-type': GEMINI_JSON, ...common },
-  });
+  return { status, headers: { 'content-type': GEMINI_JSON, ...common }, body: geminiErrorText(status, message) };
 }

@@ -1,10 +1,17 @@
 // Gemini-native routes: /v1beta, /v1 and /v1alpha models, generateContent, streamGenerateContent
 // (SSE and the JSON array) and countTokens, answered through the resilient client by the same code
 // path as `createGeminiFetch` (client/fetch-adapter.ts).
-import { answerGeminiCall, CLIENT_METHODS, geminiErrorResponse, GEMINI_JSON_TYPE } from '../client/index.js';
+import {
+  CLIENT_METHODS,
+  geminiCallAnswer,
+  geminiErrorResponse,
+  GEMINI_JSON_TYPE,
+  toFetchResponse,
+  type GeminiAnswer,
+} from '../client/index.js';
 import { parseStreamRepairMode, STREAM_REPAIR_HEADER, type StreamRepairMode } from '../client/index.js';
-import { bareModelName, parseGeminiPath, type GenerateContentRequest } from '../wire/index.js';
-import { rejectRequest, type GatewayContext } from './context.js';
+import { bareModelName, parseGeminiPath, type ApiVersion, type GenerateContentRequest } from '../wire/index.js';
+import { rejection, rejectRequest, type GatewayContext } from './context.js';
 import { modelNameProblem } from './model-name.js';
 import { parseJsonBody, readBodyText, type BodyResult } from './request-body.js';
 import type { FetchHandler } from './router.js';
@@ -16,7 +23,9 @@ export function isGeminiModelPath(url: URL): boolean {
 }
 
 /** The Gemini-native handler: models list/get (GET) and the model methods (POST). */
-export function createGeminiHandler({ client, metrics, bodyLimitBytes, streamFailed }: GatewayContext): FetchHandler {
+export function createGeminiHandler(context: GatewayContext): FetchHandler {
+  const { client, bodyLimitBytes } = context;
+  const answerCall = modelCallAnswerer(context);
   return async (request, { url, body: readBefore }) => {
     const path = url.pathname;
     const route = parseGeminiPath(path);
@@ -60,37 +69,75 @@ export function createGeminiHandler({ client, metrics, bodyLimitBytes, streamFai
     }
 
     if (request.method !== 'POST') return noRoute();
-    const model = bareModelName(route.model);
-    const badName = modelNameProblem(
-      model,
-      route.method === 'countTokens' ? 'CountTokensRequest' : 'GenerateContentRequest',
-    );
-    if (badName) return rejectRequest(path, 400, badName, 'invalid_request');
     const read: BodyResult = !readBefore
       ? await readBodyText(request, bodyLimitBytes)
       : readBefore.bytes > bodyLimitBytes
         ? { status: 413, message: `Request payload size exceeds the limit: ${bodyLimitBytes} bytes.` }
         : { text: readBefore.text };
-    if ('status' in read)
-      return rejectRequest(
+    return toFetchResponse(
+      await answerCall({
         path,
-        read.status,
-        read.message,
-        read.status === 413 ? 'input_too_large' : 'invalid_request',
-      );
-    const parsed = parseJsonBody(read.text, readBefore?.value);
-    if ('error' in parsed) return rejectRequest(path, 400, parsed.error, 'invalid_request');
+        route,
+        sse: url.searchParams.get('alt') === 'sse',
+        streamRepair: request.headers.get(STREAM_REPAIR_HEADER),
+        read,
+        ...(readBefore?.value !== undefined ? { parsedBefore: readBefore.value } : {}),
+        signal,
+      }),
+    );
+  };
+}
+
+/** One model method call as an edge has read it (the Fetch route or the Node edge). */
+export interface ModelCall {
+  /** The request path (for rejections in the path's own format). */
+  path: string;
+  route: { version: ApiVersion; model: string; method: string };
+  /** `?alt=sse` was asked for. */
+  sse: boolean;
+  /** The x-gemwarden-stream-repair header as sent, or null. */
+  streamRepair: string | null;
+  /** The body as read within the limit, or why it was refused. */
+  read: BodyResult;
+  /** `JSON.parse(read.text)` when the edge already parsed it. */
+  parsedBefore?: unknown;
+  /** Aborts the upstream call when the client goes away. */
+  signal: AbortSignal;
+}
+
+/**
+ * The one answer of a model method call (generateContent, streamGenerateContent, countTokens),
+ * whichever edge read it: the model name, the body (limit, JSON, nesting), the stream-repair header,
+ * then the call through the client. Refusals come first, before any upstream call, in the path's
+ * own format. Never throws.
+ */
+export function modelCallAnswerer({
+  client,
+  metrics,
+  streamFailed,
+}: GatewayContext): (call: ModelCall) => Promise<GeminiAnswer> {
+  return async ({ path, route, sse, streamRepair: repairHeader, read, parsedBefore, signal }) => {
+    const model = bareModelName(route.model);
+    const badName = modelNameProblem(
+      model,
+      route.method === 'countTokens' ? 'CountTokensRequest' : 'GenerateContentRequest',
+    );
+    if (badName) return rejection(path, 400, badName, 'invalid_request');
+    if ('status' in read)
+      return rejection(path, read.status, read.message, read.status === 413 ? 'input_too_large' : 'invalid_request');
+    const parsed = parseJsonBody(read.text, parsedBefore);
+    if ('error' in parsed) return rejection(path, 400, parsed.error, 'invalid_request');
     const body = parsed.value as unknown as GenerateContentRequest & {
       generateContentRequest?: GenerateContentRequest;
     };
     let streamRepair: StreamRepairMode | undefined;
     try {
-      streamRepair = parseStreamRepairMode(request.headers.get(STREAM_REPAIR_HEADER));
+      streamRepair = parseStreamRepairMode(repairHeader);
     } catch (problem) {
-      return rejectRequest(path, 400, `${STREAM_REPAIR_HEADER}: ${(problem as Error).message}`, 'invalid_request');
+      return rejection(path, 400, `${STREAM_REPAIR_HEADER}: ${(problem as Error).message}`, 'invalid_request');
     }
-    return answerGeminiCall(client, model, route.method, body, {
-      sse: url.searchParams.get('alt') === 'sse',
+    return geminiCallAnswer(client, model, route.method, body, {
+      sse,
       signal,
       // The version the client chose is the version sent upstream (v1 stays v1).
       apiVersion: route.version,

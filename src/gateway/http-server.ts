@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { realClock } from '../time/index.js';
 import { withNodeSource } from '../transport/streamed-send.js';
+import type { NodeEdge } from './model-call-edge.js';
 
 /** The Node objects behind one request, for the server's own bookkeeping (logs, metrics). */
 /** How long an idle kept-alive client socket stays open, ms: longer than load balancers' idle timeouts. */
@@ -27,6 +28,11 @@ export interface FetchServerOptions {
   port: number;
   /** Answers each request; must not throw (a throw becomes a 500 from `errorBody`). */
   handler: (request: Request, exchange: NodeExchange) => Promise<Response>;
+  /**
+   * Called first with each request (not while draining): a Node-native edge that may take the
+   * request itself (true) or leave it to `handler` (false). See model-call-edge.ts.
+   */
+  nodeEdge?: NodeEdge;
   /**
    * The body of answers the server gives itself (parser errors 400/408/431, the connection cap's
    * 503, a handler that threw), so that clients always read the API's own error format.
@@ -110,6 +116,9 @@ export function nodeBodyStream(incoming: Readable): ReadableStream<Uint8Array> {
   return withNodeSource(web, incoming);
 }
 
+/** Bodies the Node edge already read from a request it then left to the Fetch handler. */
+const bodiesReadBefore = new WeakMap<IncomingMessage, Buffer>();
+
 /**
  * The request a handler gets: the listener's own for requests without a body (GET, HEAD, TRACE),
  * else a `Request` whose body is `nodeBodyStream` and whose signal aborts when the client goes away
@@ -117,6 +126,7 @@ export function nodeBodyStream(incoming: Readable): ReadableStream<Uint8Array> {
  */
 function withStreamedBody(light: Request, node: NodeExchange): Request {
   const method = node.incoming.method ?? 'GET';
+  const readBefore = bodiesReadBefore.get(node.incoming);
   if (method === 'GET' || method === 'HEAD' || method === 'TRACE') return light;
   const abort = new AbortController();
   node.outgoing.once('close', () => {
@@ -127,7 +137,7 @@ function withStreamedBody(light: Request, node: NodeExchange): Request {
     return new Request(light.url, {
       method,
       headers: light.headers,
-      body: nodeBodyStream(node.incoming),
+      body: readBefore ?? nodeBodyStream(node.incoming),
       signal: abort.signal,
       duplex: 'half',
     } as RequestInit);
@@ -140,29 +150,34 @@ function withStreamedBody(light: Request, node: NodeExchange): Request {
 export async function serveFetch(options: FetchServerOptions): Promise<FetchServer> {
   let closing = false;
   let inFlight = 0;
-  const listener = getRequestListener(
-    async (request, exchange) => {
-      const node = exchange as NodeExchange;
-      if (closing) {
-        node.outgoing.setHeader('connection', 'close');
-        return new Response(options.errorBody(503, 'The gateway is shutting down: retry on another instance.'), {
-          status: 503,
-          headers: { 'content-type': 'application/json; charset=UTF-8', 'retry-after': '1' },
-        });
-      }
-      return options.handler(withStreamedBody(request, node), node);
-    },
-    {
-      // Leave the process's global Request/Response alone: SDKs and undici in the same process use them.
-      overrideGlobalObjects: false,
-      // Reached only when no Request could be made from the message (e.g. an unusable Host header).
-      errorHandler: () =>
-        new Response(options.errorBody(400, 'The request line or headers cannot be read as a URL.'), {
-          status: 400,
-          headers: { 'content-type': 'application/json; charset=UTF-8' },
-        }),
-    },
-  );
+  const fetchCallback = async (request: Request, exchange: unknown): Promise<Response> => {
+    const node = exchange as NodeExchange;
+    if (closing) {
+      node.outgoing.setHeader('connection', 'close');
+      return new Response(options.errorBody(503, 'The gateway is shutting down: retry on another instance.'), {
+        status: 503,
+        headers: { 'content-type': 'application/json; charset=UTF-8', 'retry-after': '1' },
+      });
+    }
+    return options.handler(withStreamedBody(request, node), node);
+  };
+  const listenerOptions = {
+    // Leave the process's global Request/Response alone: SDKs and undici in the same process use them.
+    overrideGlobalObjects: false,
+    // Reached only when no Request could be made from the message (e.g. an unusable Host header).
+    errorHandler: () =>
+      new Response(options.errorBody(400, 'The request line or headers cannot be read as a URL.'), {
+        status: 400,
+        headers: { 'content-type': 'application/json; charset=UTF-8' },
+      }),
+  };
+  const listener = getRequestListener(fetchCallback, listenerOptions);
+  // For requests whose body the Node edge already read: nothing is left on the socket to drain.
+  const afterEdge = getRequestListener(fetchCallback, { ...listenerOptions, autoCleanupIncoming: false });
+  const fallback = (incoming: IncomingMessage, outgoing: ServerResponse, body: Buffer) => {
+    bodiesReadBefore.set(incoming, body);
+    void afterEdge(incoming, outgoing);
+  };
   // Node checks request timeouts on this interval (30 s by default): keep it a fraction of the limit.
   const checkEvery = Math.max(50, Math.min(30_000, Math.floor((options.requestTimeoutMs ?? 120_000) / 4)));
   const requestTimeout = options.requestTimeoutMs ?? 120_000;
@@ -172,6 +187,7 @@ export async function serveFetch(options: FetchServerOptions): Promise<FetchServ
     (incoming, outgoing) => {
       inFlight++;
       outgoing.once('close', () => inFlight--);
+      if (!closing && options.nodeEdge?.(incoming, outgoing, fallback)) return;
       void listener(incoming, outgoing);
     },
   );

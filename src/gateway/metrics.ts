@@ -95,6 +95,20 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** The counter children of `requests` by route and status: prom-client hashes labels on every `inc`. */
+  private readonly requestCounters = new Map<string, { inc(): void }>();
+
+  /** Counts one answered request (`gemwarden_requests_total{route, status}`). */
+  countRequest(route: string, status: number): void {
+    const id = `${route} ${status}`;
+    let counter = this.requestCounters.get(id);
+    if (!counter) {
+      counter = this.requests.labels({ route, status: String(status) });
+      this.requestCounters.set(id, counter);
+    }
+    counter.inc();
+  }
+
   /** `configuredModels`: models named in the config (fallback chains, limits); they always get a label. */
   constructor(client: GeminiClient, configuredModels: Iterable<string> = []) {
     const models = new ModelLabels(new Set(configuredModels));

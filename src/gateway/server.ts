@@ -16,7 +16,8 @@ import {
   type CheckedGatewayConfig,
 } from './config.js';
 import { geminiErrorText, OPEN_PATHS, rejectRequest, type GatewayContext } from './context.js';
-import { createGeminiHandler, isGeminiModelPath } from './gemini-routes.js';
+import { createGeminiHandler, isGeminiModelPath, modelCallAnswerer } from './gemini-routes.js';
+import { createModelCallEdge, type RequestRecorder } from './model-call-edge.js';
 import { serveFetch, type NodeExchange } from './http-server.js';
 import { GatewayMetrics } from './metrics.js';
 import { createEmbeddingsHandler } from './openai/embeddings-handler.js';
@@ -79,13 +80,14 @@ function pick<T extends object, K extends keyof T>(config: T, ...names: K[]): { 
   };
 }
 
-/** The query of a URL with any `key` parameter shown as its hint only. */
-function redactedPath(url: URL, secrets: readonly string[]): string {
-  const query = new URLSearchParams(url.search);
+/** A path and its query (without `?`) with any `key` parameter shown as its hint only. */
+function redactedPath(pathname: string, search: string, secrets: readonly string[]): string {
+  if (search === '') return redactSecrets(pathname, secrets);
+  const query = new URLSearchParams(search);
   const key = query.get('key');
   if (key !== null) query.set('key', keyHint(key));
-  const search = query.toString();
-  return redactSecrets(`${url.pathname}${search ? `?${search}` : ''}`, secrets);
+  const redacted = query.toString();
+  return redactSecrets(`${pathname}${redacted ? `?${redacted}` : ''}`, secrets);
 }
 
 function makeLogger(config: CheckedGatewayConfig, options: GatewayOptions): Logger {
@@ -256,31 +258,65 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
     }
     // Model calls count as "gemini" whichever route took them first (the pass-through hands plain ones to the native handler).
     const routeName = isGeminiModelPath(url) ? 'gemini' : (route?.name ?? 'none');
-    metrics.requests.inc({ route: routeName, status: String(response.status) });
-    const line = {
+    const headers: Record<string, string> = {};
+    for (const name of ['x-gemwarden-model', 'x-gemwarden-kind', 'x-gemwarden-attempts']) {
+      const value = response.headers.get(name);
+      if (value !== null) headers[name] = value;
+    }
+    const answered = {
+      route: routeName,
       method: request.method,
-      url: redactedPath(url, secrets),
+      pathname: url.pathname,
+      search: url.search.slice(1),
       status: response.status,
-      ...(context.clientName !== undefined ? { client: context.clientName } : {}),
-      model: response.headers.get('x-gemwarden-model') ?? undefined,
-      kind: response.headers.get('x-gemwarden-kind') ?? undefined,
-      attempts: Number(response.headers.get('x-gemwarden-attempts') ?? 0),
+      headers,
+      ...(context.clientName !== undefined ? { clientName: context.clientName } : {}),
+      started,
     };
-    const write = (completed: boolean) =>
-      log[response.status >= 500 ? 'warn' : 'info'](
-        { ...line, ms: realClock.now() - started, ...(completed ? {} : { cut: true }) },
-        `${line.method} ${line.url} ${line.status}`,
-      );
     // Over HTTP, log when the answer (a stream included) has ended; in process, at once.
-    if (exchange) exchange.outgoing.once('close', () => write(exchange.outgoing.writableFinished));
-    else write(true);
+    if (exchange)
+      exchange.outgoing.once('close', () => record({ ...answered, completed: exchange.outgoing.writableFinished }));
+    else record({ ...answered, completed: true });
     return response;
+  };
+
+  /** Metrics and the one log line of an answered request, whichever edge answered it. */
+  const record: RequestRecorder = (answered) => {
+    const { status } = answered;
+    metrics.countRequest(answered.route, status);
+    const url = redactedPath(answered.pathname, answered.search, secrets);
+    const line = {
+      method: answered.method,
+      url,
+      status,
+      ...(answered.clientName !== undefined ? { client: answered.clientName } : {}),
+      model: answered.headers['x-gemwarden-model'],
+      kind: answered.headers['x-gemwarden-kind'],
+      attempts: Number(answered.headers['x-gemwarden-attempts'] ?? 0),
+      ms: realClock.now() - answered.started,
+      ...(answered.completed ? {} : { cut: true }),
+    };
+    log[status >= 500 ? 'warn' : 'info'](line, `${line.method} ${url} ${status}`);
   };
 
   const server = await serveFetch({
     host,
     port: options.port ?? GATEWAY_DEFAULTS.port,
     handler: withCors(handle, config.cors),
+    // Plain model calls skip the Fetch conversions at both edges; same answerer, auth, metrics and log line.
+    nodeEdge: createModelCallEdge({
+      answer: modelCallAnswerer(context),
+      tokens,
+      bodyLimitBytes,
+      cors: (config.cors?.origins.length ?? 0) > 0,
+      record,
+      onUnexpected: (failure) =>
+        log.error(
+          { err: { message: redactSecrets(String((failure as Error)?.message ?? failure), secrets) } },
+          'unexpected error',
+        ),
+      clock: realClock,
+    }),
     errorBody: geminiErrorText,
     maxConnections: config.maxConnections ?? GATEWAY_DEFAULTS.maxConnections,
     requestTimeoutMs: config.receiveTimeoutMs ?? GATEWAY_DEFAULTS.receiveTimeoutMs,
