@@ -60,6 +60,31 @@ async function startPortkey() {
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
+/**
+ * How long `contender` takes to carry the scenario's burst (`scenario.carry`) with no quota in the
+ * way: a fresh emulator without limits, nothing told to pacing. This is the time a window's burst
+ * costs on this machine however well it is paced, measured in the same run as the scenario.
+ */
+async function measureCarry(scenario, contender) {
+  const emulator = await startEmulator({ seed: 1, ...scenario.carry.emulator });
+  const driver = await contender.setup({
+    url: emulator.url,
+    keys: scenario.keys,
+    fallbacks: scenario.fallbacks,
+    limits: scenario.carry.limits,
+    clock: scenario.clock,
+    policy: {},
+  });
+  try {
+    const started = performance.now();
+    await scenario.carry.run(driver);
+    return performance.now() - started;
+  } finally {
+    await driver.close();
+    await emulator.close();
+  }
+}
+
 async function failureScenario(scenario, portkeyUrl) {
   const results = [];
   for (const contender of CONTENDERS) {
@@ -115,6 +140,7 @@ async function failureScenario(scenario, portkeyUrl) {
       optimumMs: scenario.optimumMs,
     };
     if (errors.size > 0) row.commonError = [...errors].sort((a, b) => b[1] - a[1])[0][0];
+    if (scenario.carry && contender.name.startsWith('gemwarden')) row.carryMs = await measureCarry(scenario, contender);
     results.push(row);
     log(
       `  ${contender.name.padEnd(40)} success ${(row.successRate * 100).toFixed(0).padStart(3)}%  calls ${String(row.upstreamCalls).padStart(5)}  429s ${String(row.http429).padStart(4)}  total ${(totalMs / 1000).toFixed(1)} s${row.commonError ? `  (${row.commonError.slice(0, 60)})` : ''}`,

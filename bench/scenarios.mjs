@@ -1,5 +1,6 @@
 // The failure scenarios, each against a fresh emulator with a compressed clock. A scenario says
 // what the emulator does, which keys and models a contender may use, and the workload.
+import { defaultWindows } from '../dist/pacing/store.js';
 import { goal } from './goals.mjs';
 import { post } from './http.mjs';
 
@@ -94,17 +95,39 @@ export function scenarios(quick) {
       optimumMs: (Math.ceil(400 / 200) - 1) * 2000,
       notes: [
         'gemwarden is told the limits (limits config); the SDKs can use one key and one model; Portkey is given all four (key, model) targets as fallbacks.',
+        "The optimum assumes a window's 200 requests cost nothing to carry. \"At best on this machine\" adds what pacing must add (its margin: 2% of the minute, and up to a quarter of it rounding to its time buckets) and what the second window's burst costs with no quota at all (200 requests at once through the same contender, measured right after its run). With Google's 60 s minute both are about 1% of the optimum; on the 2 s minute here they are most of the gap.",
       ],
+      // What a window's burst costs with no quota in the way: 200 requests at once (the optimum
+      // assumes they cost nothing), measured for gemwarden right after its run.
+      carry: {
+        emulator: {
+          keys: [K1, K2],
+          models: { 'gemini-2.5-pro': { rpm: 1_000_000 }, 'gemini-2.5-flash': { rpm: 1_000_000 } },
+          clock: { minuteMs: 2000 },
+        },
+        limits: { 'gemini-2.5-pro': { rpm: 1_000_000 }, 'gemini-2.5-flash': { rpm: 1_000_000 } },
+        run: (driver) => schedule(200, 0, () => driver.call('gemini-2.5-pro')),
+      },
       goals: (results) => {
         const through = results.find((row) => row.contender === 'gemwarden gateway + @google/genai');
         const library = results.find((row) => row.contender === 'gemwarden library');
         const ratio = (row) => row.totalMs / row.optimumMs;
+        // Above the optimum by construction: pacing's margin (plus at most a bucket, a quarter of it)
+        // before the second window opens, then carrying its 200 requests (SDK → gateway → emulator).
+        const { marginMs } = defaultWindows({ minuteMs: 2000 });
+        const slackMs = marginMs * 1.25;
+        const best = (row) => (row.optimumMs + slackMs + (row.carryMs ?? 0)) / row.optimumMs;
+        const why = (row, name) =>
+          row.carryMs === undefined
+            ? ''
+            : `; ${name}: margin ≤ ${slackMs.toFixed(0)} ms + the burst with no quota ${row.carryMs.toFixed(0)} ms = ${best(row).toFixed(2)}× at best on this machine`;
         return [
           goal(
             'through the gateway: at most 1.10× the optimum',
             ratio(through),
             1.1,
-            (value) => `${value.toFixed(2)}× (library ${ratio(library).toFixed(2)}×)`,
+            (value) =>
+              `${value.toFixed(2)}× (library ${ratio(library).toFixed(2)}×)${why(through, 'gateway')}${why(library, 'library')}`,
             'at most',
           ),
           goal('through the gateway: 0 429s', through.http429, 0, (value) => `${value} 429s`, 'at most'),

@@ -92,7 +92,7 @@ describe('pacing in memory', () => {
         limits: { 'gemini-2.5-flash': { tpm: 300 } },
       }),
     );
-    const request = { contents: [{ role: 'user', parts: [{ text: 'w'.repeat(400) }] }] }; // 100 tokens upstream, estimated higher
+    const request = { contents: [{ role: 'user', parts: [{ text: 'w'.repeat(400) }] }] }; // 100 tokens upstream, and by the estimate (4 characters a token)
     await Promise.all(Array.from({ length: 8 }, () => client.generateContent('gemini-2.5-flash', request)));
     expect(emu.stats().byStatus['429']).toBeUndefined();
   });

@@ -7,6 +7,7 @@ export { decideBlame, type BlameEvidence } from './decide-blame.js';
 export { toGeminiError } from './to-gemini-error.js';
 export * from './quota.js';
 export * from './retry-delay.js';
+export { classifyLiveClose } from './live-close.js';
 export { classify, classifyResponse, type ClassifyInput, type ClassifyContext, type HttpFailure } from './classify.js';
 export { findingInAnswer } from './finding-in-answer.js';
 export { inspectResponse, looksLikeResponse, BLOCKING_FINISH_REASONS, type ResponseProblem } from './response-check.js';

@@ -6,6 +6,7 @@
 // parks the pair in the key pool (policy/key-pool.ts), the one owner of parked pairs.
 import type { GeminiError, QuotaViolation } from '../errors/index.js';
 import { abortReason, type Clock } from '../time/index.js';
+import { TokenCalibration } from './calibration.js';
 import { createPacingStore } from './failover-store.js';
 import { resolveLimits, type Limits, type Tier } from './limits.js';
 import { Semaphore } from './semaphore.js';
@@ -129,6 +130,8 @@ export class GeminiPacer implements Pacer {
   private readonly learned = new Map<string, Limits>();
   private readonly semaphores = new Map<string, Semaphore>();
   private readonly known = new Map<string, { project: string; model: string }>();
+  /** Per model, how far real token counts are from the estimates (raised by TPM 429s too). */
+  readonly calibration = new TokenCalibration();
 
   constructor(private readonly options: PacerOptions = {}) {
     this.windows = defaultWindows(options.quotaWindows ?? options.clock);
@@ -159,7 +162,12 @@ export class GeminiPacer implements Pacer {
   }
 
   peek(project: string, model: string, tokens: number, now: number): number {
-    return this.store.peek(pairKey(project, model), tokens, this.limitsFor(project, model), now);
+    return this.store.peek(
+      pairKey(project, model),
+      this.calibration.scale(model, tokens),
+      this.limitsFor(project, model),
+      now,
+    );
   }
 
   /**
@@ -177,7 +185,7 @@ export class GeminiPacer implements Pacer {
     const limits = this.limitsFor(project, model);
     const pair = pairKey(project, model);
     this.known.set(pair, { project, model });
-    const booking = this.store.reserve(pair, tokens, limits, now);
+    const booking = this.store.reserve(pair, this.calibration.scale(model, tokens), limits, now);
     const booked = signal
       ? await unlessAborted(booking, signal, (late) => this.giveBack(pair, late, now))
       : await booking;
@@ -187,6 +195,7 @@ export class GeminiPacer implements Pacer {
       dayFull: false,
       release: ({ sent, inputTokens }) => {
         // Store trouble is the store's to report (a failover store degrades); a release never throws.
+        if (sent && inputTokens !== undefined) this.calibration.observe(model, tokens, inputTokens);
         const done = !sent
           ? this.store.cancel(pair, booked.id, now)
           : inputTokens !== undefined
@@ -213,7 +222,7 @@ export class GeminiPacer implements Pacer {
     return semaphore.enter(signal);
   }
 
-  learn(project: string, model: string, error: GeminiError): void {
+  learn(project: string, model: string, error: GeminiError, now: number): void {
     const pair = pairKey(project, model);
     this.known.set(pair, { project, model });
     const learned = { ...this.learned.get(pair) };
@@ -221,12 +230,21 @@ export class GeminiPacer implements Pacer {
       const window = windowOf(violation);
       if (!window || violation.limit === undefined || violation.limit <= 0) continue;
       this.store.learn(pair, window, violation.limit).catch(() => undefined);
+      if (window === 'tpm') this.recalibrate(pair, model, violation.limit, now);
       if (learned[window] === undefined || violation.limit < learned[window]) {
         learned[window] = violation.limit;
         this.options.onEvent?.({ type: 'limit-learned', project, model, window, limit: violation.limit });
       }
     }
     this.learned.set(pair, learned);
+  }
+
+  /** A TPM 429 while our count of the minute fitted `limit`: the estimates are low (calibration.ts). */
+  private recalibrate(pair: string, model: string, limit: number, now: number): void {
+    this.store
+      .usage(pair, now)
+      .then((usage) => this.calibration.refused(model, usage.minuteTokens, limit))
+      .catch(() => undefined);
   }
 
   async snapshot(now: number): Promise<PairSnapshot[]> {

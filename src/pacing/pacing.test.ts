@@ -191,7 +191,7 @@ describe('pacer', () => {
         },
       }),
     });
-    pacer.learn('p', 'm', error);
+    pacer.learn('p', 'm', error, 0);
     expect(pacer.limitsFor('p', 'm')).toEqual({ rpm: 3, tpm: 1000 });
     expect(learned).toHaveLength(2);
   });

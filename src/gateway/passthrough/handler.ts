@@ -22,6 +22,7 @@ import type { FetchHandler, RequestContext } from '../router.js';
 import type { ResourceOwners } from './owners.js';
 import { resourceInPath, resourcesInAnswer, resourcesInBody } from './resource-names.js';
 import { clientHeaders, upstreamHeaders, upstreamUrl } from './upstream.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, fillPage } from './list-pages.js';
 
 /** How a call may be retried (see the file header). */
 export type CallKind = 'read' | 'pure' | 'create' | 'once';
@@ -376,49 +377,78 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
 
   /**
    * A list of project-scoped resources (files, caches, batches …) asked of every project, merged:
-   * each project sees only its own. The page token carries each project's own token. Undefined when
-   * the gateway has one project (the plain pass-through answers) or a project fails (likewise).
+   * each project sees only its own. One page holds at most the client's pageSize across projects,
+   * filled by list-pages.ts, whose page token (opaque) carries the project to go on with and its own
+   * token. Undefined when the gateway has one project, the token is not the gateway's, or the first
+   * page's first request fails (the plain pass-through then answers, with its retries); a later
+   * failure is the upstream's answer as it came.
    */
   async function mergedList(request: Request, url: URL): Promise<Response | undefined> {
     const available = projects();
     if (available.size < 2) return undefined;
-    const token = url.searchParams.get('pageToken');
-    let tokens: Record<string, string> | undefined;
-    if (token) {
-      try {
-        tokens = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, string>;
-      } catch {
-        return undefined; // not ours: an upstream token, passed through
-      }
-    }
+    const token = url.searchParams.get('pageToken') ?? url.searchParams.get('page_token');
+    const cursor = token ? decodeCursor(token) : undefined;
+    if (token && !cursor) return undefined; // not ours: an upstream token, passed through
     const collection = LIST_PATH.exec(url.pathname)?.[1] ?? '';
     const listField = collection === 'batches' ? 'operations' : collection;
-    const items: unknown[] = [];
-    const next: Record<string, string> = {};
+    const asked = url.searchParams.get('pageSize') ?? url.searchParams.get('page_size');
+    const pageSize = asked === null ? (DEFAULT_PAGE_SIZE[collection] ?? 10) : Number(asked);
+    // A size the upstream would refuse is its to refuse, in its own words.
+    if (!Number.isInteger(pageSize) || pageSize < 1) return undefined;
     let headers: Headers | undefined;
-    for (const [project, keys] of available) {
-      if (tokens && !(project in tokens)) continue;
-      const entry = keys[0]!;
-      const target = upstreamUrl(upstream, url);
-      if (tokens) target.searchParams.set('pageToken', tokens[project]!);
-      else target.searchParams.delete('pageToken');
-      let answer: Response;
-      try {
-        answer = await send(target, { headers: upstreamHeaders(request.headers, entry.key), signal: request.signal });
-      } catch {
-        return undefined;
-      }
-      if (answer.status !== 200) return undefined;
-      headers ??= clientHeaders(answer.headers, upstream, url.origin);
-      const value = (await answer.json()) as Record<string, unknown>;
-      const list = Array.isArray(value[listField]) ? (value[listField] as unknown[]) : [];
-      items.push(...list);
-      await record(resourcesInAnswer({ [listField]: list }), project);
-      if (typeof value.nextPageToken === 'string' && value.nextPageToken) next[project] = value.nextPageToken;
+    let fetched = 0;
+    const filled = await fillPage<Response | undefined>({
+      projects: [...available.keys()].sort(),
+      cursor,
+      pageSize,
+      fetchPage: async (project, size, pageToken) => {
+        const target = upstreamUrl(upstream, url);
+        target.searchParams.delete('page_token');
+        target.searchParams.delete('page_size');
+        target.searchParams.set('pageSize', String(size));
+        if (pageToken) target.searchParams.set('pageToken', pageToken);
+        else target.searchParams.delete('pageToken');
+        const first = fetched++ === 0 && !cursor;
+        const key = available.get(project)![0]!;
+        let answer: Response;
+        try {
+          answer = await send(target, { headers: upstreamHeaders(request.headers, key.key), signal: request.signal });
+        } catch (thrown) {
+          if (first) return { failure: undefined };
+          // A later page cannot be handed to the plain pass-through (its token is the gateway's).
+          return { failure: await failure({ error: classify(thrown, { secrets }), key }, [], undefined, 1) };
+        }
+        if (answer.status !== 200) {
+          if (first) {
+            await answer.body?.cancel();
+            return { failure: undefined };
+          }
+          return { failure: answer };
+        }
+        headers ??= clientHeaders(answer.headers, upstream, url.origin);
+        const value = (await answer.json()) as Record<string, unknown>;
+        const list = Array.isArray(value[listField]) ? (value[listField] as unknown[]) : [];
+        await record(resourcesInAnswer({ [listField]: list }), project);
+        return {
+          items: list,
+          ...(typeof value.nextPageToken === 'string' && value.nextPageToken
+            ? { nextPageToken: value.nextPageToken }
+            : {}),
+        };
+      },
+    });
+    if ('failure' in filled) {
+      const answer = filled.failure;
+      if (!answer) return undefined;
+      return new Response(answer.body, {
+        status: answer.status,
+        statusText: answer.statusText,
+        headers: clientHeaders(answer.headers, upstream, url.origin),
+      });
     }
     const body: Record<string, unknown> = {};
-    if (items.length > 0) body[listField] = items;
-    if (Object.keys(next).length > 0) body.nextPageToken = Buffer.from(JSON.stringify(next)).toString('base64url');
+    if (filled.items.length > 0) body[listField] = filled.items;
+    if (filled.next) body.nextPageToken = encodeCursor(filled.next);
     return new Response(`${JSON.stringify(body, null, 2)}\n`, {
       status: 200,
       headers: headers ?? { 'content-type': 'application/json; charset=UTF-8' },

@@ -2,13 +2,17 @@
 // /ws/google.ai.generativelanguage.{version}.GenerativeService.Bidi… (BidiGenerateContent, its
 // Constrained form for ephemeral tokens, BidiGenerateMusic for Lyria RealTime, and any later one) are
 // proxied both ways with an upstream key injected. Until the upstream has answered `setup` with
-// `setupComplete`, a refusal for a key reason (close 1008) or quota (1011 naming a quota) is retried
-// on another key before the client sees anything; afterwards a failure closes the client's socket
-// with the upstream's own close code and reason. Source: https://ai.google.dev/api/live
+// `setupComplete`, a close whose reason blames the key or its project, or says its quota is spent
+// (errors/live-close.ts reads it), is retried on another key (of another project, for a project's
+// fault or quota) before the client sees anything. Any other close, an unknown model's above all,
+// reaches the client at once with the upstream's own code and reason: another key cannot fix it.
+// Source: https://ai.google.dev/api/live
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { GeminiClient } from '../../client/index.js';
+import { classifyLiveClose, type GeminiError } from '../../errors/index.js';
+import { bareModelName } from '../../wire/index.js';
 import type { ClientToken } from '../auth.js';
 import { authenticate } from '../auth.js';
 
@@ -23,10 +27,38 @@ export interface LiveProxyOptions {
   maxAttempts?: number;
 }
 
-/** A close before setupComplete that another key may not get: key refused, or quota. */
-function retryableRefusal(code: number, reason: string): boolean {
-  if (code === 1008) return true;
-  return code === 1011 && /quota|exhausted|rate/i.test(reason);
+/**
+ * Whether another key may get the session a setup refusal (`error`, from the close frame) denied:
+ * only when the key or its project is refused, or the project's quota is spent. An unknown model,
+ * a bad setup or an overloaded service would be refused on every key alike.
+ */
+function anotherKeyMayHelp(error: GeminiError): boolean {
+  return (
+    error.blame === 'key' ||
+    error.blame === 'project' ||
+    error.kind === 'rate_limited' ||
+    error.kind === 'quota_exhausted'
+  );
+}
+
+/** Whether the refusal is the project's (fault or quota), so the project's other keys would fare no better. */
+function projectWide(error: GeminiError): boolean {
+  return error.blame === 'project' || error.kind === 'rate_limited' || error.kind === 'quota_exhausted';
+}
+
+/** The model a setup message names, for the error's context (undefined when it cannot be read). */
+function setupModel(message: { data: RawData; binary: boolean } | undefined): string | undefined {
+  if (!message) return undefined;
+  try {
+    const data = message.data;
+    const text = (
+      Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+    ).toString('utf8');
+    const model = (JSON.parse(text) as { setup?: { model?: unknown } }).setup?.model;
+    return typeof model === 'string' ? bareModelName(model) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Serves Live sessions on the server's upgrade event; returns a function that closes them all. */
@@ -79,16 +111,22 @@ function runSession(ws: WebSocket, url: URL, options: LiveProxyOptions, upstream
 
   const keys = options.client.keys.byFairness(options.client.keys.keys.filter((entry) => !entry.disabled));
   const maxAttempts = Math.min(options.maxAttempts ?? 4, keys.length);
+  /** Projects that refused this session's setup for their own fault or quota: their other keys are skipped. */
+  const refusedProjects = new Set<string>();
+  let tries = 0;
   const base = new URL(options.upstream);
   base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
 
-  const attempt = (index: number) => {
+  const attempt = (from: number) => {
     if (clientGone) return;
+    let index = from;
+    while (keys[index] && refusedProjects.has(keys[index]!.project)) index++;
     const entry = keys[index];
     if (!entry) {
       ws.close(1011, 'No usable key in this gateway.');
       return;
     }
+    tries++;
     options.client.keys.markUsed(entry);
     const query = new URLSearchParams(url.search);
     query.delete('key');
@@ -116,12 +154,19 @@ function runSession(ws: WebSocket, url: URL, options: LiveProxyOptions, upstream
     socket.on('close', (code, reasonBuffer) => {
       upstreams.delete(socket);
       const reason = reasonBuffer.toString('utf8');
-      if (!setupDone && !clientGone && retryableRefusal(code, reason) && index + 1 < maxAttempts) {
-        if (code === 1008 && /API key not valid|API_KEY_INVALID|expired/i.test(reason)) {
-          options.client.keys.disable(entry, `Live setup refused: ${reason.slice(0, 120)}`);
+      if (!setupDone && !clientGone && reason) {
+        const refusal = classifyLiveClose(code, reason, {
+          ...(model ? { model } : {}),
+          keyHint: entry.hint,
+          secrets: [entry.key],
+        });
+        // A key that is itself refused (not valid, expired) is out for every call, as on the HTTP routes.
+        if (refusal.blame === 'key') options.client.keys.disable(entry, `Live setup refused: ${refusal.message}`);
+        if (anotherKeyMayHelp(refusal) && tries < maxAttempts) {
+          if (projectWide(refusal)) refusedProjects.add(entry.project);
+          attempt(index + 1);
+          return;
         }
-        attempt(index + 1);
-        return;
       }
       if (ws.readyState !== WebSocket.OPEN) return;
       // 1005/1006 are not sent on the wire: the upstream went away without a close frame, or refused
@@ -135,10 +180,15 @@ function runSession(ws: WebSocket, url: URL, options: LiveProxyOptions, upstream
       failure = `Upstream: ${error.message}`; // a close event follows
     });
   };
+  let model: string | undefined;
   // Wait for the client's setup before choosing a key.
   const start = () => {
-    if (pending.length > 0) attempt(0);
-    else ws.once('message', () => attempt(0));
+    const begin = () => {
+      model = setupModel(pending[0]);
+      attempt(0);
+    };
+    if (pending.length > 0) begin();
+    else ws.once('message', begin);
   };
   start();
 }
