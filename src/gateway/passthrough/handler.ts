@@ -9,7 +9,7 @@
 // owner is tried on each project in turn, and a 403/404 about it moves on without taking a key out.
 import type { GeminiClient } from '../../client/index.js';
 import { geminiErrorBody, gemwardenInfo, headerSafe, httpStatusFor } from '../../client/index.js';
-import { createGeminiError, type GeminiError } from '../../errors/index.js';
+import { createGeminiError, toGeminiError, type GeminiError } from '../../errors/index.js';
 import type { PooledKey } from '../../policy/index.js';
 import { REAL_DAY_MS } from '../../pacing/store.js';
 import { pulledStream, readStreamText, sendStreamed, type StreamedAnswer } from '../../transport/streamed-send.js';
@@ -416,7 +416,7 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
         } catch (thrown) {
           if (first) return { failure: undefined };
           // A later page cannot be handed to the plain pass-through (its token is the gateway's).
-          return { failure: await failure({ error: classify(thrown, { secrets }), key }, [], undefined, 1) };
+          return { failure: await failure({ error: toGeminiError(thrown, { secrets }), key }, [], undefined, 1) };
         }
         if (answer.status !== 200) {
           if (first) {
