@@ -281,6 +281,21 @@ export const SITUATIONS: readonly Situation[] = [
     ],
   },
   {
+    // Seen through relays that call Gemini with a Google account's OAuth login (the Gemini CLI /
+    // Code Assist sign-in) instead of an API key: the service answers 500 INTERNAL with this text.
+    id: 'oauth_no_cloud_project',
+    kinds: ['internal', 'permission_denied', 'invalid_request', 'unknown'],
+    matches: (error) => /Could not discover a valid Google Cloud Project ID/i.test(text(error)),
+    title: 'The signed-in Google account has no Google Cloud project',
+    meaning:
+      'The call was made with a Google account login (OAuth) rather than an API key, and the service found no Google Cloud project to bill and count quota against. It is reported as an internal error, but the same call fails the same way until a project is set.',
+    automatic: 'gemwarden retries once, as for any 500, then returns the error: only a project fixes it.',
+    remedies: [
+      'Set the GOOGLE_CLOUD_PROJECT environment variable to the ID of a Google Cloud project the account may use, then sign in again.',
+      'Or call the Gemini API with an API key from Google AI Studio instead of the account login.',
+    ],
+  },
+  {
     id: 'resource_gone',
     kinds: ['not_found', 'permission_denied', 'invalid_request'],
     matches: (error) =>
