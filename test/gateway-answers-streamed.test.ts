@@ -7,35 +7,26 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GoogleGenAI, type GenerateContentResponse as SdkResponse } from '@google/genai';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorConfig } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { EmulatorConfig } from '../src/emulator/index.js';
+import type { GatewayConfig, GatewayHandle } from '../src/gateway/index.js';
 import type { GenerateContentResponse } from '../src/wire/index.js';
 import { hello, post, request } from './helpers/http.js';
+import { startStack } from './helpers/stack.js';
 
 const KEY = `AIza${''}SyStreamedAnswersStreamedAnswers22`;
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()?.();
-});
 
 /** The gateway in front of the emulator; returns both URLs. */
 async function setup(
   emulatorConfig: EmulatorConfig = {},
   config: GatewayConfig = {},
 ): Promise<{ gw: GatewayHandle; upstream: string }> {
-  const emulator = await startEmulator(emulatorConfig);
-  closers.push(() => emulator.close());
-  return { gw: await gateway(emulator.url, config), upstream: emulator.url };
+  const stack = await startStack({ emulator: emulatorConfig, gateway: { keys: [KEY], ...config } });
+  return { gw: stack.gateway, upstream: stack.upstreamUrl };
 }
 
 async function gateway(upstream: string, config: GatewayConfig = {}): Promise<GatewayHandle> {
-  const gw = await startGateway(gatewayConfigSchema.parse({ upstream, keys: [KEY], ...config }), {
-    port: 0,
-    logger: false,
-  });
-  closers.push(() => gw.close());
-  return gw;
+  return (await startStack({ upstream, gateway: { keys: [KEY], ...config } })).gateway;
 }
 
 /** A loopback upstream streaming `chunks` (SSE) to every call; what an emulator fault cannot script. */
@@ -49,7 +40,8 @@ async function scripted(chunks: GenerateContentResponse[]): Promise<string> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+  // Closed after the test's stacks (started later, closed first).
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 

@@ -4,10 +4,11 @@
 // - a Live session whose setup the first key cannot get (key not valid, or quota 429) is set up on
 //   another key before the client sees anything.
 import { GoogleGenAI, type LiveServerMessage } from '@google/genai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EmulatorConfig, EmulatorHandle } from '../src/emulator/index.js';
+import type { GatewayHandle } from '../src/gateway/index.js';
 import { FakeClock } from '../src/time/index.js';
+import { startStack } from './helpers/stack.js';
 
 const A = { key: 'key-alpha-00000001', project: 'alpha' };
 const B = { key: 'key-beta-000000002', project: 'beta' };
@@ -16,24 +17,20 @@ const LIVE_MODEL = 'gemini-2.0-flash-live-001';
 
 let emulator: EmulatorHandle | undefined;
 let gateway: GatewayHandle | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await emulator?.close();
-  gateway = undefined;
-  emulator = undefined;
-});
 
 async function start(
   gatewayKeys: Array<{ key: string; project: string }>,
   emulatorConfig: EmulatorConfig = {},
   clock?: FakeClock,
 ) {
-  emulator = await startEmulator({ keys: [A, B], ...emulatorConfig }, clock ? { clock } : {});
-  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: gatewayKeys }), {
-    port: 0,
-    logger: false,
+  const stack = await startStack({
+    emulator: { keys: [A, B], ...emulatorConfig },
+    emulatorOptions: clock ? { clock } : {},
+    gateway: { keys: gatewayKeys },
   });
-  return new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: gateway.url } });
+  emulator = stack.emulator;
+  gateway = stack.gateway;
+  return stack.genai();
 }
 
 interface KeyStatus {

@@ -2,9 +2,10 @@
 // two projects: every resource call reaches its owner's project, answers equal direct calls.
 import { GoogleGenAI, JobState, type LiveServerMessage } from '@google/genai';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EmulatorConfig, EmulatorHandle } from '../src/emulator/index.js';
+import type { GatewayConfig, GatewayHandle } from '../src/gateway/index.js';
+import { startStack } from './helpers/stack.js';
 
 const KEY_A = 'key-alpha-00000001';
 const KEY_B = 'key-beta-000000002';
@@ -17,27 +18,21 @@ const EMULATOR_KEYS = [
 
 let emulator: EmulatorHandle | undefined;
 let gateway: GatewayHandle | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await emulator?.close();
-  gateway = undefined;
-  emulator = undefined;
-});
 
 async function start(config: Partial<GatewayConfig> = {}, emulatorConfig: EmulatorConfig = {}) {
-  emulator = await startEmulator({ keys: EMULATOR_KEYS, clock: { minuteMs: 600 }, ...emulatorConfig });
-  gateway = await startGateway(
-    gatewayConfigSchema.parse({
-      upstream: emulator.url,
+  const stack = await startStack({
+    emulator: { keys: EMULATOR_KEYS, clock: { minuteMs: 600 }, ...emulatorConfig },
+    gateway: {
       keys: [
         { key: KEY_A, project: 'alpha' },
         { key: KEY_B, project: 'beta' },
       ],
       maxAttempts: 4,
       ...config,
-    }),
-    { port: 0, logger: false },
-  );
+    },
+  });
+  emulator = stack.emulator;
+  gateway = stack.gateway;
   return { emulator, gateway };
 }
 

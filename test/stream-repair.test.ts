@@ -4,11 +4,12 @@
 // the whole answer: the same text as an unbroken call.
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient } from '../src/client/index.js';
-import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
+import type { EmulatorConfig, EmulatorHandle } from '../src/emulator/index.js';
+import type { GatewayConfig, GatewayHandle } from '../src/gateway/index.js';
 import type { GenerateContentResponse } from '../src/wire/index.js';
+import { startStack } from './helpers/stack.js';
 
 const KEY = 'stream-repair-key-0001';
 const PROMPT = 'Write a short paragraph about a lighthouse keeper at dusk.';
@@ -16,24 +17,12 @@ const request = { contents: [{ role: 'user', parts: [{ text: PROMPT }] }] };
 /** The first stream breaks with a 503 after its first chunk(s); every later one is whole. */
 const BREAK_ONCE: EmulatorConfig = { faults: [{ status: 503, midStream: true, first: 1 }] };
 
-const handles: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const handle of handles.splice(0).reverse()) await handle.close();
-});
-
 async function emulator(config: EmulatorConfig): Promise<EmulatorHandle> {
-  const handle = await startEmulator(config);
-  handles.push(handle);
-  return handle;
+  return (await startStack({ emulator: config, gateway: false })).emulator;
 }
 
 async function gateway(upstream: string, config: GatewayConfig = {}): Promise<GatewayHandle> {
-  const handle = await startGateway(gatewayConfigSchema.parse({ upstream, keys: [KEY], ...config }), {
-    port: 0,
-    logger: false,
-  });
-  handles.push(handle);
-  return handle;
+  return (await startStack({ upstream, gateway: { keys: [KEY], ...config } })).gateway;
 }
 
 const textOf = (chunk: GenerateContentResponse) =>

@@ -5,12 +5,13 @@
 // as the upstream being slow. Time is scaled down: limits of a few hundred ms stand for minutes.
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient, type GeminiError } from '../src/index.js';
-import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
+import type { EmulatorConfig, EmulatorHandle } from '../src/emulator/index.js';
+import { gatewayConfigSchema, type GatewayConfig, type GatewayHandle } from '../src/gateway/index.js';
 import { hello, post, request, sleep } from './helpers/http.js';
 import { recordingFetch } from './helpers/recording-fetch.js';
+import { startStack } from './helpers/stack.js';
 
 const KEY = `AIza${''}SyTimeoutsTimeoutsTimeoutsTimeo2222`;
 const FLASH = 'gemini-2.5-flash';
@@ -18,26 +19,16 @@ const FLASH = 'gemini-2.5-flash';
 const STALL_AFTER_FIRST_CHUNK = { midStream: true, breakAs: 'stall', breakAfterChunks: 1 } as const;
 
 let emulator: EmulatorHandle | undefined;
-let gateway: GatewayHandle | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await emulator?.close();
-  gateway = undefined;
-  emulator = undefined;
-});
 
 async function startUpstream(config: EmulatorConfig): Promise<EmulatorHandle> {
-  emulator = await startEmulator(config);
+  emulator = (await startStack({ emulator: config, gateway: false })).emulator;
   return emulator;
 }
 
 async function setup(emulatorConfig: EmulatorConfig, config: GatewayConfig = {}): Promise<GatewayHandle> {
-  const upstream = await startUpstream(emulatorConfig);
-  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: upstream.url, keys: [KEY], ...config }), {
-    port: 0,
-    logger: false,
-  });
-  return gateway;
+  const stack = await startStack({ emulator: emulatorConfig, gateway: { keys: [KEY], ...config } });
+  emulator = stack.emulator;
+  return stack.gateway;
 }
 
 /** Waits (bounded) until the emulator has seen a client leave. */

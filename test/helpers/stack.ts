@@ -44,10 +44,11 @@ export interface StackOptions {
   /** The emulator's socket and clock options (e.g. a FakeClock). */
   emulatorOptions?: EmulatorOptions;
   /**
-   * Another upstream to put behind the gateway instead of the emulator; it is started by the caller
-   * and closed by the stack, after the gateway.
+   * Another upstream to put behind the gateway instead of the emulator: a URL the test owns (not
+   * closed here), or a server started by the caller (or by the function) and closed by the stack,
+   * after the gateway.
    */
-  upstream?: StackUpstream | (() => Promise<StackUpstream>);
+  upstream?: string | StackUpstream | (() => Promise<StackUpstream>);
   /**
    * The gateway's config, merged over `{ upstream, keys: [STACK_KEY], redis }` and checked with
    * `gatewayConfigSchema`; a function receives the URLs. `false`: no gateway (`url` is the upstream's).
@@ -137,7 +138,9 @@ async function openStack(options: StackOptions): Promise<Stack> {
     }
     let emulator: EmulatorHandle | undefined;
     let upstream: StackUpstream;
-    if (options.upstream) {
+    if (typeof options.upstream === 'string') {
+      upstream = { url: options.upstream, close: async () => undefined };
+    } else if (options.upstream) {
       const given = typeof options.upstream === 'function' ? await options.upstream() : options.upstream;
       closers.push(() => given.close());
       upstream = given;
