@@ -202,6 +202,25 @@ describe('engine: one row of the policy table at a time', () => {
     expect(second.error?.message).toContain('every project is parked');
   });
 
+  it('quota_exhausted with limit 0 (no reset time): the pair is parked for the process; another project goes on', async () => {
+    const { call, pool, clock } = setup({
+      keys: [
+        { key: KEY_A, project: 'A' },
+        { key: KEY_B, project: 'B' },
+      ],
+    });
+    const { lines } = await call([failure('quota_exhausted', { quota: [{ limit: 0, scope: 'day' }] }), 'ok']);
+    expect(lines).toEqual([
+      `failed ${PRO} …aaaa quota_exhausted → retry`,
+      `parked A/${PRO} (no quota for this model on this tier)`,
+      `ok ${PRO} …bbbb`,
+      `done by ${PRO} after 2`,
+    ]);
+    expect(pool.parkedUntil('A', PRO, clock.now())).toBe(Number.POSITIVE_INFINITY);
+    await clock.advance(48 * 3600_000);
+    expect(pool.isParked('A', PRO, clock.now())).toBe(true);
+  });
+
   it.each(['unavailable', 'network', 'malformed_response'] as const)(
     '%s: retry with backoff, then after 2 in a row the next model',
     async (kind) => {
