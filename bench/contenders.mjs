@@ -50,7 +50,7 @@ export const CONTENDERS = [
         baseUrl: url,
         fallbacks,
         ...(limits ? { limits } : {}),
-        ...(clock ? { clock } : {}),
+        ...(clock ? { quotaWindows: clock } : {}),
         ...policy,
       });
       return {
@@ -83,7 +83,7 @@ export const CONTENDERS = [
         keys,
         fallbacks,
         ...(limits ? { limits } : {}),
-        ...(clock ? { clock } : {}),
+        ...(clock ? { quotaWindows: clock } : {}),
         ...(policy.rateLimitFallbackAfterMs !== undefined
           ? { rateLimitFallbackAfterMs: policy.rateLimitFallbackAfterMs }
           : {}),

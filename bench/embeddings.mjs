@@ -58,7 +58,7 @@ const CONTENDERS = [
         upstream: url,
         keys: [KEY],
         limits: { [MODEL]: limits },
-        clock: { minuteMs: MINUTE_MS },
+        quotaWindows: { minuteMs: MINUTE_MS },
       });
       return {
         embed: async (body) => {
@@ -82,7 +82,7 @@ const CONTENDERS = [
         keys: [KEY],
         baseUrl: url,
         limits: { [MODEL]: limits },
-        clock: { minuteMs: MINUTE_MS },
+        quotaWindows: { minuteMs: MINUTE_MS },
       });
       return {
         embed: async (body) => (await client.batchEmbedContents(MODEL, body)).response.embeddings?.length ?? 0,

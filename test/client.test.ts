@@ -97,7 +97,7 @@ describe('client: quotas', () => {
       keys: ['key-0001'],
       baseUrl: emu.url,
       fetch: recorder.fetch,
-      clock: { minuteMs: 3000 },
+      quotaWindows: { minuteMs: 3000 },
     });
     const events = record(client);
     await client.generateContent('gemini-2.5-flash', hello);

@@ -61,7 +61,7 @@ describe('pacing in memory', () => {
       createClient({
         keys: ['key-0001'],
         baseUrl: emu.url,
-        clock: { minuteMs: 600 },
+        quotaWindows: { minuteMs: 600 },
         limits: { 'gemini-2.5-flash': { rpm: 5 } },
       }),
     );
@@ -88,7 +88,7 @@ describe('pacing in memory', () => {
       createClient({
         keys: ['key-0001'],
         baseUrl: emu.url,
-        clock: { minuteMs: 500 },
+        quotaWindows: { minuteMs: 500 },
         limits: { 'gemini-2.5-flash': { tpm: 300 } },
       }),
     );
@@ -99,7 +99,7 @@ describe('pacing in memory', () => {
 
   it('unknown limits: the first 429 teaches the limit and the rest of the run sees none', async () => {
     const emu = await start({ models: { 'gemini-2.5-flash': { rpm: 3 } }, clock: { minuteMs: 500 } });
-    const client = track(createClient({ keys: ['key-0001'], baseUrl: emu.url, clock: { minuteMs: 500 } }));
+    const client = track(createClient({ keys: ['key-0001'], baseUrl: emu.url, quotaWindows: { minuteMs: 500 } }));
     const learned: unknown[] = [];
     client.on('limit-learned', (event) => learned.push(event));
     for (let i = 0; i < 12; i++) await client.generateContent('gemini-2.5-flash', hello);
@@ -123,7 +123,7 @@ describe('pacing in memory', () => {
           { key: 'key-p2-0002', project: 'p2' },
         ],
         baseUrl: emu.url,
-        clock: { minuteMs: 200, dayMs: 1500 },
+        quotaWindows: { minuteMs: 200, dayMs: 1500 },
         limits: { 'gemini-2.5-pro': { rpd: 2 } },
       }),
     );
@@ -238,7 +238,7 @@ describe('pacing shared through Redis', () => {
         keys: [{ key: 'learn-key-a1', project: 'shared' }],
         baseUrl: emu.url,
         redis: redis.url,
-        clock: { minuteMs: 600 },
+        quotaWindows: { minuteMs: 600 },
       }),
     );
     for (let i = 0; i < 4; i++) await first.generateContent('gemini-2.5-flash', hello);
@@ -248,7 +248,7 @@ describe('pacing shared through Redis', () => {
         keys: [{ key: 'learn-key-b2', project: 'shared' }],
         baseUrl: emu.url,
         redis: redis.url,
-        clock: { minuteMs: 600 },
+        quotaWindows: { minuteMs: 600 },
       }),
     );
     for (let i = 0; i < 8; i++) await second.generateContent('gemini-2.5-flash', hello);

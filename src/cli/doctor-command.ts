@@ -97,7 +97,11 @@ export function formatReport(report: DoctorReport, colour: boolean): string {
 
 export async function doctorCommand(options: DoctorCliOptions): Promise<number> {
   const checked = checkOptions('doctor', () =>
-    options.config ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config) : {},
+    checkConfig(
+      gatewayConfigSchema,
+      options.config ? readConfigFile(options.config) : {},
+      options.config ?? 'defaults',
+    ),
   );
   if ('exitCode' in checked) return checked.exitCode;
   const config = checked.value;

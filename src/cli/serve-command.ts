@@ -3,12 +3,12 @@
 import { checkConfig, readConfigFile } from '../config/load-file.js';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.js';
 import {
-  GATEWAY_DEFAULTS,
   GatewayConfigError,
   gatewayConfigSchema,
+  InvalidOptionsError,
   keysFromEnvironment,
   startGateway,
-  type CheckedGatewayConfig,
+  type GatewayConfig,
   type GatewayHandle,
   type GatewayOptions,
 } from '../gateway/index.js';
@@ -35,7 +35,7 @@ export interface Serving {
  * built-in emulator on a free loopback port, serves from it and says so through `notice`.
  */
 export async function startServing(
-  config: CheckedGatewayConfig,
+  config: GatewayConfig,
   options: GatewayOptions & { notice?: (line: string) => void } = {},
 ): Promise<Serving> {
   const { notice = (line: string) => process.stderr.write(`${line}\n`), ...gatewayOptions } = options;
@@ -70,18 +70,23 @@ export async function startServing(
 }
 
 export async function serveCommand(options: ServeOptions): Promise<number> {
-  const checked = checkOptions('serve', () => ({
-    config: options.config ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config) : {},
-    port: parsePort(options.port, GATEWAY_DEFAULTS.port),
-  }));
+  const checked = checkOptions('serve', () => {
+    const config = checkConfig(
+      gatewayConfigSchema,
+      options.config ? readConfigFile(options.config) : {},
+      options.config ?? 'defaults',
+    );
+    // --host and --port win over the file's host and port.
+    return { config, port: parsePort(options.port, config.port) };
+  });
   if ('exitCode' in checked) return checked.exitCode;
   const { config, port } = checked.value;
-  const host = options.host ?? GATEWAY_DEFAULTS.host;
+  const host = options.host ?? config.host;
   let serving: Serving;
   try {
     serving = await startServing(config, { host, port });
   } catch (error) {
-    if (error instanceof GatewayConfigError) {
+    if (error instanceof GatewayConfigError || error instanceof InvalidOptionsError) {
       process.stderr.write(`gemwarden serve: ${error.message}\n`);
       return 2;
     }

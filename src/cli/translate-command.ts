@@ -162,7 +162,11 @@ export async function translateCommand(input: string, options: TranslateCliOptio
     if (options.encoding !== undefined) usage(() => encodingFromOption(options.encoding!));
     if (options.outEncoding !== undefined) usage(() => encodingFromOption(options.outEncoding!, '--out-encoding'));
     return {
-      config: options.config ? checkConfig(gatewayConfigSchema, readConfigFile(options.config), options.config) : {},
+      config: checkConfig(
+        gatewayConfigSchema,
+        options.config ? readConfigFile(options.config) : {},
+        options.config ?? 'defaults',
+      ),
       batch: positiveInteger(options.batch, 20, 'batch'),
       context: positiveInteger(options.context, 3, 'context', true),
       concurrency: positiveInteger(options.concurrency, 4, 'concurrency'),

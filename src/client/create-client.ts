@@ -7,11 +7,11 @@ import { REAL_DAY_MS } from '../pacing/store.js';
 import { withAnswer } from '../pipeline/answers.js';
 import { Engine, type AttemptInput, type CallSpec } from '../pipeline/engine.js';
 import { PipelineEmitter, type PipelineEventName, type PipelineEvents } from '../pipeline/events.js';
-import { KeyPool, resolvePolicy, validatePolicy, type CircuitSnapshot, type KeyOutage } from '../policy/index.js';
+import { KeyPool, resolvePolicy, type CircuitSnapshot, type KeyOutage } from '../policy/index.js';
 import { KeyProber } from '../pipeline/key-prober.js';
 import { FleetSync, RedisFleetStore, type FleetSnapshot } from '../fleet/index.js';
 import { hostname } from 'node:os';
-import { realClock, type Clock } from '../time/index.js';
+import { realClock } from '../time/index.js';
 import { callJson, openStream, type TransportCall } from '../transport/http-transport.js';
 import { upstreamPool } from '../transport/upstream-pool.js';
 import {
@@ -24,7 +24,7 @@ import {
   type ListModelsResponse,
   type ModelInfo,
 } from '../wire/index.js';
-import { CLIENT_DEFAULTS, type CallOptions, type ClientOptions } from './options.js';
+import { checkClientOptions, type CallOptions, type CheckedClientOptions, type ClientOptions } from './options.js';
 import { GeminiStream } from './stream.js';
 import { ModelRepairMemory, type StreamRepairMode } from '../pipeline/stream-repair/index.js';
 import { streamRepairTransform } from './repairing-stream.js';
@@ -73,10 +73,6 @@ export interface ClientSnapshot {
   fleet: FleetSnapshot | { state: 'off'; instanceId: string; shares: []; writers: [] };
 }
 
-function isClock(value: ClientOptions['clock']): value is Clock {
-  return typeof (value as Clock | undefined)?.now === 'function';
-}
-
 export class GeminiClient {
   readonly events = new PipelineEmitter();
   readonly keys: KeyPool;
@@ -94,15 +90,19 @@ export class GeminiClient {
     'baseUrl' | 'version' | 'fetch' | 'clock' | 'pool' | 'quotaDayMs'
   >;
 
-  constructor(private readonly options: ClientOptions) {
-    const clock = isClock(options.clock) ? options.clock : realClock;
-    this.keys = new KeyPool(options.keys ?? [], {
+  /** The options, checked and with every default filled (see client/options.ts). */
+  private readonly options: CheckedClientOptions;
+
+  /** Throws an InvalidOptionsError naming every bad option (see checkClientOptions). */
+  constructor(given: ClientOptions) {
+    const options = (this.options = checkClientOptions(given));
+    const clock = options.clock ?? realClock;
+    this.keys = new KeyPool(options.keys, {
       ...(options.keyProbe ? { probe: options.keyProbe } : {}),
       now: () => clock.now(),
     });
     if (this.keys.keys.length === 0) throw new TypeError('createClient needs at least one API key (keys: ["…"])');
-    // `clock: { minuteMs, dayMs }` is the deprecated spelling of quotaWindows (kept for one release).
-    const windows = options.quotaWindows ?? (isClock(options.clock) ? undefined : options.clock);
+    const windows = options.quotaWindows;
     const tiers = Object.fromEntries(this.keys.keys.filter((key) => key.tier).map((key) => [key.project, key.tier!]));
     this.pacer =
       options.pacer ??
@@ -125,15 +125,15 @@ export class GeminiClient {
       });
     this.engine = new Engine({
       keys: this.keys,
-      policy: validatePolicy(resolvePolicy(options)),
+      policy: resolvePolicy(options),
       rules: options.rules ?? {},
       clock,
       pacer: this.pacer,
       events: this.events,
     });
     this.transportBase = {
-      baseUrl: options.baseUrl ?? CLIENT_DEFAULTS.baseUrl,
-      version: options.apiVersion ?? CLIENT_DEFAULTS.apiVersion,
+      baseUrl: options.baseUrl,
+      version: options.apiVersion,
       ...(options.fetch ? { fetch: options.fetch } : { pool: upstreamPool(options.upstreamConnections) }),
       clock,
       ...(windows?.dayMs !== undefined && windows.dayMs !== REAL_DAY_MS ? { quotaDayMs: windows.dayMs } : {}),

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { checkSettings, problemText } from '../policy/settings-check.js';
 
 export class ConfigError extends Error {
   override readonly name: string = 'ConfigError';
@@ -46,19 +47,11 @@ function syntaxProblem(error: unknown, text: string): string {
   return position ? `${reason} at line ${position.line}, column ${position.col}` : reason;
 }
 
-function fieldPath(path: ReadonlyArray<PropertyKey>): string {
-  return (
-    path
-      .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
-      .join('') || '(top level)'
-  );
-}
-
-/** Validates with a zod schema; the error names every bad field. */
+/** Validates with a zod schema; the error names every bad field, in the words createClient uses. */
 export function checkConfig<S extends z.ZodType>(schema: S, value: unknown, origin: string): z.output<S> {
-  const result = schema.safeParse(value ?? {});
+  const result = checkSettings(schema, value ?? {});
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `  - ${fieldPath(issue.path)}: ${issue.message}`);
+  const problems = result.problems.map((problem) => `  - ${problemText(problem) || '(top level)'}`);
   throw new ConfigError(`invalid config in ${origin}:\n${problems.join('\n')}`);
 }
 

@@ -1,134 +1,14 @@
-// The gateway's configuration (JSON or YAML file, plus GEMINI_API_KEY / GEMINI_API_KEYS), with
-// defaults in one place.
+// The gateway's configuration (JSON or YAML file, plus GEMINI_API_KEY / GEMINI_API_KEYS): the
+// settings it shares with the library (client/options.ts `sharedSettingsSchema`, the same names,
+// shapes, limits and defaults) extended with what only a server has.
 import { z } from 'zod';
-import type { ClientOptions } from '../client/index.js';
-import { TIERS } from '../wire/index.js';
-
-const keySchema = z.union([
-  z.string().min(1, 'a key must not be empty'),
-  z
-    .object({
-      key: z.string().min(1, 'a key must not be empty'),
-      project: z.string().min(1).optional(),
-      tier: z.enum(TIERS).optional(),
-    })
-    .strict(),
-]);
-
-const limitSchema = z
-  .object({
-    rpm: z.number().int().positive().optional(),
-    tpm: z.number().int().positive().optional(),
-    rpd: z.number().int().positive().optional(),
-    concurrency: z.number().int().positive().optional(),
-  })
-  .strict();
-
-export const gatewayConfigSchema = z
-  .object({
-    upstream: z.string().url('upstream must be a URL such as https://generativelanguage.googleapis.com').optional(),
-    keys: z.array(keySchema).optional(),
-    fallbacks: z.record(z.string(), z.array(z.string())).optional(),
-    redis: z.string().url('redis must be a URL such as redis://127.0.0.1:6379').optional(),
-    clients: z
-      .array(
-        z
-          .object({ token: z.string().min(8, 'a client token needs at least 8 characters'), name: z.string().min(1) })
-          .strict(),
-      )
-      .optional(),
-    limits: z.record(z.string(), limitSchema).optional(),
-    /**
-     * The lengths of the quota minute and day, ms (see QuotaWindows): compress them only to match a
-     * server that compresses them too (the emulator's `clock`). `clock` is their deprecated name.
-     */
-    quotaWindows: z
-      .object({ minuteMs: z.number().positive().optional(), dayMs: z.number().positive().optional() })
-      .strict()
-      .optional(),
-    clock: z
-      .object({ minuteMs: z.number().positive().optional(), dayMs: z.number().positive().optional() })
-      .strict()
-      .optional(),
-    /**
-     * Upstream time limits, ms (see `TimeoutOptions` in policy/options.ts for the defaults and their
-     * sources): `initialMs` per non-streamed attempt (sent as X-Server-Timeout), `firstChunkMs` for
-     * a stream's first chunk, both raised by `factor` after each timeout or 504 up to `maxMs`;
-     * `idleMs` the longest silence between two chunks; `requestMs` the whole call, a stream to its
-     * end (none by default); `minAttemptMs` the least time left for which an attempt is started.
-     * An attempt's clock starts when it leaves on a connection, not while it waits for one.
-     */
-    timeout: z
-      .object({
-        initialMs: z.number().int().positive().optional(),
-        factor: z.number().min(1).optional(),
-        maxMs: z.number().int().positive().optional(),
-        minServerTimeoutMs: z.number().int().nonnegative().optional(),
-        firstChunkMs: z.number().int().positive().optional(),
-        idleMs: z.number().int().positive().optional(),
-        requestMs: z.number().int().positive().optional(),
-        minAttemptMs: z.number().int().nonnegative().optional(),
-      })
-      .strict()
-      .optional(),
-    /**
-     * Connections to the upstream at once (per origin); unlimited when absent. Requests beyond it
-     * wait for a free connection, and that wait does not count against their attempt timeout.
-     */
-    upstreamConnections: z.number().int().positive().optional(),
-    /**
-     * Keys taken out (suspended, invalid, API disabled…) are probed again with a call that costs no
-     * generation quota: first after `initialMs` (one minute), doubling up to `maxMs` (one hour).
-     */
-    keyProbe: z
-      .object({
-        initialMs: z.number().int().positive().optional(),
-        maxMs: z.number().int().positive().optional(),
-        timeoutMs: z.number().int().positive().optional(),
-      })
-      .strict()
-      .optional(),
-    /** This gateway's name in shared (Redis) state and on the status page; default hostname:pid. */
-    instanceId: z.string().min(1).max(200).optional(),
-    /**
-     * Time to get an answer started upstream, ms: retries, waits and the wait for a free connection
-     * included (default 600 000). A stream after its first chunk is bounded by `timeout.idleMs` and
-     * `timeout.requestMs` instead.
-     */
-    deadlineMs: z.number().int().positive().optional(),
-    maxAttempts: z.number().int().positive().optional(),
-    /** Largest request body accepted, bytes. */
-    bodyLimitBytes: z.number().int().positive().optional(),
-    /** Open client connections allowed at once; the next one is answered 503 with Retry-After and closed. */
-    maxConnections: z.number().int().positive().optional(),
-    /** Time allowed to receive a whole request from a client (headers and body), ms; then 408. */
-    receiveTimeoutMs: z.number().int().positive().optional(),
-    /** Time allowed for graceful shutdown before open streams are cut. */
-    shutdownGraceMs: z.number().int().nonnegative().optional(),
-    /** On the native route, a blocked answer (promptFeedback.blockReason, finishReason SAFETY…) tries the next model. */
-    fallbackOnBlocked: z.boolean().optional(),
-    /** On the native route, an answer that is not blocked or cut but unusable (MALFORMED_FUNCTION_CALL, empty) is sent again. */
-    retryUnusableAnswers: z.boolean().optional(),
-    /** Mid-stream repair for every stream (a request may choose with x-gemwarden-stream-repair). */
-    streamRepair: z.enum(['off', 'restart', 'continue', 'auto']).optional(),
-    /** A quota wait longer than this moves to the next model that can send at once (scale it with a compressed clock). */
-    rateLimitFallbackAfterMs: z.number().int().nonnegative().optional(),
-    /** Browser apps: allowed origins for CORS (off when absent). */
-    cors: z
-      .object({ origins: z.array(z.string().min(1)), maxAgeSeconds: z.number().int().nonnegative().optional() })
-      .strict()
-      .optional(),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-  })
-  .strict();
-
-export type GatewayConfig = z.input<typeof gatewayConfigSchema>;
-export type CheckedGatewayConfig = z.output<typeof gatewayConfigSchema>;
+import { CLIENT_DEFAULTS, quotaWindowsSchema, sharedSettingsSchema, type ClientOptions } from '../client/options.js';
+import { integerAtLeast, parseSettings } from '../policy/settings-check.js';
 
 export const GATEWAY_DEFAULTS = {
   host: '127.0.0.1',
   port: 8787,
-  upstream: 'https://generativelanguage.googleapis.com',
+  upstream: CLIENT_DEFAULTS.baseUrl,
   /**
    * Gemini takes up to 100 MB of inline (base64) data in one request (Gemini API docs, "File input
    * methods", January 2026); the JSON around it needs a little more.
@@ -140,6 +20,84 @@ export const GATEWAY_DEFAULTS = {
   receiveTimeoutMs: 120_000,
   logLevel: 'info',
 } as const;
+
+/** A field whose default the client fills, kept optional here: the parsed config says what was set. */
+type AsGiven<S> = {
+  [K in keyof S]: S[K] extends z.ZodDefault<infer T>
+    ? z.ZodOptional<T>
+    : S[K] extends z.ZodPrefault<infer T>
+      ? z.ZodOptional<T>
+      : S[K];
+};
+
+/**
+ * The shared fields with their top-level defaults left to the client (which fills them from the same
+ * schema), so that a parsed config tells a field set in the file from one left out: the
+ * pass-through, for one, keeps its own attempt limit unless the file sets `maxAttempts`.
+ */
+function asGiven<S extends Record<string, z.ZodType>>(shape: S): AsGiven<S> {
+  return Object.fromEntries(
+    Object.entries(shape).map(([name, field]) => [
+      name,
+      field instanceof z.ZodDefault || field instanceof z.ZodPrefault
+        ? (field.unwrap() as z.ZodType).optional()
+        : field,
+    ]),
+  ) as AsGiven<S>;
+}
+
+export const gatewayConfigSchema = z
+  .object({
+    ...asGiven(sharedSettingsSchema.shape),
+    /** Gemini's base URL, or the emulator's / a proxy's (the library's `baseUrl`). */
+    upstream: z
+      .string()
+      .url('must be a URL such as https://generativelanguage.googleapis.com')
+      .default(GATEWAY_DEFAULTS.upstream),
+    /** Address to listen on (the CLI's --host wins). Beyond loopback, `clients` are required. */
+    host: z.string().min(1).default(GATEWAY_DEFAULTS.host),
+    /** Port to listen on; 0 picks a free one (the CLI's --port wins). */
+    port: z.number().int().min(0).max(65535, 'must be a port from 0 to 65535').default(GATEWAY_DEFAULTS.port),
+    /** Who may call the gateway: each presents its token (Authorization: Bearer, or x-goog-api-key). */
+    clients: z
+      .array(
+        z
+          .object({ token: z.string().min(8, 'a client token needs at least 8 characters'), name: z.string().min(1) })
+          .strict(),
+      )
+      .optional(),
+    /** Largest request body accepted, bytes. */
+    bodyLimitBytes: integerAtLeast(1).default(GATEWAY_DEFAULTS.bodyLimitBytes),
+    /** Open client connections allowed at once; the next one is answered 503 with Retry-After and closed. */
+    maxConnections: integerAtLeast(1).default(GATEWAY_DEFAULTS.maxConnections),
+    /** Time allowed to receive a whole request from a client (headers and body), ms; then 408. */
+    receiveTimeoutMs: integerAtLeast(1).default(GATEWAY_DEFAULTS.receiveTimeoutMs),
+    /** Time allowed for graceful shutdown before open streams are cut, ms. */
+    shutdownGraceMs: integerAtLeast(0).default(GATEWAY_DEFAULTS.shutdownGraceMs),
+    /** Browser apps: allowed origins for CORS (off when absent). */
+    cors: z
+      .object({ origins: z.array(z.string().min(1)), maxAgeSeconds: integerAtLeast(0).optional() })
+      .strict()
+      .optional(),
+    /** Level of the JSON log lines. */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(GATEWAY_DEFAULTS.logLevel),
+    /**
+     * @deprecated The old name of `quotaWindows`: still accepted, with a one-time warning, and
+     * `quotaWindows` wins where both set a length.
+     */
+    clock: quotaWindowsSchema.optional(),
+  })
+  .strict();
+
+/** A gateway config as a file or a caller gives it (every field optional). */
+export type GatewayConfig = z.input<typeof gatewayConfigSchema>;
+/** A gateway config after the check: the server's defaults filled, shared settings as given. */
+export type CheckedGatewayConfig = z.output<typeof gatewayConfigSchema>;
+
+/** Checks a config given in code; throws an InvalidOptionsError (origin `gateway config`) naming every bad field. */
+export function checkGatewayConfig(config: GatewayConfig): CheckedGatewayConfig {
+  return parseSettings(gatewayConfigSchema, config, 'gateway config');
+}
 
 /** Keys from the environment: GEMINI_API_KEYS (comma-separated) and GEMINI_API_KEY. */
 export function keysFromEnvironment(env: NodeJS.ProcessEnv): string[] {
@@ -155,34 +113,35 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** The client options a config file describes, shared by the gateway and the CLI commands that call Gemini. */
+let clockAliasWarned = false;
+
+/** Says once per process that `clock` in a config is the old name of `quotaWindows`. */
+function warnClockAlias(): void {
+  if (clockAliasWarned) return;
+  clockAliasWarned = true;
+  process.emitWarning('the config field "clock" is deprecated: name the quota minute and day "quotaWindows"', {
+    type: 'DeprecationWarning',
+    code: 'GEMWARDEN_CONFIG_CLOCK',
+  });
+}
+
+/**
+ * The client options a config describes, shared by the gateway and the CLI commands that call
+ * Gemini: the shared settings as they are (nothing renamed or copied field by field), with the
+ * keys and upstream the caller resolved (`upstream` is the library's `baseUrl`) and the deprecated
+ * `clock` read as `quotaWindows`.
+ */
 export function clientOptionsFromConfig(
   config: CheckedGatewayConfig,
   keys: ClientOptions['keys'],
   upstream: string,
 ): ClientOptions {
-  return {
-    keys,
-    baseUrl: upstream,
-    ...(config.fallbacks ? { fallbacks: config.fallbacks } : {}),
-    ...(config.deadlineMs !== undefined ? { deadlineMs: config.deadlineMs } : {}),
-    ...(config.timeout
-      ? {
-          timeout: Object.fromEntries(Object.entries(config.timeout).filter(([, value]) => value !== undefined)),
-        }
-      : {}),
-    ...(config.upstreamConnections !== undefined ? { upstreamConnections: config.upstreamConnections } : {}),
-    ...(config.maxAttempts !== undefined ? { maxAttempts: config.maxAttempts } : {}),
-    ...(config.fallbackOnBlocked !== undefined ? { fallbackOnBlocked: config.fallbackOnBlocked } : {}),
-    ...(config.retryUnusableAnswers !== undefined ? { retryUnusableAnswers: config.retryUnusableAnswers } : {}),
-    ...(config.rateLimitFallbackAfterMs !== undefined
-      ? { rateLimitFallbackAfterMs: config.rateLimitFallbackAfterMs }
-      : {}),
-    ...(config.limits ? { limits: config.limits } : {}),
-    ...(config.quotaWindows || config.clock ? { quotaWindows: { ...config.clock, ...config.quotaWindows } } : {}),
-    ...(config.redis ? { redis: config.redis } : {}),
-    ...(config.keyProbe ? { keyProbe: config.keyProbe } : {}),
-    ...(config.instanceId ? { instanceId: config.instanceId } : {}),
-    ...(config.streamRepair ? { streamRepair: config.streamRepair } : {}),
-  };
+  const shared = Object.fromEntries(
+    Object.keys(sharedSettingsSchema.shape)
+      .map((name) => [name, config[name as keyof CheckedGatewayConfig]] as const)
+      .filter(([, value]) => value !== undefined),
+  ) as Omit<ClientOptions, 'keys'>;
+  if (config.clock) warnClockAlias();
+  const quotaWindows = config.clock ? { ...config.clock, ...config.quotaWindows } : config.quotaWindows;
+  return { ...shared, keys, baseUrl: upstream, ...(quotaWindows ? { quotaWindows } : {}) };
 }

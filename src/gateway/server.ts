@@ -9,11 +9,13 @@ import { parseGeminiPath } from '../wire/index.js';
 import { realClock } from '../time/index.js';
 import { authenticate, presentedToken } from './auth.js';
 import {
+  checkGatewayConfig,
   clientOptionsFromConfig,
   GATEWAY_DEFAULTS,
   isLoopback,
   keysFromEnvironment,
   type CheckedGatewayConfig,
+  type GatewayConfig,
 } from './config.js';
 import { geminiErrorText, OPEN_PATHS, rejectRequest, type GatewayContext } from './context.js';
 import { createGeminiHandler, isGeminiModelPath, modelCallAnswerer } from './gemini-routes.js';
@@ -144,9 +146,11 @@ function logClientEvents(client: GeminiClient, log: Logger): void {
 /**
  * Starts the gateway on `options.host:options.port` (127.0.0.1:8787 by default) against the
  * config's upstream with its keys (or GEMINI_API_KEY/GEMINI_API_KEYS from `options.env`).
- * Throws GatewayConfigError when there is no key or when a non-loopback bind has no client tokens.
+ * Throws GatewayConfigError when there is no key or when a non-loopback bind has no client tokens,
+ * and an InvalidOptionsError naming every bad field of a config that fails its schema.
  */
-export async function startGateway(config: CheckedGatewayConfig, options: GatewayOptions = {}): Promise<GatewayHandle> {
+export async function startGateway(given: GatewayConfig, options: GatewayOptions = {}): Promise<GatewayHandle> {
+  const config = checkGatewayConfig(given);
   const host = options.host ?? GATEWAY_DEFAULTS.host;
   const tokens = config.clients ?? [];
   if (!isLoopback(host) && tokens.length === 0) {
@@ -188,7 +192,15 @@ export async function startGateway(config: CheckedGatewayConfig, options: Gatewa
   };
   const gemini = createGeminiHandler(context);
   const owners = resourceOwners(config.redis, () => realClock.now());
-  const passThrough = { client, upstream, owners, clock: realClock, ...pick(config, 'fallbacks', 'maxAttempts') };
+  const quotaDayMs = config.quotaWindows?.dayMs ?? config.clock?.dayMs;
+  const passThrough = {
+    client,
+    upstream,
+    owners,
+    clock: realClock,
+    ...pick(config, 'fallbacks', 'maxAttempts'),
+    ...(quotaDayMs !== undefined ? { quotaDayMs } : {}),
+  };
   const passThroughHandler = createPassThroughHandler({ ...passThrough, native: gemini });
   // The gateway's routes, first match wins. Mount new handlers here with one line each.
   const routes: Route[] = [

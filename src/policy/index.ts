@@ -6,3 +6,4 @@ export * from './key-pool.js';
 export * from './retry-budget.js';
 export * from './timeout-ladder.js';
 export * from './rules.js';
+export { InvalidOptionsError, type OptionProblem } from './settings-check.js';
