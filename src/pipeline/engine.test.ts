@@ -651,6 +651,37 @@ describe('engine: how the route is chosen when quota waits differ', () => {
     expect(released).toEqual([{ sent: true }]);
   });
 
+  it('a key taken out while a call waits for its pacing slot is not sent to: the call chooses again', async () => {
+    const released: Array<{ project: string; sent: boolean }> = [];
+    const pacer: Pacer = {
+      ...unlimitedPacer,
+      reserve: async (project, _model, _tokens, now): Promise<Reservation> => ({
+        at: project === 'A' ? now + 2_000 : now,
+        dayFull: false,
+        release: (outcome) => released.push({ project, sent: outcome.sent }),
+      }),
+    };
+    const { call, clock, pool } = setup({
+      keys: [
+        { key: KEY_A, project: 'A' },
+        { key: KEY_B, project: 'B' },
+      ],
+      pacer,
+    });
+    // Another call (or another process of the fleet) learns the key is suspended meanwhile.
+    clock.timer(1_000, () => pool.disable(pool.keys[0]!, 'suspended (learned by another call)'));
+    const { lines } = await call(['ok']);
+    expect(lines.map((text) => text.replace(/ until .*/, ''))).toEqual([
+      `wait quota A/${PRO}`,
+      `ok ${PRO} …bbbb`,
+      `done by ${PRO} after 1`,
+    ]);
+    expect(released).toEqual([
+      { project: 'A', sent: false },
+      { project: 'B', sent: true },
+    ]);
+  });
+
   it('nothing to try: every key out gives permission_denied naming why', async () => {
     const { call } = setup({ keys: [KEY_A] });
     await call([failure('api_key_invalid')]);
