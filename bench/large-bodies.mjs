@@ -4,7 +4,8 @@
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { goal, notMeasured } from './goals.mjs';
-import { rssMb, startGatewayProcess, stopProcess } from './processes.mjs';
+import { pathToFileURL } from 'node:url';
+import { rssMb, startEmulatorProcess, startFloorProxy, startGatewayProcess, stopProcess } from './processes.mjs';
 
 const UPLOAD_MB = 200;
 const KEY = 'bench-load-key-0001';
@@ -137,4 +138,17 @@ export async function largeUpload({ emulatorUrl, floorUrl, quick }) {
   }
   void quick;
   return { results, goals, notes };
+}
+
+// `node bench/large-bodies.mjs` (after `npm run build`): the upload alone, against an emulator and a
+// floor proxy of its own, printed as JSON (results and goals), without the rest of the bench.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const emulator = await startEmulatorProcess();
+  const floor = await startFloorProxy(emulator.url);
+  try {
+    const { results, goals } = await largeUpload({ emulatorUrl: emulator.url, floorUrl: floor.url, quick: false });
+    process.stdout.write(`${JSON.stringify({ results, goals }, null, 2)}\n`);
+  } finally {
+    await Promise.all([floor, emulator].map((started) => stopProcess(started)));
+  }
 }

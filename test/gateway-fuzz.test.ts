@@ -1,30 +1,12 @@
 // Hostile input against a live gateway: every answer is a success or an error in the route's own
 // format, nothing leaks an upstream key, and the gateway keeps serving.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
 import { hello, post } from './helpers/http.js';
+import { useStack } from './helpers/stack.js';
 
 const UPSTREAM_KEY = `AIza${''}SyFuzzFuzzFuzzFuzzFuzzFuzzFuzzFu1234`;
-let emulator: EmulatorHandle;
-let gateway: GatewayHandle;
-beforeAll(async () => {
-  emulator = await startEmulator({});
-  gateway = await startGateway(
-    gatewayConfigSchema.parse({
-      upstream: emulator.url,
-      keys: [UPSTREAM_KEY],
-      maxAttempts: 2,
-      bodyLimitBytes: 64 * 1024,
-    }),
-    { port: 0, logger: false },
-  );
-});
-afterAll(async () => {
-  await gateway.close();
-  await emulator.close();
-});
+const stack = useStack({ gateway: { keys: [UPSTREAM_KEY], maxAttempts: 2, bodyLimitBytes: 64 * 1024 } });
 
 const paths = fc.oneof(
   fc.constantFrom(
@@ -61,7 +43,7 @@ describe('gateway fuzz', () => {
   it("answers arbitrary requests in the route's format and stays up", async () => {
     await fc.assert(
       fc.asyncProperty(paths, bodies, fc.constantFrom('GET', 'POST', 'PUT'), async (path, body, method) => {
-        const response = await fetch(`${gateway.url}${path.startsWith('/') ? path : `/${path}`}`, {
+        const response = await fetch(`${stack.gateway.url}${path.startsWith('/') ? path : `/${path}`}`, {
           method,
           headers: { 'content-type': 'application/json' },
           ...(method === 'GET' ? {} : { body }),
@@ -76,6 +58,6 @@ describe('gateway fuzz', () => {
       }),
       { numRuns: 250 },
     );
-    expect((await post(gateway.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello)).status).toBe(200);
+    expect((await post(stack.gateway.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello)).status).toBe(200);
   });
 });

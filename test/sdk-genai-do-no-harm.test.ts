@@ -1,54 +1,36 @@
 // Do no harm, found by driving the real @google/genai through the gateway as a user would: each
 // case once made a call through the gateway end worse than the same call sent straight upstream.
 import { GoogleGenAI } from '@google/genai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
 import { describeOutcome, outcomeOf } from './helpers/sdk-outcomes.js';
+import { useStack } from './helpers/stack.js';
 import { startStandInUpstream, type StandInUpstream } from './helpers/stand-in-upstream.js';
 
 const KEY = 'key-sdk-pending-0001';
-let emulator: EmulatorHandle;
-let gateway: GatewayHandle;
-let upstream: StandInUpstream;
-let standInGateway: GatewayHandle;
-
-beforeAll(async () => {
-  emulator = await startEmulator({
+const stack = useStack({
+  emulator: {
     keys: [{ key: KEY, project: 'alpha' }],
     faults: [
       { promptContains: 'blockme', finishReason: 'SAFETY' },
       { promptContains: 'always500', status: 500 },
       { promptContains: 'resetme', midStream: true, breakAs: 'reset', breakAfterChunks: 1 },
     ],
-  });
-  gateway = await startGateway(
-    gatewayConfigSchema.parse({ upstream: emulator.url, keys: [{ key: KEY, project: 'alpha' }], maxAttempts: 3 }),
-    {
-      port: 0,
-      logger: false,
-    },
-  );
-  upstream = await startStandInUpstream();
-  standInGateway = await startGateway(
-    gatewayConfigSchema.parse({ upstream: upstream.url, keys: [{ key: KEY, project: 'alpha' }] }),
-    { port: 0, logger: false },
-  );
+  },
+  gateway: { keys: [{ key: KEY, project: 'alpha' }], maxAttempts: 3 },
 });
-afterAll(async () => {
-  await gateway?.close();
-  await standInGateway?.close();
-  await emulator?.close();
-  await upstream?.close();
+let upstream: StandInUpstream;
+const standIn = useStack({
+  upstream: async () => (upstream = await startStandInUpstream()),
+  gateway: { keys: [{ key: KEY, project: 'alpha' }] },
 });
 
 describe('pending findings', () => {
   it('a client on API version v1 reaches the upstream on v1', async () => {
-    const direct = new GoogleGenAI({ apiKey: KEY, apiVersion: 'v1', httpOptions: { baseUrl: emulator.url } });
+    const direct = new GoogleGenAI({ apiKey: KEY, apiVersion: 'v1', httpOptions: { baseUrl: stack.emulator.url } });
     const through = new GoogleGenAI({
       apiKey: 'client-token',
       apiVersion: 'v1',
-      httpOptions: { baseUrl: gateway.url },
+      httpOptions: { baseUrl: stack.gateway.url },
     });
     const left = await outcomeOf(() => direct.models.generateContent({ model: 'gemini-0.0-f2a', contents: 'hi' }));
     const right = await outcomeOf(() => through.models.generateContent({ model: 'gemini-0.0-f2b', contents: 'hi' }));
@@ -80,10 +62,7 @@ describe('pending findings', () => {
           }),
       );
     const left = await open(new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: upstream.url } }), 1);
-    const right = await open(
-      new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: standInGateway.url } }),
-      2,
-    );
+    const right = await open(new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: standIn.url } }), 2);
     expect(left).toMatchObject({ ok: true, value: 'open' });
     expect(right).toEqual(left);
     expect(upstream.sockets.map((socket) => socket.path)).toEqual([
@@ -104,19 +83,16 @@ describe('pending findings', () => {
           chunks.push(chunk.candidates);
         return chunks;
       });
-    const left = await run(emulator.url, KEY);
+    const left = await run(stack.emulator.url, KEY);
     expect(left.ok).toBe(true);
-    expect(await run(gateway.url, 'client-token')).toMatchObject({
+    expect(await run(stack.gateway.url, 'client-token')).toMatchObject({
       ok: true,
       value: (left as { value: unknown }).value,
     });
   });
 
   it('after one request-specific 500, the next call to the same model still reaches Gemini and succeeds', async () => {
-    const fresh = await startGateway(
-      gatewayConfigSchema.parse({ upstream: emulator.url, keys: [{ key: KEY, project: 'alpha' }] }),
-      { port: 0, logger: false },
-    );
+    const fresh = await stack.addGateway({ keys: [{ key: KEY, project: 'alpha' }] });
     try {
       const ai = new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: fresh.url } });
       const failed = await outcomeOf(() =>
@@ -131,10 +107,7 @@ describe('pending findings', () => {
   });
 
   it('after one stream broken mid-way, the next call to the same model still reaches Gemini and succeeds', async () => {
-    const fresh = await startGateway(
-      gatewayConfigSchema.parse({ upstream: emulator.url, keys: [{ key: KEY, project: 'alpha' }], maxAttempts: 2 }),
-      { port: 0, logger: false },
-    );
+    const fresh = await stack.addGateway({ keys: [{ key: KEY, project: 'alpha' }], maxAttempts: 2 });
     try {
       const ai = new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: fresh.url } });
       await outcomeOf(async () => {

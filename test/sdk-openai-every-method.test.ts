@@ -5,31 +5,20 @@
 // does not serve (responses, images, audio, files, batches, moderations, legacy completions) must
 // fail in OpenAI's error shape, never crash or hang.
 import OpenAI, { toFile } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
 import { describeOutcome, outcomeOf, type Outcome } from './helpers/sdk-outcomes.js';
+import { useStack } from './helpers/stack.js';
 
 const KEY = 'key-sdk-openai-0001';
-let emulator: EmulatorHandle;
-let gateway: GatewayHandle;
-
-beforeAll(async () => {
-  emulator = await startEmulator({ keys: [{ key: KEY, project: 'alpha' }], clock: { minuteMs: 600 } });
-  gateway = await startGateway(
-    gatewayConfigSchema.parse({ upstream: emulator.url, keys: [{ key: KEY, project: 'alpha' }], maxAttempts: 3 }),
-    { port: 0, logger: false },
-  );
-});
-afterAll(async () => {
-  await gateway?.close();
-  await emulator?.close();
+const stack = useStack({
+  emulator: { keys: [{ key: KEY, project: 'alpha' }], clock: { minuteMs: 600 } },
+  gateway: { keys: [{ key: KEY, project: 'alpha' }], maxAttempts: 3 },
 });
 
 const client = (baseURL: string, apiKey = 'client-token') => new OpenAI({ apiKey, baseURL, maxRetries: 0 });
-const googleLayer = () => client(`${emulator.url}/v1beta/openai/`, KEY);
-const gatewayRoute = () => client(`${gateway.url}/v1`);
-const gatewayGoogleLayer = () => client(`${gateway.url}/v1beta/openai/`);
+const googleLayer = () => client(`${stack.emulator.url}/v1beta/openai/`, KEY);
+const gatewayRoute = () => client(`${stack.gateway.url}/v1`);
+const gatewayGoogleLayer = () => client(`${stack.gateway.url}/v1beta/openai/`);
 
 type Steps = Record<string, Outcome>;
 

@@ -3,10 +3,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
 import { ROOT } from './helpers/cli.js';
 import { hello, post, request } from './helpers/http.js';
+import { useStack } from './helpers/stack.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without Debian's chromium the browser test is skipped with a visible notice on a developer's
@@ -17,33 +16,30 @@ if (!HAVE_CHROMIUM && process.env.CI !== 'true')
 const TOKEN = 'status-page-token-123';
 const OUTPUT = resolve(ROOT, 'test-output');
 
-let emulator: EmulatorHandle;
-let gateway: GatewayHandle;
 let browser: Browser;
 
-beforeAll(async () => {
-  if (!HAVE_CHROMIUM && process.env.CI === 'true')
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
-  emulator = await startEmulator({
+const stack = useStack({
+  emulator: {
     keys: [
       { key: 'status-key-p1-0001', project: 'p1' },
       { key: 'status-key-p2-0002', project: 'p2' },
     ],
     models: { 'gemini-2.5-flash-lite': { rpd: 0 } },
     faults: [{ model: 'gemini-2.5-pro', status: 503 }],
-  });
-  gateway = await startGateway(
-    gatewayConfigSchema.parse({
-      upstream: emulator.url,
-      keys: [
-        { key: 'status-key-p1-0001', project: 'p1' },
-        { key: 'status-key-p2-0002', project: 'p2' },
-      ],
-      fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'], 'gemini-2.5-flash-lite': ['gemini-2.5-flash'] },
-      clients: [{ token: TOKEN, name: 'status-test' }],
-    }),
-    { port: 0, logger: false },
-  );
+  },
+  gateway: {
+    keys: [
+      { key: 'status-key-p1-0001', project: 'p1' },
+      { key: 'status-key-p2-0002', project: 'p2' },
+    ],
+    fallbacks: { 'gemini-2.5-pro': ['gemini-2.5-flash'], 'gemini-2.5-flash-lite': ['gemini-2.5-flash'] },
+    clients: [{ token: TOKEN, name: 'status-test' }],
+  },
+});
+
+beforeAll(async () => {
+  if (!HAVE_CHROMIUM && process.env.CI === 'true')
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
   if (!HAVE_CHROMIUM) return;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -60,26 +56,26 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  await gateway?.close();
-  await emulator?.close();
 });
 
 describe('status page', () => {
   it('is protected by the client token', async () => {
-    expect((await request(`${gateway.url}/status.json`)).status).toBe(401);
-    expect((await request(`${gateway.url}/status`)).status).toBe(401);
+    expect((await request(`${stack.gateway.url}/status.json`)).status).toBe(401);
+    expect((await request(`${stack.gateway.url}/status`)).status).toBe(401);
   });
 
   it.skipIf(!HAVE_CHROMIUM)('shows an open circuit, a parked quota and the last errors in a real browser', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     for (let i = 0; i < 3; i++)
-      expect((await post(gateway.url, '/v1beta/models/gemini-2.5-pro:generateContent', hello, auth)).status).toBe(200);
+      expect((await post(stack.gateway.url, '/v1beta/models/gemini-2.5-pro:generateContent', hello, auth)).status).toBe(
+        200,
+      );
     for (let i = 0; i < 2; i++)
       expect(
-        (await post(gateway.url, '/v1beta/models/gemini-2.5-flash-lite:generateContent', hello, auth)).status,
+        (await post(stack.gateway.url, '/v1beta/models/gemini-2.5-flash-lite:generateContent', hello, auth)).status,
       ).toBe(200);
 
-    const json = (await request(`${gateway.url}/status.json`, { headers: auth })).json as {
+    const json = (await request(`${stack.gateway.url}/status.json`, { headers: auth })).json as {
       circuits: Array<{ model: string; state: string }>;
       pairs: Array<{ model: string; parkedUntil: unknown }>;
     };
@@ -87,7 +83,7 @@ describe('status page', () => {
     expect(json.pairs.filter((pair) => pair.model === 'gemini-2.5-flash-lite' && pair.parkedUntil)).toHaveLength(2);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-    await page.goto(`${gateway.url}/status?key=${TOKEN}`);
+    await page.goto(`${stack.gateway.url}/status?key=${TOKEN}`);
     await page.waitForFunction(() => document.querySelector('#circuits tbody')?.textContent?.includes('open'));
     const circuits = await page.locator('#circuits tbody').innerText();
     expect(circuits).toMatch(/gemini-2\.5-pro\s+open/);

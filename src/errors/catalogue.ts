@@ -1,6 +1,6 @@
 // What each kind of failure means, what gemwarden does about it by itself, and what a person has
 // to do, with the specifics of the error filled in (which quota, which model, when it resets).
-import { formatPacificTime } from '../time/index.js';
+import { formatPacificTime, nextPacificMidnight } from '../time/index.js';
 import type { GeminiError } from './gemini-error.js';
 import type { ErrorKind } from './kinds.js';
 
@@ -237,10 +237,15 @@ export function specifics(error: GeminiError): string[] {
   if (error.kind === 'quota_exhausted') {
     if (error.resetAt !== undefined) {
       const inMs = error.retryAfterMs;
+      // Gemini's days end at midnight Pacific; a reset at another instant is a compressed quota day
+      // (a test server such as the emulator), which ends when that server said.
+      const atMidnight = nextPacificMidnight(error.resetAt - 1) === error.resetAt;
       lines.push(
-        `It resets at ${formatPacificTime(error.resetAt)} (midnight Pacific time${inMs !== undefined ? `, in ${formatSeconds(inMs)}` : ''}).`,
+        atMidnight
+          ? `It resets at ${formatPacificTime(error.resetAt)} (midnight Pacific time${inMs !== undefined ? `, in ${formatSeconds(inMs)}` : ''}).`
+          : `It resets at ${formatPacificTime(error.resetAt)}${inMs !== undefined ? `, in ${formatSeconds(inMs)}` : ''}, when the server's quota day ends.`,
       );
-      if (error.serverRetryDelayMs !== undefined && error.serverRetryDelayMs < 3_600_000) {
+      if (atMidnight && error.serverRetryDelayMs !== undefined && error.serverRetryDelayMs < 3_600_000) {
         lines.push(
           `The server's "retry in ${formatSeconds(error.serverRetryDelayMs)}" does not apply: a per-day quota is not freed by waiting seconds.`,
         );

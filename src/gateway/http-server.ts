@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { realClock } from '../time/index.js';
+import { withNodeSource } from '../transport/streamed-send.js';
 import type { NodeEdge } from './model-call-edge.js';
 
 /** The Node objects behind one request, for the server's own bookkeeping (logs, metrics). */
@@ -97,7 +98,8 @@ function parserFailure(code: string | undefined): { status: number; message: str
  */
 export function nodeBodyStream(incoming: Readable): ReadableStream<Uint8Array> {
   let chunks: AsyncIterator<Uint8Array, undefined> | undefined;
-  return new ReadableStream<Uint8Array>(
+  // withNodeSource: the pass-through's streamed send reads `incoming` itself, without this layer.
+  const web = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         chunks ??= incoming.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array, undefined>;
@@ -111,6 +113,7 @@ export function nodeBodyStream(incoming: Readable): ReadableStream<Uint8Array> {
     },
     { highWaterMark: 0 },
   );
+  return withNodeSource(web, incoming);
 }
 
 /** Bodies the Node edge already read from a request it then left to the Fetch handler. */

@@ -193,7 +193,15 @@ export async function startGateway(given: GatewayConfig, options: GatewayOptions
   };
   const gemini = createGeminiHandler(context);
   const owners = resourceOwners(config.redis, () => realClock.now());
-  const passThrough = { client, upstream, owners, clock: realClock, ...pick(config, 'fallbacks', 'maxAttempts') };
+  const quotaDayMs = config.quotaWindows?.dayMs ?? config.clock?.dayMs;
+  const passThrough = {
+    client,
+    upstream,
+    owners,
+    clock: realClock,
+    ...pick(config, 'fallbacks', 'maxAttempts'),
+    ...(quotaDayMs !== undefined ? { quotaDayMs } : {}),
+  };
   const passThroughHandler = createPassThroughHandler({ ...passThrough, native: gemini });
   // The gateway's routes, first match wins. Mount new handlers here with one line each.
   const routes: Route[] = [

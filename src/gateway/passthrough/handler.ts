@@ -8,13 +8,16 @@
 // Project-scoped resources go to a key of their owner's project (owners.ts); a resource of unknown
 // owner is tried on each project in turn, and a 403/404 about it moves on without taking a key out.
 import type { GeminiClient } from '../../client/index.js';
-import { gemwardenInfo, headerSafe } from '../../client/index.js';
-import { classify, type GeminiError } from '../../errors/index.js';
+import { geminiErrorBody, gemwardenInfo, headerSafe, httpStatusFor } from '../../client/index.js';
+import { createGeminiError, toGeminiError, type GeminiError } from '../../errors/index.js';
 import type { PooledKey } from '../../policy/index.js';
+import { REAL_DAY_MS } from '../../pacing/store.js';
+import { pulledStream, readStreamText, sendStreamed, type StreamedAnswer } from '../../transport/streamed-send.js';
+import type { UpstreamPool } from '../../transport/upstream-pool.js';
 import { parseGeminiPath, bareModelName, type Part } from '../../wire/index.js';
 import type { Clock } from '../../time/index.js';
 import { estimateRequestTokens } from '../../pacing/estimate.js';
-import { parkSpentDay } from '../../pipeline/park.js';
+import { parkPair, parkSpentDay } from '../../pipeline/park.js';
 import type { FetchHandler, RequestContext } from '../router.js';
 import type { ResourceOwners } from './owners.js';
 import { resourceInPath, resourcesInAnswer, resourcesInBody } from './resource-names.js';
@@ -38,6 +41,14 @@ export interface PassThroughOptions {
   native?: FetchHandler;
   /** Bodies up to this size are buffered so that a call can be retried; larger ones stream once. */
   replayableBytes?: number;
+  /**
+   * A compressed quota day, ms (the config's `quotaWindows.dayMs`, for the emulator): a per-day 429
+   * then parks its pair until that day's end, not until midnight Pacific. Absent: the real day.
+   */
+  quotaDayMs?: number;
+  /** The upstream connection pool for forwarded calls (default: the transport's shared unlimited pool). */
+  pool?: UpstreamPool;
+  /** The fetch the merged list calls use (default: the global fetch). */
   fetch?: typeof fetch;
 }
 
@@ -67,19 +78,16 @@ const NATIVE_METHODS = new Set(['generateContent', 'streamGenerateContent', 'cou
 const LIST_PATH = /^\/v1(?:beta|alpha)?\/(files|cachedContents|batches|tunedModels|fileSearchStores)$/;
 const EMBED_METHODS = new Set(['embedContent', 'batchEmbedContents', 'asyncBatchEmbedContent']);
 
+/** Statuses whose answers carry no body (Fetch standard, "null body status"). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
 function isJson(headers: Headers): boolean {
   return /json/i.test(headers.get('content-type') ?? '');
 }
 
-/** Network failures that prove the request never reached the upstream. */
-function neverSent(failure: unknown): boolean {
-  const code = (failure as { cause?: { code?: string } })?.cause?.code ?? (failure as { code?: string })?.code;
-  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'UND_ERR_CONNECT_TIMEOUT';
-}
-
 interface Attempted {
-  response?: Response;
-  text?: string;
+  /** Upstream's failed answer, when there was one. */
+  answer?: { status: number; headers: Headers; text: string };
   error: GeminiError;
   key: PooledKey;
 }
@@ -90,6 +98,8 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
   const replayable = options.replayableBytes ?? PASS_THROUGH_DEFAULTS.replayableBytes;
   const send = options.fetch ?? fetch;
   const secrets = client.keys.keys.map((entry) => entry.key);
+  const quotaDayMs =
+    options.quotaDayMs !== undefined && options.quotaDayMs !== REAL_DAY_MS ? options.quotaDayMs : undefined;
 
   /** Projects in fairness order, each with its usable keys. */
   function projects(): Map<string, PooledKey[]> {
@@ -185,6 +195,8 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
     const failedProjects = new Set<string>();
     let last: Attempted | undefined;
     let attempts = 0;
+    /** The soonest reset of the pairs skipped because they are parked. */
+    let parkedTill: number | undefined;
     const available = projects();
     const order = owner ? [owner] : [...available.keys()];
     if (owner && !available.has(owner)) {
@@ -204,6 +216,13 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
           projectIndex++;
           continue;
         }
+        // A pair parked by a spent day (here or on the native route) is not asked again before its reset.
+        const parkedUntil = model ? client.keys.parkedUntil(project, model, clock.now()) : undefined;
+        if (parkedUntil !== undefined) {
+          parkedTill = Math.min(parkedTill ?? parkedUntil, parkedUntil);
+          projectIndex++;
+          continue;
+        }
         tried.add(`${model}|${entry.key}`);
         client.keys.markUsed(entry);
         attempts++;
@@ -218,6 +237,7 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
             release({ sent: false });
             // The day is spent: park the pair where parks live, as the native route does.
             parkSpentDay(client.keys, client.events, project, model, slot.at);
+            parkedTill = Math.min(parkedTill ?? slot.at, slot.at);
             failedProjects.add(project);
             projectIndex++;
             continue;
@@ -234,54 +254,47 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
         }
 
         const target = upstreamUrl(upstream, url);
-        let body: BodyInit | undefined = bodyBytes;
+        let body: Uint8Array | string | ReadableStream<Uint8Array> | undefined = bodyBytes;
         if (model && model !== askedModel && askedModel) {
           target.pathname = target.pathname.replace(`/models/${askedModel}:`, `/models/${model}:`);
           if (parsedBody !== undefined) body = JSON.stringify(withModel(parsedBody, askedModel, model, openAi));
         }
-        if (streamOnce) body = request.body ?? undefined;
-        let answer: Response;
-        try {
-          answer = await send(target, {
-            method: request.method,
-            headers: upstreamHeaders(request.headers, entry.key, openAi),
-            ...(body !== undefined ? { body, duplex: 'half' } : {}),
-            signal: request.signal,
-            // fetch clones a request unless its redirect mode is "error" and it has no window (Fetch
-            // standard, HTTP-network-or-cache fetch step 8), and the clone tees the body: the copy
-            // nobody reads would hold every byte of an upload. A body streamed once goes uncloned
-            // (the Gemini API does not redirect uploads; one that did would fail as a network error).
-            ...(streamOnce ? { redirect: 'error', window: null } : { redirect: 'manual' }),
-          });
-        } catch (failure) {
-          release({ sent: neverSent(failure) ? false : true });
-          const error = classify(failure as Error, { keyHint: entry.hint, secrets, clock });
+        const headers = upstreamHeaders(request.headers, entry.key, openAi);
+        if (streamOnce) {
+          // The client's own body, once: its declared length goes along, as a plain proxy sends it.
+          body = request.body ?? undefined;
+          if (Number.isFinite(declared)) headers.set('content-length', String(declared));
+        }
+        // The transport sends (the client's Node stream itself when it has one) and makes the error.
+        const outcome = await sendStreamed({
+          url: target,
+          method: request.method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          signal: request.signal,
+          keyHint: entry.hint,
+          secrets,
+          clock,
+          ...(model ? { model } : {}),
+          ...(quotaDayMs !== undefined ? { quotaDayMs } : {}),
+          ...(options.pool ? { pool: options.pool } : {}),
+        });
+        release({ sent: outcome.ok || outcome.reachedUpstream });
+        if (outcome.ok) return finish(outcome, entry.project, request, url);
+        const { error } = outcome;
+        if (!outcome.answer) {
           last = { error, key: entry };
           if (request.signal.aborted || kind === 'once') break;
-          if (kind === 'create' && !neverSent(failure)) break;
+          if (kind === 'create' && outcome.reachedUpstream) break;
           continue;
         }
-        release({ sent: true });
 
-        if (answer.status < 400) {
-          return finish(answer, entry.project, kind, request, url);
-        }
-
-        // A failure: read the (small) error body, ask classify what it is about.
-        const text = await answer.text();
-        const error = classify(
-          { status: answer.status, headers: answer.headers, body: text },
-          {
-            keyHint: entry.hint,
-            secrets,
-            clock,
-            ...(model ? { model } : {}),
-          },
-        );
-        last = { response: answer, text, error, key: entry };
+        // A failed answer: upstream's own words go back to the client; the error says what it is about.
+        last = { answer: outcome.answer, error, key: entry };
         if (model && (error.kind === 'rate_limited' || error.kind === 'quota_exhausted')) {
           client.pacer.learn(project, model, error, clock.now());
         }
+        if (model && error.kind === 'quota_exhausted') park(project, model, error);
         if (kind === 'once') break;
         if (error.blame === 'key') {
           client.keys.disable(entry, `${error.kind}: ${error.message.slice(0, 200)}`);
@@ -325,8 +338,42 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
       if (last && !last.error.retryable && last.error.kind !== 'rate_limited' && last.error.blame !== 'resource') break;
       if (attempts >= maxAttempts || request.signal.aborted) break;
     }
+    if (!last && parkedTill !== undefined && askedModel) return parkedAnswer(askedModel, parkedTill, attempts);
     return failure(last, named, owner, attempts);
   };
+
+  /** Parks a pair whose quota is spent, as the native route's policy does (see policy/rules.ts). */
+  function park(project: string, model: string, error: GeminiError): void {
+    const until = error.resetAt ?? Number.POSITIVE_INFINITY;
+    const reason = error.resetAt !== undefined ? 'daily quota spent' : 'no quota for this model on this tier';
+    parkPair(client.keys, client.events, { project, model, until, reason });
+  }
+
+  /** The answer when every project is parked for the model: a 429 that says when the soonest resets. */
+  function parkedAnswer(model: string, until: number, attempts: number): Response {
+    const now = clock.now();
+    const finite = Number.isFinite(until);
+    const error = createGeminiError({
+      kind: 'quota_exhausted',
+      retryable: false,
+      model,
+      httpStatus: 429,
+      status: 'RESOURCE_EXHAUSTED',
+      message: finite
+        ? `Every project of this gateway has spent its quota for ${model}; the soonest resets at ${new Date(until).toISOString()}.`
+        : `No project of this gateway has quota for ${model} on its tier.`,
+      ...(finite ? { retryAfterMs: Math.max(0, until - now), resetAt: until } : {}),
+    });
+    return new Response(`${JSON.stringify(geminiErrorBody(error), null, 2)}\n`, {
+      status: httpStatusFor(error),
+      headers: {
+        'content-type': 'application/json; charset=UTF-8',
+        ...(finite ? { 'retry-after': String(Math.max(1, Math.ceil((until - now) / 1000))) } : {}),
+        'x-gemwarden-attempts': String(attempts),
+        'x-gemwarden-kind': error.kind,
+      },
+    });
+  }
 
   /**
    * A list of project-scoped resources (files, caches, batches …) asked of every project, merged:
@@ -369,7 +416,7 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
         } catch (thrown) {
           if (first) return { failure: undefined };
           // A later page cannot be handed to the plain pass-through (its token is the gateway's).
-          return { failure: await failure({ error: classify(thrown, { secrets }), key }, [], undefined, 1) };
+          return { failure: await failure({ error: toGeminiError(thrown, { secrets }), key }, [], undefined, 1) };
         }
         if (answer.status !== 200) {
           if (first) {
@@ -409,13 +456,7 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
   }
 
   /** A successful answer: owners recorded from it, the body passed through untouched. */
-  async function finish(
-    answer: Response,
-    project: string,
-    kind: CallKind,
-    request: Request,
-    url: URL,
-  ): Promise<Response> {
+  async function finish(answer: StreamedAnswer, project: string, request: Request, url: URL): Promise<Response> {
     const headers = clientHeaders(answer.headers, upstream, url.origin);
     // A key given without its project is its own project, named after its hint ("key…abcd#1"):
     // the ellipsis cannot go in a header as it is.
@@ -425,12 +466,16 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
       const id = safeUrl(uploadUrl)?.searchParams.get('upload_id');
       if (id) await owners.set(`upload:${id}`, project);
     }
+    if (request.method === 'HEAD' || NULL_BODY_STATUSES.has(answer.status)) {
+      answer.body.resume(); // nothing to pass on: let the connection go back to the pool
+      return new Response(null, { status: answer.status, headers });
+    }
     const streaming = url.searchParams.get('alt') === 'sse' || url.searchParams.get('alt') === 'media';
     const small = Number(answer.headers.get('content-length') ?? 0) <= 32 * 1024 * 1024;
     if (!isJson(answer.headers) || streaming || !small || url.pathname.includes(':streamGenerateContent')) {
-      return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers });
+      return new Response(pulledStream(answer.body), { status: answer.status, headers });
     }
-    const text = await answer.text();
+    const text = await readStreamText(answer.body);
     try {
       const names = resourcesInAnswer(JSON.parse(text));
       await record(names, project);
@@ -441,8 +486,7 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
     } catch {
       // not JSON after all: nothing to learn
     }
-    void kind;
-    return new Response(text, { status: answer.status, statusText: answer.statusText, headers });
+    return new Response(text, { status: answer.status, headers });
   }
 
   /** The last failure as the client gets it: upstream's own answer, plus gemwarden's word when it is about a resource. */
@@ -465,7 +509,7 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
         },
       });
     }
-    if (!last.response) {
+    if (!last.answer) {
       const info = gemwardenInfo(last.error);
       return new Response(
         JSON.stringify(
@@ -483,11 +527,11 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
         },
       );
     }
-    const headers = clientHeaders(last.response.headers, upstream, 'http://unused');
+    const headers = clientHeaders(last.answer.headers, upstream, 'http://unused');
     headers.set('x-gemwarden-attempts', String(attempts));
     headers.set('x-gemwarden-kind', last.error.kind);
-    let text = last.text ?? '';
-    const aboutResource = named.length > 0 && (last.response.status === 403 || last.response.status === 404);
+    let text = last.answer.text;
+    const aboutResource = named.length > 0 && (last.answer.status === 403 || last.answer.status === 404);
     if (aboutResource) {
       try {
         const value = JSON.parse(text) as unknown;
@@ -509,7 +553,7 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
         // upstream's body stays as it was
       }
     }
-    return new Response(text, { status: last.response.status, statusText: last.response.statusText, headers });
+    return new Response(text, { status: last.answer.status, headers });
   }
 }
 
