@@ -145,7 +145,8 @@ export async function profileGateway({ build = ROOT, seconds = 10 } = {}) {
   const { frames, busyUs } = topFrames(profile);
   const perRequestUs = busyUs / stats.requests;
   const stages = inclusiveShares(profile, [
-    ['HTTP in and out (@hono/node-server)', /@hono\/node-server/],
+    ['HTTP in and out, Fetch edge (@hono/node-server)', /@hono\/node-server/],
+    ['Node edge for plain model calls (gateway/model-call-edge.js)', /dist\/gateway\/model-call-edge\.js/],
     ['router, auth, metrics, log line (gateway/server.js)', /dist\/gateway\/server\.js/],
     ['pass-through handler', /dist\/gateway\/passthrough\/handler\.js/],
     ['native route (gateway/gemini-routes.js)', /dist\/gateway\/gemini-routes\.js/],

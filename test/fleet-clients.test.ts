@@ -153,4 +153,22 @@ describe('library clients on one Redis share what failures teach', () => {
     expect(second.attempts.map((attempt) => attempt.model)).toEqual(['gemini-2.5-flash']);
     expect(upstream(404)).toBe(1);
   });
+
+  it('calls made at once take the keys in turn while they wait for shared pacing, so a suspended key costs few 403s', async () => {
+    const keys = [
+      { key: A, project: 'pa' },
+      { key: B, project: 'pb' },
+    ];
+    const [c1] = await pair({ keys }, { keys });
+    await post(emulator!.url, `/_emulator/keys/${A}`, { state: 'suspended' });
+    // Eight calls chosen in one tick: each books its slot in Redis (a round trip) before it is sent.
+    const answers = await Promise.all(Array.from({ length: 8 }, () => c1.generateContent('gemini-2.5-flash', hello)));
+    const first = answers.map((answer) => answer.attempts[0]!.keyHint);
+    // A, B, A, B … not A eight times (fewer when the first 403 is back before a call's slot is booked).
+    const sentToA = first.filter((hint) => hint === '…AAAA').length;
+    expect(sentToA).toBeGreaterThanOrEqual(1);
+    expect(sentToA).toBeLessThanOrEqual(4);
+    expect(upstream(403)).toBe(sentToA);
+    expect(upstream(200)).toBe(8);
+  });
 });

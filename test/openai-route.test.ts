@@ -2,29 +2,17 @@
 // tool use with thought signatures, Gemini-only options arriving upstream as Gemini fields,
 // thoughts, logprobs, media parts, usage details, blocked and cut answers, embeddings and models.
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
+import type { GatewayHandle } from '../src/gateway/index.js';
 import { signatureFor, startFakeUpstream, vectorFor, type FakeUpstream } from './helpers/openai-upstream.js';
+import { startStack } from './helpers/stack.js';
 
 const UPSTREAM_KEY = `AIza${''}SyOpenAiRouteTestKeyOpenAiRoute0042`;
 
-let upstream: FakeUpstream | undefined;
-let gateway: GatewayHandle | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await upstream?.close();
-  gateway = undefined;
-  upstream = undefined;
-});
-
 async function setup(): Promise<{ up: FakeUpstream; openai: OpenAI; gw: GatewayHandle }> {
-  upstream = await startFakeUpstream();
-  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: upstream.url, keys: [UPSTREAM_KEY] }), {
-    port: 0,
-    logger: false,
-  });
-  const openai = new OpenAI({ apiKey: 'anything', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
-  return { up: upstream, openai, gw: gateway };
+  const up = await startFakeUpstream();
+  const stack = await startStack({ upstream: up, gateway: { keys: [UPSTREAM_KEY] } });
+  return { up, openai: stack.openai({ apiKey: 'anything' }), gw: stack.gateway };
 }
 
 type GeminiBody = {

@@ -3,23 +3,11 @@
 // ("key…abcd#1") carries an ellipsis, which must reach x-gemwarden-project percent-encoded instead
 // of failing the answer with a 500; and embedding calls are paced by the tokens of their texts.
 import { GoogleGenAI } from '@google/genai';
-import { afterEach, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
-
-let emulator: EmulatorHandle | undefined;
-let gateway: GatewayHandle | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await emulator?.close();
-});
+import { expect, it } from 'vitest';
+import { startStack } from './helpers/stack.js';
 
 it('uploads a file and embeds through a gateway whose key has no project', async () => {
-  emulator = await startEmulator({});
-  gateway = await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys: ['plain-key-00000001'] }), {
-    port: 0,
-    logger: false,
-  });
+  const { gateway } = await startStack({ gateway: { keys: ['plain-key-00000001'] } });
   const start = await fetch(`${gateway.url}/upload/v1beta/files`, {
     method: 'POST',
     headers: {
@@ -41,15 +29,12 @@ it('uploads a file and embeds through a gateway whose key has no project', async
 });
 
 it('paces batchEmbedContents by the tokens of its texts, not by the bytes of the JSON around them', async () => {
-  emulator = await startEmulator({});
-  gateway = await startGateway(
-    gatewayConfigSchema.parse({
-      upstream: emulator.url,
+  const { gateway } = await startStack({
+    gateway: {
       keys: [{ key: 'paced-key-00000001', project: 'p1' }],
       limits: { 'text-embedding-004': { rpm: 1000, tpm: 1_000_000 } },
-    }),
-    { port: 0, logger: false },
-  );
+    },
+  });
   // 50 texts of 12 ASCII characters: 3 tokens each by the pacer's estimate (Google's 4 characters a token),
   // 150 in all; the body around them is more than 4,000 bytes.
   const requests = Array.from({ length: 50 }, (_, index) => ({
@@ -71,22 +56,19 @@ it('paces batchEmbedContents by the tokens of its texts, not by the bytes of the
 });
 
 it('parks the pairs whose day the pacer finds spent in the key pool, where the status page reads them', async () => {
-  emulator = await startEmulator({});
-  gateway = await startGateway(
-    gatewayConfigSchema.parse({
-      upstream: emulator.url,
+  const { gateway } = await startStack({
+    gateway: {
       keys: [
         { key: 'day-key-000000001', project: 'p1' },
         { key: 'day-key-000000002', project: 'p2' },
       ],
       limits: { 'text-embedding-004': { rpd: 1 } },
-    }),
-    { port: 0, logger: false },
-  );
+    },
+  });
   const parked: Array<{ project: string; model: string; reason: string }> = [];
   gateway.client.on('key-parked', ({ project, model, reason }) => parked.push({ project, model, reason }));
   const embed = () =>
-    fetch(`${gateway!.url}/v1beta/models/text-embedding-004:embedContent`, {
+    fetch(`${gateway.url}/v1beta/models/text-embedding-004:embedContent`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ content: { parts: [{ text: 'hello' }] } }),

@@ -1,39 +1,33 @@
 // Two gateways sharing one Redis: a file uploaded through one is used through the other, at the
 // project that owns it (the second gateway holds the projects' keys in the opposite order).
 import { GoogleGenAI } from '@google/genai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
-import { startRedis, type RedisServer } from './helpers/redis.js';
+import { describe, expect, it } from 'vitest';
+import type { EmulatorHandle, EmulatorConfig } from '../src/emulator/index.js';
+import type { GatewayHandle } from '../src/gateway/index.js';
+import { startStack } from './helpers/stack.js';
 
 const A = { key: 'key-alpha-00000001', project: 'alpha' };
 const B = { key: 'key-beta-000000002', project: 'beta' };
 
 let emulator: EmulatorHandle | undefined;
-let redis: RedisServer | undefined;
 const gateways: GatewayHandle[] = [];
-afterEach(async () => {
-  for (const gateway of gateways.splice(0)) await gateway.close();
-  await emulator?.close();
-  await redis?.stop();
-  emulator = undefined;
-  redis = undefined;
-});
+
+/** The emulator, a redis-server and no gateway yet: each test adds the gateways it shares Redis between. */
+async function startShared(config: EmulatorConfig) {
+  gateways.splice(0);
+  const stack = await startStack({ emulator: config, redis: true, gateway: false });
+  emulator = stack.emulator;
+  return stack;
+}
 
 describe('pass-through owners shared through Redis', () => {
   it('routes a file uploaded through one gateway to its project through another', async () => {
-    redis = await startRedis();
-    emulator = await startEmulator({ keys: [A, B] });
+    const stack = await startShared({ keys: [A, B] });
     for (const keys of [
       [A, B],
       [B, A],
     ]) {
-      gateways.push(
-        await startGateway(gatewayConfigSchema.parse({ upstream: emulator.url, keys, redis: redis.url }), {
-          port: 0,
-          logger: false,
-        }),
-      );
+      gateways.push(await stack.addGateway({ keys }));
     }
     const [first, second] = gateways.map(
       (gateway) => new GoogleGenAI({ apiKey: 't', httpOptions: { baseUrl: gateway.url } }),

@@ -42,6 +42,23 @@ describe('GeminiError API', () => {
     expect(original.with({ cause: other }).cause).toBe(other);
   });
 
+  it('cannot be changed after it is made: every field is readonly to the type checker, message included', () => {
+    const made = createGeminiError({ kind: 'unavailable', message: 'overloaded' });
+    // `npm run typecheck` fails if any of these assignments compiles (the directive is then unused).
+    const tamper = (error: GeminiError) => {
+      // @ts-expect-error message is readonly (Error's own is not)
+      error.message = 'changed';
+      // @ts-expect-error kind is readonly
+      error.kind = 'internal';
+      // @ts-expect-error attempts is readonly
+      error.attempts = [];
+      // @ts-expect-error model is readonly
+      error.model = 'gemini-2.5-pro';
+    };
+    expect(tamper).toBeTypeOf('function');
+    expect(made.message).toBe('overloaded');
+  });
+
   it('with() keeps the subclass, and a changed kind brings its own retryability and blame', () => {
     class ToolError extends GeminiError {}
     const made = new ToolError({ kind: 'unavailable', message: 'down' });

@@ -127,6 +127,8 @@ const OPTIONAL_FIELDS = [
  */
 export class GeminiError extends Error implements GeminiErrorData {
   override readonly name = 'GeminiError';
+  /** Readonly like every other field (Error's own is writable): `with({ message })` makes a new error. */
+  declare readonly message: string;
   readonly kind: ErrorKind;
   readonly retryable: boolean;
   readonly blame: Blame;

@@ -202,6 +202,25 @@ describe('engine: one row of the policy table at a time', () => {
     expect(second.error?.message).toContain('every project is parked');
   });
 
+  it('quota_exhausted with limit 0 (no reset time): the pair is parked for the process; another project goes on', async () => {
+    const { call, pool, clock } = setup({
+      keys: [
+        { key: KEY_A, project: 'A' },
+        { key: KEY_B, project: 'B' },
+      ],
+    });
+    const { lines } = await call([failure('quota_exhausted', { quota: [{ limit: 0, scope: 'day' }] }), 'ok']);
+    expect(lines).toEqual([
+      `failed ${PRO} …aaaa quota_exhausted → retry`,
+      `parked A/${PRO} (no quota for this model on this tier)`,
+      `ok ${PRO} …bbbb`,
+      `done by ${PRO} after 2`,
+    ]);
+    expect(pool.parkedUntil('A', PRO, clock.now())).toBe(Number.POSITIVE_INFINITY);
+    await clock.advance(48 * 3600_000);
+    expect(pool.isParked('A', PRO, clock.now())).toBe(true);
+  });
+
   it.each(['unavailable', 'network', 'malformed_response'] as const)(
     '%s: retry with backoff, then after 2 in a row the next model',
     async (kind) => {
@@ -630,6 +649,37 @@ describe('engine: how the route is chosen when quota waits differ', () => {
     ]);
     expect(booked).toBe(2);
     expect(released).toEqual([{ sent: true }]);
+  });
+
+  it('a key taken out while a call waits for its pacing slot is not sent to: the call chooses again', async () => {
+    const released: Array<{ project: string; sent: boolean }> = [];
+    const pacer: Pacer = {
+      ...unlimitedPacer,
+      reserve: async (project, _model, _tokens, now): Promise<Reservation> => ({
+        at: project === 'A' ? now + 2_000 : now,
+        dayFull: false,
+        release: (outcome) => released.push({ project, sent: outcome.sent }),
+      }),
+    };
+    const { call, clock, pool } = setup({
+      keys: [
+        { key: KEY_A, project: 'A' },
+        { key: KEY_B, project: 'B' },
+      ],
+      pacer,
+    });
+    // Another call (or another process of the fleet) learns the key is suspended meanwhile.
+    clock.timer(1_000, () => pool.disable(pool.keys[0]!, 'suspended (learned by another call)'));
+    const { lines } = await call(['ok']);
+    expect(lines.map((text) => text.replace(/ until .*/, ''))).toEqual([
+      `wait quota A/${PRO}`,
+      `ok ${PRO} …bbbb`,
+      `done by ${PRO} after 1`,
+    ]);
+    expect(released).toEqual([
+      { project: 'A', sent: false },
+      { project: 'B', sent: true },
+    ]);
   });
 
   it('nothing to try: every key out gives permission_denied naming why', async () => {

@@ -196,8 +196,18 @@ export class Engine {
       });
       return undefined; // the world may have changed while we slept: choose again
     }
+    // The key counts as used once chosen, not once sent: calls choosing while this one waits for its
+    // pacing slot (a Redis round trip with shared pacing) take the next key in turn instead of all
+    // piling onto this one (with a key just suspended, each of them would meet the same 403).
+    this.options.keys.markUsed(choice.key);
     const lease = spec.paced ? await this.lease(spec, call, choice) : NO_LEASE;
     if (!lease) return undefined;
+    // While this call waited for its slot, another call (or, in a fleet, another process) may have
+    // taken the key out or parked its pair: choose again rather than send what is known to fail.
+    if (lease !== NO_LEASE && !this.stillReady(choice)) {
+      lease.release({ sent: false });
+      return undefined;
+    }
     try {
       this.checkTimeLeft(spec, call); // a pacing wait may have used it up
     } catch (error) {
@@ -211,6 +221,14 @@ export class Engine {
       throw this.giveUp(spec, call, last(), 'retry budget spent: too many retries across recent requests');
     }
     return this.attempt(spec, call, choice, lease);
+  }
+
+  /** Whether the chosen key may still send to the chosen model now (not out, pair not parked or cooling). */
+  private stillReady(choice: Choice): boolean {
+    const { key, model } = choice;
+    if (key.disabled || key.disabledModels.has(model)) return false;
+    const now = this.options.clock.now();
+    return this.options.keys.readyAt(key, model, now) <= now;
   }
 
   /**
@@ -315,12 +333,11 @@ export class Engine {
     choice: Choice,
     lease: PacingLease,
   ): Promise<CallResult<T> | undefined> {
-    const { clock, policy, keys } = this.options;
+    const { clock, policy } = this.options;
     const { model, key } = choice;
     const breaker = this.health.breaker(model);
     const started = clock.now();
     breaker.begin(started);
-    keys.markUsed(key);
     const remaining = Math.max(1, call.deadline - started);
     const timeoutMs = attemptTimeout(call.timeoutLevel, policy.timeout, remaining);
     let output: AttemptOutput<T>;

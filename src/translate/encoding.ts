@@ -39,8 +39,11 @@ export class UnencodableError extends EncodingError {
   }
 }
 
+// UTF-32 LE's BOM begins with UTF-16 LE's, so it is tried first (else its text reads as NULs).
 const BOMS: Array<[string, Buffer]> = [
   ['utf-8', Buffer.from([0xef, 0xbb, 0xbf])],
+  ['utf-32le', Buffer.from([0xff, 0xfe, 0x00, 0x00])],
+  ['utf-32be', Buffer.from([0x00, 0x00, 0xfe, 0xff])],
   ['utf-16le', Buffer.from([0xff, 0xfe])],
   ['utf-16be', Buffer.from([0xfe, 0xff])],
 ];
@@ -168,12 +171,19 @@ export function decodeFile(bytes: Buffer, override?: string): DecodedFile {
         );
       detectedBy = 'detector';
     }
-  } else if (!name.startsWith('utf-16') && looksBinary(body)) {
+  } else if (!/^utf-(?:16|32)/.test(name) && looksBinary(body)) {
     throw new EncodingError(
       'this looks like a binary file (it has NUL or control bytes), not text: nothing to translate',
     );
   }
   const text = iconv.decode(body, name, { stripBOM: false });
+  // NUL is in no script or subtitle: text full of it was read in the wrong encoding (or is binary),
+  // and no format would find a line in it, so the file would be "done" untranslated.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0)
+    throw new EncodingError(
+      `read as ${name}${detectedBy === 'option' ? '' : ` (detected by ${detectedBy})`} the text has a NUL character at line ${lineOf(text, nul)}: give the file's real encoding with --encoding (for example utf-16le, utf-32le)`,
+    );
   // Whatever is not translated is written back as it was read: check that it would be, byte for byte.
   const again = iconv.encode(text, name, { addBOM: false });
   if (!again.equals(body)) {

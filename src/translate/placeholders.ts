@@ -4,9 +4,15 @@
 // model has no reason to translate them; the reply must hold each token exactly once (order may
 // change: languages order words differently) and no other, or it is asked again.
 
-/** Variables and markup common to every format. */
+/**
+ * Variables and markup common to every format: {0}, {name}, printf and Python conversions (%s,
+ * %1$d, %-5.2f, %(name)s, %r), strftime directives (%b %d, %H:%M, as in Ren'Py's file times),
+ * %% escapes, HTML-like tags and literal \n. A conversion takes no space flag and may not run on into a word:
+ * "100% sure" and "60% des cas" are prose, and shielding "% s" or "% d" there would hand the model
+ * a word cut in half and write the piece back wherever the token lands.
+ */
 const COMMON =
-  /\{\d+\}|\{[A-Za-z_][\w.]*\}|%(?:\d+\$)?[-+ #0]*\d*(?:\.\d+)?[sdifuxXc@]|<\/?[A-Za-z][^<>\r\n]*>|\\[nrt]/g;
+  /\{\d+\}|\{[A-Za-z_][\w.]*\}|%(?:\d+\$|\([A-Za-z_]\w*\))?[-+#0]*\d*(?:\.\d+)?[sdifuxXcoeEgGra@](?![A-Za-z])|%[AbBHIjmMpSUwWyYZ](?![A-Za-z])|%%|<\/?[A-Za-z][^<>\r\n]*>|\\[nrt]/g;
 
 const TOKEN = /⟦(\d+)⟧/g;
 

@@ -6,7 +6,7 @@ import { classify, GeminiError, keyHint } from '../errors/index.js';
 import { modelMethodPath, type ApiVersion, type ModelMethod } from '../wire/index.js';
 import type { Clock } from '../time/index.js';
 import { Readable } from 'node:stream';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { armTimer } from './arm-timer.js';
 import { guardStream } from './stream-guard.js';
 import { noticingDispatch, upstreamPool, type UpstreamPool } from './upstream-pool.js';
@@ -88,9 +88,52 @@ export interface TransportResponse {
   clearTimer(): void;
 }
 
+/**
+ * The abort of one attempt in the form undici's request API also takes (an emitter with one
+ * `abort` listener): an AbortController and its EventTarget cost more than the rest of the
+ * attempt's bookkeeping, and an attempt on the pool needs only undici's one listener.
+ */
+class AttemptAbort {
+  aborted = false;
+  reason: unknown;
+  private listener: (() => void) | undefined;
+
+  on(_event: 'abort', listener: () => void): this {
+    this.listener = listener;
+    return this;
+  }
+
+  addListener(event: 'abort', listener: () => void): this {
+    return this.on(event, listener);
+  }
+
+  removeListener(_event: 'abort', listener: () => void): this {
+    if (this.listener === listener) this.listener = undefined;
+    return this;
+  }
+
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.();
+  }
+}
+
 /** Sends one attempt. Resolves with the response whatever its status; rejects with a GeminiError. */
 export async function send(call: TransportCall): Promise<TransportResponse> {
-  const controller = new AbortController();
+  // An injected fetch needs a real AbortSignal; undici's request API takes the cheaper emitter.
+  const fetchAbort = call.fetch ? new AbortController() : undefined;
+  const controller: { abort(reason?: unknown): void; readonly aborted: boolean } = fetchAbort
+    ? {
+        abort: (reason) => fetchAbort.abort(reason),
+        get aborted() {
+          return fetchAbort.signal.aborted;
+        },
+      }
+    : new AttemptAbort();
   const clock = call.clock;
   const begun = clock.now();
   /** Why our side ended the attempt: its own limit, or the call's deadline. */
@@ -109,7 +152,7 @@ export async function send(call: TransportCall): Promise<TransportResponse> {
   // free one says nothing about the upstream being slow (only the deadline bounds that wait).
   const onDispatched = () => {
     // undici also calls onConnect for a queued request it drops after an abort: not a dispatch.
-    if (finished || cutBy !== undefined || controller.signal.aborted || dispatchedAt !== undefined) return;
+    if (finished || cutBy !== undefined || controller.aborted || dispatchedAt !== undefined) return;
     dispatchedAt = clock.now();
     cancelAttemptTimer = armTimer(clock, call.timeoutMs, () => cut('attempt', `no answer within ${call.timeoutMs} ms`));
   };
@@ -152,19 +195,26 @@ export async function send(call: TransportCall): Promise<TransportResponse> {
       method: call.body !== undefined ? 'POST' : 'GET',
       headers,
       ...(call.body !== undefined ? { body: call.body } : {}),
-      signal: controller.signal,
     };
     const pool = call.pool ?? upstreamPool();
-    const { response, readText } = call.fetch
-      ? fromFetch(await call.fetch(buildUrl(call), init))
-      : await viaPool(buildUrl(call), init, noticingDispatch(pool.dispatcher, onDispatched));
+    const { response, readText } =
+      call.fetch && fetchAbort
+        ? fromFetch(await call.fetch(buildUrl(call), { ...init, signal: fetchAbort.signal }))
+        : await viaPool(
+            buildUrl(call),
+            init,
+            controller as AttemptAbort,
+            noticingDispatch(pool.dispatcher, onDispatched),
+          );
     let bodyArmed = false;
     let guarded: ReadableStream<Uint8Array> | null | undefined;
     const limited = call.idleMs !== undefined || call.endBy !== undefined;
     const guardedAnswer: HttpAnswer = {
       status: response.status,
       ok: response.ok,
-      headers: response.headers,
+      get headers() {
+        return response.headers;
+      },
       get body() {
         if (guarded !== undefined) return guarded;
         const source = response.body;
@@ -233,12 +283,19 @@ function errorContext(call: Pick<TransportCall, 'model' | 'key' | 'clock' | 'quo
 export async function callJson<T>(call: TransportCall): Promise<{ value: T; headers: Headers }> {
   const answer = await send(call);
   const text = await answer.text();
-  const { status, headers } = answer.response;
-  if (!answer.response.ok) throw classify({ status, headers, body: text }, errorContext(call));
+  const { response } = answer;
+  if (!response.ok)
+    throw classify({ status: response.status, headers: response.headers, body: text }, errorContext(call));
   try {
-    return { value: JSON.parse(text) as T, headers };
+    const value = JSON.parse(text) as T;
+    return {
+      value,
+      get headers() {
+        return response.headers;
+      },
+    };
   } catch {
-    throw classify({ status, headers, body: text }, errorContext(call));
+    throw classify({ status: response.status, headers: response.headers, body: text }, errorContext(call));
   }
 }
 
@@ -303,29 +360,58 @@ function fromFetch(response: Response): { response: HttpAnswer; readText: () => 
   return { response, readText: () => response.text() };
 }
 
+/** Origins by the text before their path: parsed once per upstream, not per attempt. */
+const origins = new Map<string, string>();
+
+/**
+ * `url` as undici's dispatcher takes it: the origin (normalised by the URL parser, cached) and the
+ * path with its query, as buildUrl made them (already percent-encoded).
+ */
+function splitUrl(url: string): { origin: string; path: string } {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  const head = slash < 0 ? url : url.slice(0, slash);
+  let origin = origins.get(head);
+  if (origin === undefined) {
+    origin = new URL(head).origin;
+    if (origins.size < 100) origins.set(head, origin);
+  }
+  return { origin, path: slash < 0 ? '/' : url.slice(slash) };
+}
+
 async function viaPool(
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+  init: { method: string; headers: Record<string, string>; body?: string },
+  abort: AttemptAbort,
   dispatcher: Dispatcher,
 ): Promise<{ response: HttpAnswer; readText: () => Promise<string> }> {
-  const answer = await undiciRequest(url, {
+  const { origin, path } = splitUrl(url);
+  const answer = await dispatcher.request({
+    origin,
+    path,
     method: init.method as 'GET' | 'POST',
     headers: init.headers,
     ...(init.body !== undefined ? { body: init.body } : {}),
-    signal: init.signal,
-    dispatcher,
+    signal: abort,
   });
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(answer.headers)) {
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else if (value !== undefined) headers.set(name, value);
-  }
+  // A Fetch Headers object costs more than a small answer's parsing; most 2xx answers never read it.
+  let headers: Headers | undefined;
+  const fetchHeaders = (): Headers => {
+    if (headers) return headers;
+    headers = new Headers();
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+      else if (value !== undefined) headers.set(name, value);
+    }
+    return headers;
+  };
   let web: ReadableStream<Uint8Array> | undefined;
   return {
     response: {
       status: answer.statusCode,
       ok: answer.statusCode >= 200 && answer.statusCode < 300,
-      headers,
+      get headers() {
+        return fetchHeaders();
+      },
       get body() {
         web ??= Readable.toWeb(answer.body) as unknown as ReadableStream<Uint8Array>;
         return web;

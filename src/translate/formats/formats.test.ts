@@ -56,7 +56,10 @@ describe('formats', () => {
   });
 
   it('json that is not flat strings gets a clear error', () => {
-    expect(() => parseDocument('{"a": {"b": "c"}}', 'json')).toThrow(/not a string/);
+    // A nested object of strings is an i18n file and is translated; data beside it is not guessed at.
+    expect(() => parseDocument('{"a": {"b": "c"}, "n": 1}', 'json')).toThrow(/not a string/);
+    expect(() => parseDocument('{"a": {"b": ["c"]}}', 'json')).toThrow(/not a string/);
+    expect(parseDocument('{"a": {"b": "c"}}', 'json').segments).toEqual([{ id: '/a/b', text: 'c' }]);
     expect(() => parseDocument('{oops', 'json')).toThrow(/not valid JSON/);
   });
 

@@ -31,11 +31,30 @@ export function documentFromSites(
   };
 }
 
-/** A flat array of strings or object of id → string (MTool's `{original: original}` export too). */
+/**
+ * True for the nested objects of i18n libraries (i18next, vue-i18n, ngx-translate, a Chrome
+ * extension's messages.json): objects all the way down, every leaf a string. A number, boolean,
+ * null or array anywhere means the file is data, not messages, and it is not guessed at.
+ */
+function isMessageTree(value: unknown): boolean {
+  return isStringTree(value, 0) && Object.values(value as object).some((item) => typeof item !== 'string');
+}
+
+function isStringTree(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || depth > 32) return false;
+  const entries = Object.values(value);
+  return entries.length > 0 && entries.every((item) => typeof item === 'string' || isStringTree(item, depth + 1));
+}
+
+/**
+ * A flat array of strings or object of id → string (MTool's `{original: original}` export too), or
+ * a nested i18n object whose leaves are all strings (each leaf translated, keys kept).
+ */
 export function parseFlatJson(source: string): ParsedDocument {
   const { value, sites } = scanJson(source);
   if (typeof value !== 'object' || value === null)
     throw new FormatError('JSON input must be an array of strings or an object of id → string (or give --json-path)');
+  if (isMessageTree(value)) return documentFromSites(source, sites, sites.keys());
   for (const [key, item] of Object.entries(value)) {
     if (typeof item !== 'string')
       throw new FormatError(

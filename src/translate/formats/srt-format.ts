@@ -4,7 +4,9 @@
 // Facts: WebVTT (W3C) cue timings "mm:ss.ttt" or "hh:mm:ss.ttt"; SubRip "hh:mm:ss,ttt".
 import { linesOf, newlineOf, renderSpans, type ParsedDocument, type Span } from './format.js';
 
-const SRT_TIMING = /^\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}/;
+// Milliseconds are optional: files written by hand or by old tools have "00:00:01 --> 00:00:10",
+// which players accept; without them every cue was skipped and the file reported done.
+const SRT_TIMING = /^\s*\d{1,2}:\d{2}:\d{2}(?:[,.]\d{1,3})?\s*-->\s*\d{1,2}:\d{2}:\d{2}(?:[,.]\d{1,3})?/;
 const VTT_TIMING = /^\s*(?:\d+:)?\d{2}:\d{2}\.\d{3}\s+-->\s+(?:\d+:)?\d{2}:\d{2}\.\d{3}/;
 
 /** Inline markup of subtitles: HTML-like tags (<i>, <font …>, WebVTT <c.x>, <v Name>, <00:01.000>), ASS-style {\an8}, entities. */
