@@ -180,6 +180,7 @@ export async function embeddingsScenario({ log, capMs }) {
     notes: [
       `All ${TEXTS / PER_CALL} calls leave at once; each carries ${PER_CALL} texts (Google's cap per call) and asks for ${DIMENSIONS}-number vectors of ${MODEL}. The emulator counts a call as one request and its texts' tokens against TPM; the TPM admits 24 calls' tokens per minute, so the RPM binds. Success is the share of the ${TEXTS.toLocaleString('en-US')} vectors that came back.`,
       'Both are told the limits (the gateway in its config, the library in createClient). The optimum: the last call leaves as the window with room for it opens.',
+      "Pacing estimates a call's tokens at Google's figure of about 4 characters a token (ai.google.dev/gemini-api/docs/tokens); the emulator counts by the same documented figure, so here the estimate is right and the RPM binds with no slack: a 429 in this row is a request per minute counted by the emulator later than pacing booked it (its margin, 2% of the minute, is 100 ms here), not a token estimate. Estimates that are off are corrected per model from answers and from TPM 429s (src/pacing/calibration.ts, tested beside it); an embedding answer carries no token count, so only a TPM 429 can correct an embedding estimate.",
     ],
   };
 }

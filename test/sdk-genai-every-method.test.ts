@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FunctionCallingConfigMode, GoogleGenAI, type CallableTool, type LiveServerMessage } from '@google/genai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { gatewayConfigSchema, startGateway, type GatewayHandle } from '../src/gateway/index.js';
 import { describeOutcome, outcomeOf, type Outcome } from './helpers/sdk-outcomes.js';
+import { useStack } from './helpers/stack.js';
 import { startStandInUpstream, type StandInRequest, type StandInUpstream } from './helpers/stand-in-upstream.js';
 
 // The gateway's two keys share one project; the direct client has a project of its own, so lists
@@ -18,12 +17,8 @@ const KEY_1 = 'key-sdk-tester-0001';
 const KEY_2 = 'key-sdk-tester-0002';
 const KEY_DIRECT = 'key-sdk-direct-0003';
 
-let emulator: EmulatorHandle;
-let gateway: GatewayHandle;
-let downloads: string;
-
-beforeAll(async () => {
-  emulator = await startEmulator({
+const stack = useStack({
+  emulator: {
     keys: [
       { key: KEY_1, project: 'alpha' },
       { key: KEY_2, project: 'alpha' },
@@ -36,29 +31,27 @@ beforeAll(async () => {
       { promptContains: 'promptblock', blockReason: 'PROHIBITED_CONTENT' },
       { promptContains: 'cutme', finishReason: 'MAX_TOKENS' },
     ],
-  });
-  gateway = await startGateway(
-    gatewayConfigSchema.parse({
-      upstream: emulator.url,
-      keys: [
-        { key: KEY_1, project: 'alpha' },
-        { key: KEY_2, project: 'alpha' },
-      ],
-      maxAttempts: 3,
-    }),
-    { port: 0, logger: false },
-  );
+  },
+  gateway: {
+    keys: [
+      { key: KEY_1, project: 'alpha' },
+      { key: KEY_2, project: 'alpha' },
+    ],
+    maxAttempts: 3,
+  },
+});
+let downloads: string;
+
+beforeAll(async () => {
   downloads = await mkdtemp(join(tmpdir(), 'sdk-tester-'));
 });
 
 afterAll(async () => {
-  await gateway?.close();
-  await emulator?.close();
   if (downloads) await rm(downloads, { recursive: true, force: true });
 });
 
-const direct = () => new GoogleGenAI({ apiKey: KEY_DIRECT, httpOptions: { baseUrl: emulator.url } });
-const through = () => new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: gateway.url } });
+const direct = () => stack.genai({ apiKey: KEY_DIRECT, baseUrl: stack.emulator.url });
+const through = () => stack.genai();
 
 type Steps = Record<string, Outcome>;
 /** Names of resources a run created: they differ between the two runs and are masked in messages. */
@@ -618,24 +611,15 @@ function comparable(request: StandInRequest) {
 
 describe('@google/genai methods the emulator does not serve, against a stand-in for the real API', () => {
   let upstream: StandInUpstream;
-  let standInGateway: GatewayHandle;
-  beforeAll(async () => {
-    upstream = await startStandInUpstream();
-    standInGateway = await startGateway(
-      gatewayConfigSchema.parse({
-        upstream: upstream.url,
-        keys: [
-          { key: KEY_1, project: 'alpha' },
-          { key: KEY_2, project: 'alpha' },
-        ],
-        maxAttempts: 3,
-      }),
-      { port: 0, logger: false },
-    );
-  });
-  afterAll(async () => {
-    await standInGateway?.close();
-    await upstream?.close();
+  const standIn = useStack({
+    upstream: async () => (upstream = await startStandInUpstream()),
+    gateway: {
+      keys: [
+        { key: KEY_1, project: 'alpha' },
+        { key: KEY_2, project: 'alpha' },
+      ],
+      maxAttempts: 3,
+    },
   });
 
   it('reach the upstream as the same requests, with a gateway key, and come back as the same answers', async () => {
@@ -644,7 +628,7 @@ describe('@google/genai methods the emulator does not serve, against a stand-in 
       upstream,
     );
     const right = await unservedSteps(
-      new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: standInGateway.url } }),
+      new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: standIn.url } }),
       upstream,
     );
     expect(differences(left.steps, right.steps)).toEqual([]);
@@ -826,30 +810,11 @@ describe('@google/genai: tool use over several turns through the gateway and dir
 
 describe("@google/genai: Google's own words survive the gateway's memory and retries", () => {
   const KEY = 'key-sdk-words-0001';
-  let wordsEmulator: EmulatorHandle;
-  let wordsGateway: GatewayHandle;
-  beforeAll(async () => {
-    wordsEmulator = await startEmulator({
-      keys: [{ key: KEY, project: 'alpha' }],
-      faults: [{ promptContains: 'always500', status: 500 }],
-    });
-    wordsGateway = await startGateway(
-      gatewayConfigSchema.parse({
-        upstream: wordsEmulator.url,
-        keys: [{ key: KEY, project: 'alpha' }],
-        maxAttempts: 3,
-      }),
-      { port: 0, logger: false },
-    );
+  const words = useStack({
+    emulator: { keys: [{ key: KEY, project: 'alpha' }], faults: [{ promptContains: 'always500', status: 500 }] },
+    gateway: { keys: [{ key: KEY, project: 'alpha' }], maxAttempts: 3 },
   });
-  afterAll(async () => {
-    await wordsGateway?.close();
-    await wordsEmulator?.close();
-  });
-  const sides = () => [
-    new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: wordsEmulator.url } }),
-    new GoogleGenAI({ apiKey: 'client-token', httpOptions: { baseUrl: wordsGateway.url } }),
-  ];
+  const sides = () => [words.genai({ apiKey: KEY, baseUrl: words.emulator.url }), words.genai()];
 
   it("a model's 404 remembered from one call: the next call and method still get Google's message", async () => {
     const [left, right] = sides();
