@@ -3,21 +3,15 @@
 // the emulator does not produce (two candidates streamed, malformed function calls).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createClient, GeminiError } from '../src/index.js';
 import type { GenerateContentResponse } from '../src/wire/index.js';
-import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
+import type { EmulatorConfig, EmulatorHandle } from '../src/emulator/index.js';
 import { hello } from './helpers/http.js';
-
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()?.();
-});
+import { startTestEmulator } from './helpers/stack.js';
 
 async function emulate(config: EmulatorConfig): Promise<EmulatorHandle> {
-  const emulator = await startEmulator(config);
-  closers.push(() => emulator.close());
-  return emulator;
+  return startTestEmulator(config);
 }
 
 /** A loopback upstream answering every POST with `answer` (JSON) or `chunks` (SSE); counts calls. */
@@ -41,7 +35,7 @@ async function scripted(reply: {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls: () => calls };
 }
 

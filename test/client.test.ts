@@ -1,17 +1,14 @@
 // The resilient client against the emulator over real sockets: every remedy of the default policy.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient, GeminiError, type GeminiClient, type PipelineEvents } from '../src/index.js';
-import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
+import type { EmulatorConfig, EmulatorHandle } from '../src/emulator/index.js';
 import { hello, post } from './helpers/http.js';
 import { recordingFetch } from './helpers/recording-fetch.js';
+import { startTestEmulator } from './helpers/stack.js';
 
 let emulator: EmulatorHandle | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
 async function start(config: EmulatorConfig): Promise<EmulatorHandle> {
-  emulator = await startEmulator(config);
+  emulator = await startTestEmulator(config);
   return emulator;
 }
 

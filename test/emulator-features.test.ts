@@ -3,26 +3,17 @@
 // grounding, logprobs, block reasons, key states changed at run time, the request log, the ways a
 // stream breaks, mid-word chunking and the continuation of a partial answer.
 import { GoogleGenAI } from '@google/genai';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createEmulatorHandler,
-  startEmulator,
-  type EmulatorConfig,
-  type EmulatorHandle,
-} from '../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { createEmulatorHandler, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
 import { FakeClock } from '../src/time/index.js';
 import { hello, post, request } from './helpers/http.js';
+import { startTestEmulator } from './helpers/stack.js';
 
 let emulator: EmulatorHandle | undefined;
 async function start(config: EmulatorConfig = {}): Promise<EmulatorHandle> {
-  emulator = await startEmulator(config);
+  emulator = await startTestEmulator(config);
   return emulator;
 }
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
-
 const KEY = { 'x-goog-api-key': 'key-0001' };
 const generate = (model: string) => `/v1beta/models/${model}:generateContent`;
 const sdk = (url: string, apiKey = 'key-0001') => new GoogleGenAI({ apiKey, httpOptions: { baseUrl: url } });

@@ -1,21 +1,17 @@
 // The emulator's resources over a real socket, driven by the real @google/genai SDK.
 import { GoogleGenAI, type LiveServerMessage } from '@google/genai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../src/emulator/index.js';
+import { startTestEmulator } from './helpers/stack.js';
 
 let emulator: EmulatorHandle | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
-
 function sdk(url: string, apiKey = 'key-sdk-000001'): GoogleGenAI {
   return new GoogleGenAI({ apiKey, httpOptions: { baseUrl: url } });
 }
 
 describe('emulator resources with @google/genai', () => {
   it('embeds one text and many, uploads, caches and runs a Live turn', async () => {
-    emulator = await startEmulator({ clock: { minuteMs: 600 } });
+    emulator = await startTestEmulator({ clock: { minuteMs: 600 } });
     const ai = sdk(emulator.url);
     const one = await ai.models.embedContent({ model: 'gemini-embedding-001', contents: 'hello' });
     expect(one.embeddings?.[0]?.values).toHaveLength(3072);
@@ -65,7 +61,7 @@ describe('emulator resources with @google/genai', () => {
   });
 
   it('closes a Live session with an unknown key with code 1008', async () => {
-    emulator = await startEmulator({ keys: [{ key: 'key-known-0001' }] });
+    emulator = await startTestEmulator({ keys: [{ key: 'key-known-0001' }] });
     const closed = new Promise<CloseEvent>((resolve) => {
       void sdk(emulator!.url, 'key-unknown-01').live.connect({
         model: 'gemini-2.0-flash-live-001',

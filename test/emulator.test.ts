@@ -1,18 +1,14 @@
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EmulatorConfig, EmulatorHandle } from '../src/emulator/index.js';
 import { hello, post, request, sleep } from './helpers/http.js';
+import { startTestEmulator } from './helpers/stack.js';
 
 let emulator: EmulatorHandle | undefined;
 async function start(config: EmulatorConfig = {}): Promise<EmulatorHandle> {
-  emulator = await startEmulator(config);
+  emulator = await startTestEmulator(config);
   return emulator;
 }
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
-
 const KEY = { 'x-goog-api-key': 'key-one' };
 const GENERATE = '/v1beta/models/gemini-2.5-flash:generateContent';
 

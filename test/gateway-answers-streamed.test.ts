@@ -312,11 +312,16 @@ describe('openai SDK through the gateway against the emulator: blocks and cuts a
 describe('the status page explains the last failures in the words of their situation', () => {
   it("a prompt blocked for OTHER shows explain()'s words for OTHER, not only the kind's", async () => {
     const { gw } = await setup({ faults: [{ blockReason: 'OTHER' }] });
+    const reasons: string[] = [];
+    gw.client.on('attempt-failed', (event) => reasons.push(event.reason));
     expect((await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', hello)).status).toBe(200);
     const status = (await request(`${gw.url}/status.json`)).json as {
-      recentErrors: Array<{ kind: string; title: string; explanation: string }>;
+      recentErrors: Array<{ kind: string; title: string; explanation: string; action: string }>;
     };
     expect(status.recentErrors[0]).toMatchObject({ kind: 'blocked', title: 'Stopped for an unnamed reason (OTHER)' });
+    // What the policy did is worded once, by the rule: the page shows the event's reason.
+    expect(reasons).toEqual(['blocked by a filter']);
+    expect(status.recentErrors[0]!.action).toBe('gave up (nothing can fix this by retrying): blocked by a filter');
     expect(status.recentErrors[0]!.explanation).toMatch(/without naming a category/);
   });
 });

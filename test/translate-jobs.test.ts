@@ -8,16 +8,12 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { rot13, startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { rot13, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
 import { BIN, ROOT, runCli } from './helpers/cli.js';
+import { startTestEmulator } from './helpers/stack.js';
 
 let emulator: EmulatorHandle | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
-
 function workspace(extra: Record<string, unknown> = {}, lines = 40): { dir: string; config: string; input: string } {
   const dir = mkdtempSync(join(tmpdir(), 'gw-translate-jobs-'));
   const config = join(dir, 'gemwarden.json');
@@ -31,7 +27,7 @@ function workspace(extra: Record<string, unknown> = {}, lines = 40): { dir: stri
 }
 
 async function start(config: EmulatorConfig): Promise<EmulatorHandle> {
-  emulator = await startEmulator(config);
+  emulator = await startTestEmulator(config);
   return emulator;
 }
 

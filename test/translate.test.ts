@@ -5,17 +5,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { rot13, startEmulator, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { rot13, type EmulatorConfig, type EmulatorHandle } from '../src/emulator/index.js';
 import { BIN, ROOT, runCli } from './helpers/cli.js';
 import { request } from './helpers/http.js';
+import { startTestEmulator } from './helpers/stack.js';
 
 let emulator: EmulatorHandle | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
-
 function workspace(config: Record<string, unknown>): { dir: string; config: string } {
   const dir = mkdtempSync(join(tmpdir(), 'gw-translate-'));
   const file = join(dir, 'gemwarden.json');
@@ -45,7 +41,7 @@ function expectedTranslation(source: string): string {
 
 describe('gemwarden translate', () => {
   it('completes a 500-line file under 429s, 500s, 503s and a spent daily quota, aligned line by line', async () => {
-    emulator = await startEmulator({
+    emulator = await startTestEmulator({
       keys: [
         { key: 'translate-k1-0001', project: 'p1' },
         { key: 'translate-k2-0002', project: 'p2' },
@@ -82,7 +78,7 @@ describe('gemwarden translate', () => {
   }, 120_000);
 
   it('survives two SIGKILLs: the resumed output equals an uninterrupted run, and no saved line is sent again', async () => {
-    emulator = await startEmulator({ latency: { firstTokenMs: 100 }, recordRequests: 1000 });
+    emulator = await startTestEmulator({ latency: { firstTokenMs: 100 }, recordRequests: 1000 });
     const source = script(240);
     const reference = workspace({ upstream: emulator.url, keys: ['translate-key-0001'] });
     writeFileSync(join(reference.dir, 'script.txt'), source);
@@ -173,7 +169,7 @@ describe('gemwarden translate', () => {
   ];
   for (const [name, content] of ROUND_TRIP) {
     it(`round-trips ${name} byte for byte with an identity model`, async () => {
-      emulator = await startEmulator({ models: { identity: { answer: 'echo' } } });
+      emulator = await startTestEmulator({ models: { identity: { answer: 'echo' } } });
       const { dir, config } = workspace({ upstream: emulator.url, keys: ['translate-key-0001'] });
       const input = join(dir, name);
       writeFileSync(input, content);
@@ -195,7 +191,7 @@ describe('gemwarden translate', () => {
   }
 
   it('a blocked line is marked, the rest is translated, and the line is listed at the end', async () => {
-    emulator = await startEmulator({ faults: [{ promptContains: 'FORBIDDEN', finishReason: 'SAFETY' }] });
+    emulator = await startTestEmulator({ faults: [{ promptContains: 'FORBIDDEN', finishReason: 'SAFETY' }] });
     const { dir, config } = workspace({ upstream: emulator.url, keys: ['translate-key-0001'] });
     const input = join(dir, 'script.txt');
     const lines = Array.from({ length: 12 }, (_, index) => (index === 6 ? 'A FORBIDDEN line' : `Line ${index + 1}`));
@@ -222,7 +218,7 @@ describe('gemwarden translate', () => {
 
   it('stops cleanly when every key and model is out of quota, saying when it resumes', async () => {
     const config: EmulatorConfig = { models: { 'gemini-2.5-flash': { rpd: 1 } } };
-    emulator = await startEmulator(config);
+    emulator = await startTestEmulator(config);
     const { dir, config: file } = workspace({ upstream: emulator.url, keys: ['translate-key-0001'] });
     const input = join(dir, 'script.txt');
     writeFileSync(input, script(40));

@@ -28,6 +28,7 @@ describe('createClient checks its options when the client is made', () => {
     [{ timeout: { factor: 0.5 } }, 'timeout.factor must be a number ≥ 1 (got 0.5)'],
     [{ backoff: { baseMs: Number.NaN } }, 'backoff.baseMs must be a number ≥ 0 (got NaN)'],
     [{ backoff: { baseMS: 5 } }, 'backoff.baseMS is not a setting'],
+    [{ maxAtempts: 3 }, 'maxAtempts is not a setting'],
     [{ breaker: { failureThreshold: 0 } }, 'breaker.failureThreshold must be an integer ≥ 1 (got 0)'],
     [{ retryBudget: { ratio: -1 } }, 'retryBudget.ratio must be a number ≥ 0 (got -1)'],
     [{ retryBudget: true }, 'retryBudget must be'],

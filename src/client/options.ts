@@ -198,11 +198,12 @@ const runtimeSchema = z.object({
     .optional(),
 });
 
-const clientOptionsSchema = clientSettingsSchema.extend(runtimeSchema.shape);
+/** Every member createClient knows; any other is refused (a misspelt option would do nothing). */
+const clientOptionsSchema = clientSettingsSchema.extend(runtimeSchema.shape).strict();
 
 /**
  * createClient's options checked and completed: throws an InvalidOptionsError naming every bad field
- * (`createClient: maxAttempts must be an integer ≥ 1 (got 0)`). Unknown members are dropped.
+ * (`createClient: maxAttempts must be an integer ≥ 1 (got 0)`, `maxAtempts is not a setting`).
  */
 export function checkClientOptions(options: ClientOptions): CheckedClientOptions {
   return parseSettings(clientOptionsSchema, options, 'createClient') as CheckedClientOptions;

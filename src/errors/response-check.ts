@@ -1,6 +1,6 @@
 // A 200 answer can still carry no usable answer: a blocked prompt, a candidate stopped for safety,
 // output cut by the token limit, or a body that is not a response at all.
-import type { GenerateContentResponse } from '../wire/index.js';
+import { responseText, type GenerateContentResponse } from '../wire/index.js';
 import type { ErrorKind } from './kinds.js';
 
 /** Finish reasons that mean the answer was withheld by a filter. */
@@ -64,10 +64,7 @@ export function inspectResponse(
     return { kind: 'malformed_response', message: 'The response has no candidates.' };
   }
   const parts = candidate.content?.parts ?? [];
-  const text = parts
-    .filter((part) => !part.thought && typeof part.text === 'string')
-    .map((part) => part.text)
-    .join('');
+  const text = responseText({ candidates: [candidate] });
   const hasOutput =
     text.length > 0 ||
     parts.some((part) => !part.thought && (part.functionCall || part.inlineData || part.executableCode));

@@ -144,14 +144,15 @@ function logClientEvents(client: GeminiClient, log: Logger): void {
 }
 
 /**
- * Starts the gateway on `options.host:options.port` (127.0.0.1:8787 by default) against the
- * config's upstream with its keys (or GEMINI_API_KEY/GEMINI_API_KEYS from `options.env`).
+ * Starts the gateway on `options.host:options.port` (else the config's host and port, 127.0.0.1:8787
+ * by default) against the config's upstream with its keys (or GEMINI_API_KEY/GEMINI_API_KEYS from
+ * `options.env`).
  * Throws GatewayConfigError when there is no key or when a non-loopback bind has no client tokens,
  * and an InvalidOptionsError naming every bad field of a config that fails its schema.
  */
 export async function startGateway(given: GatewayConfig, options: GatewayOptions = {}): Promise<GatewayHandle> {
   const config = checkGatewayConfig(given);
-  const host = options.host ?? GATEWAY_DEFAULTS.host;
+  const host = options.host ?? config.host;
   const tokens = config.clients ?? [];
   if (!isLoopback(host) && tokens.length === 0) {
     throw new GatewayConfigError(
@@ -305,7 +306,7 @@ export async function startGateway(given: GatewayConfig, options: GatewayOptions
 
   const server = await serveFetch({
     host,
-    port: options.port ?? GATEWAY_DEFAULTS.port,
+    port: options.port ?? config.port,
     handler: withCors(handle, config.cors),
     // Plain model calls skip the Fetch conversions at both edges; same answerer, auth, metrics and log line.
     nodeEdge: createModelCallEdge({

@@ -43,18 +43,12 @@ const ACTIONS: Record<string, string> = {
   fail: 'gave up (nothing can fix this by retrying)',
 };
 
-/** What a retry decision meant for each kind, in words. */
-const RETRY_WORDS: Partial<Record<ErrorKind, string>> = {
-  quota_exhausted: 'parked this project and model until the quota resets; went on elsewhere',
-  rate_limited: "rested this project and model for the server's delay; went on elsewhere or waited",
-  api_key_invalid: 'took the key out of the pool; went on with the others',
-  permission_denied: 'took the key out; went on with the others',
-  deadline_exceeded: 'retried with a longer timeout',
-  timeout: 'retried with a longer timeout',
-};
-
-function actionWords(kind: ErrorKind, action: string): string {
-  return (action === 'retry' ? RETRY_WORDS[kind] : undefined) ?? ACTIONS[action] ?? action;
+/**
+ * What the policy did, in words: the action, then the rule's own reason (policy/rules.ts), the
+ * words the attempt-failed event carries, so the status page never words a decision a second time.
+ */
+function actionWords(action: string, reason: string): string {
+  return `${ACTIONS[action] ?? action}: ${reason}`;
 }
 
 export class StatusCollector {
@@ -80,7 +74,7 @@ export class StatusCollector {
           // explain()'s words for the situation (e.g. a per-day quota, a suspended key), not only the kind's.
           title: event.title,
           explanation: event.explanation,
-          action: actionWords(event.kind, event.action),
+          action: actionWords(event.action, event.reason),
         },
         MAX_ERRORS,
       );

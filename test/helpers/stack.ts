@@ -259,3 +259,14 @@ export function useStack(options: StackOptions | (() => StackOptions) = {}): Sta
     close: () => current?.close() ?? Promise.resolve(),
   };
 }
+
+/**
+ * The emulator alone, started inside a test and closed when it finishes: `startStack` with
+ * `gateway: false`, for tests that talk to the emulator directly or through the library client.
+ */
+export async function startTestEmulator(
+  config: EmulatorConfig = {},
+  options: EmulatorOptions = {},
+): Promise<EmulatorHandle> {
+  return (await startStack({ emulator: config, emulatorOptions: options, gateway: false })).emulator;
+}
