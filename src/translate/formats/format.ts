@@ -45,6 +45,7 @@ export const FORMAT_NAMES = [
   'renpy',
   'kirikiri',
   'xunity',
+  'yaml',
 ] as const;
 
 export type FormatName = (typeof FORMAT_NAMES)[number];

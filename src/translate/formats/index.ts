@@ -13,6 +13,7 @@ import { parseRpgMaker, rpgMakerKind } from './rpgmaker-format.js';
 import { parseSrt, parseVtt } from './srt-format.js';
 import { parseText } from './text-format.js';
 import { isXUnityName, parseXUnity } from './xunity-format.js';
+import { parseYaml } from './yaml-format.js';
 
 export * from './format.js';
 
@@ -31,6 +32,7 @@ export const FORMAT_HELP: Record<FormatName, string> = {
   renpy: "Ren'Py translation files under game/tl/ (.rpy)",
   kirikiri: 'KiriKiri KAG / TyranoScript scenarios (.ks)',
   xunity: 'XUnity.AutoTranslator key=value files (…Translations.txt)',
+  yaml: 'YAML i18n files: Rails locales, game/web locales (.yml, .yaml)',
 };
 
 export function formatList(): string {
@@ -90,6 +92,9 @@ export function detectFormat(path: string, source: string, explicit?: string): F
       );
     case '.ks':
       return 'kirikiri';
+    case '.yml':
+    case '.yaml':
+      return 'yaml';
     case '.txt':
     case '.text':
       return isXUnityName(name) ? 'xunity' : 'text';
@@ -131,6 +136,8 @@ export function parseDocument(source: string, format: FormatName, options: Forma
       return parseKiriKiri(source);
     case 'xunity':
       return parseXUnity(source);
+    case 'yaml':
+      return parseYaml(source);
     case 'text':
       return parseText(source);
   }
