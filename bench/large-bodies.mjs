@@ -1,6 +1,7 @@
 // Issue #20's large-body goal: a 200 MB resumable upload through the gateway's pass-through against
 // the bare proxy floor (MB/s, gateway RSS). On a build whose gateway does not serve uploads it is
 // reported "not measured yet" with the reason, never faked. (Embeddings: embeddings.mjs.)
+// Alone: `npm run build && node bench/large-bodies.mjs` (prints the rows and goals as JSON).
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { goal, notMeasured } from './goals.mjs';
@@ -43,7 +44,7 @@ function bytes(totalMb) {
 }
 
 /** A resumable upload (start, then one upload+finalize) through `base`; resolves { mbPerS, status }. */
-async function upload(base) {
+export async function upload(base) {
   const size = UPLOAD_MB * 1024 * 1024;
   const start = await send(`${base}/upload/v1beta/files`, {
     headers: {

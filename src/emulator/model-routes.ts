@@ -1,9 +1,10 @@
 // The models resource of the Gemini API: list, get, and the model methods (generateContent,
 // streamGenerateContent, countTokens), as routes of the emulator's table.
 // Paths: https://ai.google.dev/api/models and https://ai.google.dev/api/generate-content
-import { bareModelName, MODEL_METHODS, type ApiVersion } from '../wire/index.js';
+import { bareModelName, MODEL_METHODS, type ApiVersion, type ModelInfo } from '../wire/index.js';
 import { bodies } from './bodies.js';
 import { handleMethod, type Outcome } from './handle-generate.js';
+import { EMBEDDING_MODELS } from './resources/embeddings.js';
 import { errorResponse, jsonResponse } from './respond.js';
 import type { EmulatorRoute, RouteContext } from './router.js';
 import { streamChunks, streamResponse } from './stream-answer.js';
@@ -70,15 +71,42 @@ async function respond(
   );
 }
 
+/**
+ * The embedding models as models.list and models.get show them, so an SDK that looks a model up
+ * before embedding (or lists the models that support embedContent) finds them. Methods and limits
+ * as Google lists them (https://ai.google.dev/api/models); the output limit of an embedding model is 1.
+ */
+const EMBEDDING_INFOS: ModelInfo[] = Object.entries(EMBEDDING_MODELS).map(([name, facts]) => ({
+  name: `models/${name}`,
+  version: '001',
+  displayName: name === 'gemini-embedding-001' ? 'Gemini Embedding 001' : displayName(name),
+  description: `${name} (emulated embedding model, ${facts.dimension} dimensions)`,
+  inputTokenLimit: facts.inputTokenLimit,
+  outputTokenLimit: 1,
+  supportedGenerationMethods:
+    name === 'gemini-embedding-001'
+      ? ['embedContent', 'countTextTokens', 'countTokens', 'asyncBatchEmbedContent']
+      : ['embedContent'],
+}));
+
+function displayName(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join(' ');
+}
+
 async function listModels(_request: Request, context: RouteContext): Promise<Response> {
-  return jsonResponse({ models: [...context.state.models.values()].map((model) => model.info) });
+  return jsonResponse({
+    models: [...[...context.state.models.values()].map((model) => model.info), ...EMBEDDING_INFOS],
+  });
 }
 
 async function getModel(_request: Request, context: RouteContext): Promise<Response> {
   const name = bareModelName(context.params.model!);
-  const model = context.state.models.get(name);
+  const model = context.state.models.get(name)?.info ?? EMBEDDING_INFOS.find((info) => info.name === `models/${name}`);
   return model
-    ? jsonResponse(model.info)
+    ? jsonResponse(model)
     : errorResponse(bodies.modelResourceNotFound(name, context.params.version as ApiVersion));
 }
 

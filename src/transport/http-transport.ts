@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { armTimer } from './arm-timer.js';
 import { guardStream } from './stream-guard.js';
-import { noticingDispatch, upstreamPool, type UpstreamPool } from './upstream-pool.js';
+import { upstreamPool, type DispatchNoticeOptions, type UpstreamPool } from './upstream-pool.js';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -200,12 +200,7 @@ export async function send(call: TransportCall): Promise<TransportResponse> {
     const { response, readText } =
       call.fetch && fetchAbort
         ? fromFetch(await call.fetch(buildUrl(call), { ...init, signal: fetchAbort.signal }))
-        : await viaPool(
-            buildUrl(call),
-            init,
-            controller as AttemptAbort,
-            noticingDispatch(pool.dispatcher, onDispatched),
-          );
+        : await viaPool(buildUrl(call), init, controller as AttemptAbort, pool.noticing, onDispatched);
     let bodyArmed = false;
     let guarded: ReadableStream<Uint8Array> | null | undefined;
     const limited = call.idleMs !== undefined || call.endBy !== undefined;
@@ -383,16 +378,20 @@ async function viaPool(
   init: { method: string; headers: Record<string, string>; body?: string },
   abort: AttemptAbort,
   dispatcher: Dispatcher,
+  onDispatched: () => void,
 ): Promise<{ response: HttpAnswer; readText: () => Promise<string> }> {
   const { origin, path } = splitUrl(url);
-  const answer = await dispatcher.request({
+  const options: Dispatcher.RequestOptions & DispatchNoticeOptions = {
     origin,
     path,
     method: init.method as 'GET' | 'POST',
     headers: init.headers,
     ...(init.body !== undefined ? { body: init.body } : {}),
     signal: abort,
-  });
+    // The attempt timer starts when undici writes the request (upstream-pool.ts).
+    onDispatched,
+  };
+  const answer = await dispatcher.request(options);
   // A Fetch Headers object costs more than a small answer's parsing; most 2xx answers never read it.
   let headers: Headers | undefined;
   const fetchHeaders = (): Headers => {

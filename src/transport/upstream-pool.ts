@@ -7,6 +7,11 @@ import { Agent, DecoratorHandler, type Dispatcher } from 'undici';
 /** A pool and the size it was made with. */
 export interface UpstreamPool {
   dispatcher: Agent;
+  /**
+   * `dispatcher` telling each request when it is written to a connection: a request whose options
+   * carry `onDispatched` (see `DispatchNoticeOptions`) has it called then. Made once per pool.
+   */
+  noticing: Dispatcher;
   /** Connections per upstream origin; undefined: unlimited (undici's default, and what a plain fetch gets). */
   connections: number | undefined;
 }
@@ -25,7 +30,7 @@ export function upstreamPool(connections?: number): UpstreamPool {
   if (!pool) {
     // Keep-alive for 30 s: long LLM calls come in bursts; a socket kept warm saves a TLS handshake.
     const dispatcher = new Agent({ keepAliveTimeout: 30_000, ...(connections !== undefined ? { connections } : {}) });
-    pool = { dispatcher, connections };
+    pool = { dispatcher, noticing: noticingDispatcher(dispatcher), connections };
     pools.set(connections, pool);
   }
   return pool;
@@ -46,13 +51,15 @@ class DispatchNotice extends DecoratorHandler {
   }
 }
 
-/**
- * `pool` with a notice: `onDispatched` is called when the request made through the returned
- * dispatcher is written to a connection (after any wait for a free one). Cheap: one small object.
- */
-export function noticingDispatch(pool: Dispatcher, onDispatched: () => void): Dispatcher {
-  return pool.compose(
-    (dispatch) => (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers) =>
-      dispatch(options, new DispatchNotice(handler, onDispatched)),
-  );
+/** Request options for `UpstreamPool.noticing`: `onDispatched` is called when the request is written. */
+export interface DispatchNoticeOptions {
+  onDispatched?: () => void;
+}
+
+/** `pool` calling each request's own `onDispatched` option when it is written to a connection. */
+function noticingDispatcher(pool: Dispatcher): Dispatcher {
+  return pool.compose((dispatch) => (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers) => {
+    const notify = (options as DispatchNoticeOptions).onDispatched;
+    return dispatch(options, notify ? new DispatchNotice(handler, notify) : handler);
+  });
 }

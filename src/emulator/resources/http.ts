@@ -56,11 +56,6 @@ export function timestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-/** The value of a header or query parameter, first one wins. */
-export function queryParam(url: URL, name: string): string | undefined {
-  return url.searchParams.get(name) ?? undefined;
-}
-
 /** Reads a field that may be written in camelCase or snake_case (Google accepts both). */
 export function field(object: Record<string, unknown> | undefined, camel: string): unknown {
   if (!object) return undefined;

@@ -1,5 +1,6 @@
-// Google's OpenAI-compatible layer under /{version}/openai/: chat/completions (JSON and SSE stream),
-// embeddings (float or base64) and models. Chat turns are sent to the emulator's own generate route,
+// Google's OpenAI-compatible layer under /{version}/openai/: chat/completions (JSON and SSE stream;
+// tools and tool_choice, tool calls and tool results, images and audio as data URLs), embeddings
+// (float or base64) and models. Chat turns are sent to the emulator's own generate route,
 // so answers, faults and quotas equal a native call. Errors come back the way Google's layer writes
 // them: the Gemini envelope inside a one-element JSON array, with the HTTP status of the error.
 // Source: https://ai.google.dev/gemini-api/docs/openai
@@ -39,6 +40,152 @@ function textOf(content: unknown): string {
       .join('');
   }
   return '';
+}
+
+/** A Gemini part for one OpenAI content part: text, an image or audio (data: URL or base64), or a file URL. */
+function partOf(part: unknown): Record<string, unknown> | undefined {
+  if (!isObject(part)) return undefined;
+  if (part.type === 'text' && typeof part.text === 'string') return { text: part.text };
+  if (part.type === 'image_url') {
+    const url = isObject(part.image_url) ? part.image_url.url : part.image_url;
+    if (typeof url !== 'string') return undefined;
+    const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+    if (data) return { inlineData: { mimeType: data[1], data: data[2] } };
+    return { fileData: { fileUri: url, mimeType: 'image/jpeg' } };
+  }
+  if (part.type === 'input_audio' && isObject(part.input_audio) && typeof part.input_audio.data === 'string') {
+    const format = typeof part.input_audio.format === 'string' ? part.input_audio.format : 'wav';
+    return { inlineData: { mimeType: `audio/${format}`, data: part.input_audio.data } };
+  }
+  return undefined;
+}
+
+function partsOf(content: unknown): Array<Record<string, unknown>> {
+  if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
+  if (Array.isArray(content))
+    return content.map(partOf).filter((part): part is Record<string, unknown> => part !== undefined);
+  return [];
+}
+
+function parsedArguments(text: unknown): Record<string, unknown> {
+  if (typeof text !== 'string') return isObject(text) ? text : {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+interface NativeTurns {
+  system: string[];
+  contents: Array<{ role: string; parts: Array<Record<string, unknown>> }>;
+}
+
+/**
+ * OpenAI messages as Gemini turns: system/developer → systemInstruction; an assistant's tool_calls →
+ * functionCall parts (with the thought signature Google hands out in extra_content.google); tool
+ * messages → one user turn of functionResponse parts, named by the call they answer.
+ * Source: https://ai.google.dev/gemini-api/docs/openai (function calling, thought signatures).
+ */
+function nativeTurns(messages: unknown[]): NativeTurns {
+  const system: string[] = [];
+  const contents: NativeTurns['contents'] = [];
+  const callNames = new Map<string, string>();
+  for (const message of messages) {
+    if (!isObject(message)) continue;
+    if (message.role === 'system' || message.role === 'developer') {
+      system.push(textOf(message.content));
+      continue;
+    }
+    if (message.role === 'tool') {
+      const id = typeof message.tool_call_id === 'string' ? message.tool_call_id : '';
+      const text = textOf(message.content);
+      let response: unknown = { result: text };
+      try {
+        const value: unknown = JSON.parse(text);
+        if (isObject(value)) response = value;
+      } catch {
+        // plain text: kept as { result }
+      }
+      const part = { functionResponse: { ...(id ? { id } : {}), name: callNames.get(id) ?? id, response } };
+      const last = contents[contents.length - 1];
+      if (last?.role === 'user' && last.parts.every((item) => 'functionResponse' in item)) last.parts.push(part);
+      else contents.push({ role: 'user', parts: [part] });
+      continue;
+    }
+    const parts = partsOf(message.content);
+    if (message.role === 'assistant' && Array.isArray(message.tool_calls)) {
+      for (const call of message.tool_calls) {
+        if (!isObject(call) || !isObject(call.function) || typeof call.function.name !== 'string') continue;
+        if (typeof call.id === 'string') callNames.set(call.id, call.function.name);
+        const google =
+          isObject(call.extra_content) && isObject(call.extra_content.google) ? call.extra_content.google : {};
+        parts.push({
+          functionCall: {
+            ...(typeof call.id === 'string' ? { id: call.id } : {}),
+            name: call.function.name,
+            args: parsedArguments(call.function.arguments),
+          },
+          ...(typeof google.thought_signature === 'string' ? { thoughtSignature: google.thought_signature } : {}),
+        });
+      }
+    }
+    contents.push({ role: message.role === 'assistant' ? 'model' : 'user', parts });
+  }
+  return { system, contents };
+}
+
+/** OpenAI tools and tool_choice as Gemini tools and toolConfig. */
+function nativeTools(body: Record<string, unknown>): Record<string, unknown> {
+  const declarations = (Array.isArray(body.tools) ? body.tools : [])
+    .filter(
+      (tool): tool is Record<string, unknown> => isObject(tool) && tool.type === 'function' && isObject(tool.function),
+    )
+    .map((tool) => {
+      const fn = tool.function as Record<string, unknown>;
+      return {
+        name: fn.name,
+        ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
+        ...(isObject(fn.parameters) ? { parametersJsonSchema: fn.parameters } : {}),
+      };
+    });
+  if (declarations.length === 0) return {};
+  const choice = body.tool_choice;
+  let functionCallingConfig: Record<string, unknown> | undefined;
+  if (choice === 'none') functionCallingConfig = { mode: 'NONE' };
+  else if (choice === 'required') functionCallingConfig = { mode: 'ANY' };
+  else if (isObject(choice) && isObject(choice.function) && typeof choice.function.name === 'string')
+    functionCallingConfig = { mode: 'ANY', allowedFunctionNames: [choice.function.name] };
+  return {
+    tools: [{ functionDeclarations: declarations }],
+    ...(functionCallingConfig ? { toolConfig: { functionCallingConfig } } : {}),
+  };
+}
+
+interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+  extra_content?: { google: { thought_signature: string } };
+}
+
+/** The functionCall parts of a candidate as OpenAI tool_calls (signature in extra_content.google). */
+function toolCallsOf(parts: unknown[], choiceIndex: number): ToolCall[] {
+  const calls: ToolCall[] = [];
+  for (const part of parts) {
+    if (!isObject(part) || !isObject(part.functionCall)) continue;
+    const call = part.functionCall;
+    calls.push({
+      id: typeof call.id === 'string' ? call.id : `call_${choiceIndex}_${calls.length}`,
+      type: 'function',
+      function: { name: typeof call.name === 'string' ? call.name : '', arguments: JSON.stringify(call.args ?? {}) },
+      ...(typeof part.thoughtSignature === 'string'
+        ? { extra_content: { google: { thought_signature: part.thoughtSignature } } }
+        : {}),
+    });
+  }
+  return calls;
 }
 
 function finishReason(reason: unknown): string {
@@ -101,14 +248,7 @@ export class OpenAiCompat {
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return openAiInvalid('* GenerateContentRequest.contents: contents is not specified\n');
     }
-    const system: string[] = [];
-    const contents: Array<{ role: string; parts: Array<{ text: string }> }> = [];
-    for (const message of body.messages) {
-      if (!isObject(message)) continue;
-      const text = textOf(message.content);
-      if (message.role === 'system' || message.role === 'developer') system.push(text);
-      else contents.push({ role: message.role === 'assistant' ? 'model' : 'user', parts: [{ text }] });
-    }
+    const { system, contents } = nativeTurns(body.messages);
     const generationConfig: Record<string, unknown> = {};
     if (typeof body.temperature === 'number') generationConfig.temperature = body.temperature;
     if (typeof body.top_p === 'number') generationConfig.topP = body.top_p;
@@ -117,6 +257,7 @@ export class OpenAiCompat {
     if (typeof body.n === 'number') generationConfig.candidateCount = body.n;
     const native = {
       contents,
+      ...nativeTools(body),
       ...(system.length > 0 ? { systemInstruction: { parts: [{ text: system.join('\n') }] } } : {}),
       ...(Object.keys(generationConfig).length > 0 ? { generationConfig } : {}),
     };
@@ -140,7 +281,9 @@ export class OpenAiCompat {
       const text = content
         .map((part) => (isObject(part) && typeof part.text === 'string' && !part.thought ? part.text : ''))
         .join('');
-      return { index, text, finish_reason: finishReason(candidate.finishReason) };
+      const toolCalls = toolCallsOf(content, index);
+      const finish = toolCalls.length > 0 ? 'tool_calls' : finishReason(candidate.finishReason);
+      return { index, text, toolCalls, finish_reason: finish };
     });
     const usageBody = {
       prompt_tokens: Number(usage.promptTokenCount ?? 0),
@@ -155,7 +298,11 @@ export class OpenAiCompat {
         model,
         choices: choices.map((choice) => ({
           index: choice.index,
-          message: { role: 'assistant', content: choice.text },
+          message: {
+            role: 'assistant',
+            content: choice.toolCalls.length > 0 && choice.text === '' ? null : choice.text,
+            ...(choice.toolCalls.length > 0 ? { tool_calls: choice.toolCalls } : {}),
+          },
           finish_reason: choice.finish_reason,
         })),
         usage: usageBody,
@@ -164,7 +311,7 @@ export class OpenAiCompat {
     // Streamed: the text in pieces of a few words, then the finish reason, then [DONE].
     const lines: string[] = [];
     for (const choice of choices) {
-      const pieces = choice.text.match(/\S+\s*|\s+/g) ?? [''];
+      const pieces = choice.text.match(/\S+\s*|\s+/g) ?? (choice.toolCalls.length > 0 ? [] : ['']);
       for (let start = 0; start < pieces.length; start += 4) {
         lines.push(
           JSON.stringify({
@@ -174,6 +321,26 @@ export class OpenAiCompat {
             model,
             choices: [
               { index: choice.index, delta: { role: 'assistant', content: pieces.slice(start, start + 4).join('') } },
+            ],
+          }),
+        );
+      }
+      if (choice.toolCalls.length > 0) {
+        // Each call whole in one delta, as Google's layer sends them (arguments are not split).
+        lines.push(
+          JSON.stringify({
+            id,
+            object: 'chat.completion.chunk',
+            created,
+            model,
+            choices: [
+              {
+                index: choice.index,
+                delta: {
+                  role: 'assistant',
+                  tool_calls: choice.toolCalls.map((call, position) => ({ index: position, ...call })),
+                },
+              },
             ],
           }),
         );

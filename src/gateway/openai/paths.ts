@@ -40,11 +40,6 @@ export function isOpenAiPath(url: string): boolean {
   return match !== null && OPENAI_RESOURCES.has(match[1]!);
 }
 
-/** Paths both APIs share: the caller's own headers pick the error format. */
-export function isSharedPath(url: string): boolean {
-  return /^\/v1\/models(?:\/|$|\?)/.test(url);
-}
-
 /** Whether a request on a shared path comes from a Gemini client (key header or `key=` query). */
 export function looksLikeGeminiCaller(request: Request): boolean {
   if (request.headers.has('x-goog-api-key') || request.headers.has('x-goog-api-client')) return true;

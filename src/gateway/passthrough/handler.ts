@@ -135,8 +135,9 @@ export function createPassThroughHandler(options: PassThroughOptions): FetchHand
     let bodyText: string | undefined;
     let bodyBytes: Uint8Array<ArrayBuffer> | undefined;
     if (hasBody && !streamOnce) {
+      // Read whole even past `replayable` (a chunked body declares no length): once read, the bytes
+      // are the only copy, so they go upstream as they are (the gateway's body limit caps them).
       bodyBytes = new Uint8Array(await request.arrayBuffer());
-      if (bodyBytes.byteLength > replayable) bodyBytes = undefined;
     }
     if (bodyBytes && isJson(request.headers)) bodyText = Buffer.from(bodyBytes).toString('utf8');
     let parsedBody: unknown;
