@@ -6,10 +6,15 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { checkSettings, problemText } from '../policy/settings-check.js';
 
+/** A config file that cannot be read, parsed or validated; the message names the file and each bad field, never a value. */
 export class ConfigError extends Error {
   override readonly name: string = 'ConfigError';
 }
 
+/**
+ * The parsed content of a JSON or YAML file (YAML by a `.yaml`/`.yml` extension), not yet validated.
+ * @throws ConfigError when the file cannot be read or parsed (position only, no text of the file).
+ */
 export function readConfigFile(path: string): unknown {
   let text: string;
   try {
@@ -53,8 +58,4 @@ export function checkConfig<S extends z.ZodType>(schema: S, value: unknown, orig
   if (result.success) return result.data;
   const problems = result.problems.map((problem) => `  - ${problemText(problem) || '(top level)'}`);
   throw new ConfigError(`invalid config in ${origin}:\n${problems.join('\n')}`);
-}
-
-export function loadConfigFile<S extends z.ZodType>(schema: S, path: string): z.output<S> {
-  return checkConfig(schema, readConfigFile(path), path);
 }
