@@ -65,3 +65,21 @@ describe('the gateway forwards an unchanged request byte for byte', () => {
     });
   });
 });
+
+const emulated = useStack({});
+
+describe("the gateway hands on Gemini's own answer text", () => {
+  it('generateContent: the answer is the upstream text as sent (the emulator indents like Gemini), not a re-serialisation', async () => {
+    const answer = await fetch(`${emulated.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-goog-api-key': 'client-token' },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hello' }] }] }),
+    });
+    expect(answer.status).toBe(200);
+    const text = await answer.text();
+    const parsed = JSON.parse(text) as { candidates?: unknown[] };
+    expect(parsed.candidates?.length).toBeGreaterThan(0);
+    expect(text).toBe(`${JSON.stringify(parsed, null, 2)}\n`);
+    expect(answer.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+  });
+});

@@ -41,7 +41,15 @@ export interface GenerateResult {
    * `truncated`, `malformed_response`), which is returned as Gemini sent it instead of thrown.
    */
   finding?: GeminiError;
+  /**
+   * Gemini's own JSON text of `response`, as it arrived (the gateway hands it on rather than
+   * serialising `response` again). Absent when `response` was not read from one answer's text.
+   */
+  responseText?: string;
 }
+
+/** The text each parsed generateContent answer was read from, by identity (see `responseText`). */
+const answerTexts = new WeakMap<object, string>();
 
 /** The body of batchEmbedContents: one EmbedContentRequest per text (`model` is `models/{id}`). */
 export interface BatchEmbedContentsBody {
@@ -299,9 +307,10 @@ export class GeminiClient {
         { ...options, keepAnswers: report },
         true,
         async (input) => {
-          const { value: body } = await callJson<GenerateContentResponse>(
+          const { value: body, text } = await callJson<GenerateContentResponse>(
             this.transportCall(input, options, 'generateContent', input.request, undefined, asSent(input)),
           );
+          if (typeof body === 'object' && body !== null) answerTexts.set(body, text);
           const finding = findingInAnswer(body, { ...this.context(input), expectJson });
           if (finding) throw report ? withAnswer(finding, body) : finding;
           return {
@@ -319,6 +328,7 @@ export class GeminiClient {
       attempts: result.attempts,
       ...(result.finding ? { finding: result.finding } : {}),
       text: responseText(result.value),
+      ...(answerTexts.has(result.value) ? { responseText: answerTexts.get(result.value)! } : {}),
     };
   }
 

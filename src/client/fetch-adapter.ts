@@ -196,7 +196,8 @@ export async function geminiCallAnswer(
       });
       return {
         status: 200,
-        body: JSON.stringify(result.response),
+        // Gemini's own text when the client has it: nothing to serialise, nothing lost.
+        body: result.responseText ?? JSON.stringify(result.response),
         headers: {
           'content-type': GEMINI_JSON_TYPE,
           'x-gemwarden-model': headerSafe(result.model),
