@@ -339,7 +339,7 @@ describe('gateway: auth, limits, operations', () => {
   it('paces by the configured limits: a burst through the gateway is booked at most 4 sends per window', async () => {
     const { gw, emu } = await setup(
       { models: { 'gemini-2.5-flash': { rpm: 4 } }, clock: { minuteMs: 500 } },
-      { limits: { 'gemini-2.5-flash': { rpm: 4 } }, clock: { minuteMs: 500 } },
+      { limits: { 'gemini-2.5-flash': { rpm: 4 } }, quotaWindows: { minuteMs: 500 } },
     );
     // The pacer's own booked send times (epoch ms, one per attempt) say what it decided, whatever
     // the machine's load does to when requests then reach the emulator.

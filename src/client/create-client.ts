@@ -41,7 +41,15 @@ export interface GenerateResult {
    * `truncated`, `malformed_response`), which is returned as Gemini sent it instead of thrown.
    */
   finding?: GeminiError;
+  /**
+   * Gemini's own JSON text of `response`, as it arrived (the gateway hands it on rather than
+   * serialising `response` again). Absent when `response` was not read from one answer's text.
+   */
+  responseText?: string;
 }
+
+/** The text each parsed generateContent answer was read from, by identity (see `responseText`). */
+const answerTexts = new WeakMap<object, string>();
 
 /** The body of batchEmbedContents: one EmbedContentRequest per text (`model` is `models/{id}`). */
 export interface BatchEmbedContentsBody {
@@ -242,6 +250,7 @@ export class GeminiClient {
     method: TransportCall['method'],
     body?: unknown,
     alt?: 'sse',
+    bodyText?: string,
   ): TransportCall {
     const serverTimeoutSeconds = alt ? input.streamServerTimeoutSeconds : input.serverTimeoutSeconds;
     return {
@@ -250,7 +259,7 @@ export class GeminiClient {
       model: input.model,
       ...(method ? { method } : {}),
       key: input.key.key,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(bodyText !== undefined ? { body: bodyText } : body !== undefined ? { body: JSON.stringify(body) } : {}),
       ...(alt ? { alt } : {}),
       timeoutMs: alt ? input.firstChunkMs : input.timeoutMs,
       ...(serverTimeoutSeconds !== undefined ? { serverTimeoutSeconds } : {}),
@@ -258,6 +267,23 @@ export class GeminiClient {
       ...(alt ? { idleMs: input.idleMs, ...(input.endBy !== undefined ? { endBy: input.endBy } : {}) } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
     };
+  }
+
+  /**
+   * For each attempt of a call, the caller's own text of the request (`options.requestText`) when
+   * the attempt sends that request unchanged: the requested model, not shrunk, and normalising the
+   * field names changed nothing. Undefined otherwise (the attempt serialises its request).
+   */
+  private sentAsIs(
+    model: string,
+    request: GenerateContentRequest,
+    normalised: GenerateContentRequest,
+    options: CallOptions,
+  ): (input: AttemptInput) => string | undefined {
+    const text = options.requestText;
+    if (text === undefined || !unchangedByNormalising(request, normalised)) return () => undefined;
+    const requested = bareModelName(model);
+    return (input) => (input.request === normalised && input.model === requested ? text : undefined);
   }
 
   private context(input: AttemptInput) {
@@ -273,6 +299,7 @@ export class GeminiClient {
     const normalised = normaliseFieldNames(request, 'GenerateContentRequest');
     const expectJson = normalised.generationConfig?.responseMimeType === 'application/json';
     const report = (options.answerChecks ?? this.options.answerChecks) === 'report';
+    const asSent = this.sentAsIs(model, request, normalised, options);
     const result = await this.engine.run(
       this.spec<GenerateContentResponse>(
         model,
@@ -280,9 +307,10 @@ export class GeminiClient {
         { ...options, keepAnswers: report },
         true,
         async (input) => {
-          const { value: body } = await callJson<GenerateContentResponse>(
-            this.transportCall(input, options, 'generateContent', input.request),
+          const { value: body, text } = await callJson<GenerateContentResponse>(
+            this.transportCall(input, options, 'generateContent', input.request, undefined, asSent(input)),
           );
+          if (typeof body === 'object' && body !== null) answerTexts.set(body, text);
           const finding = findingInAnswer(body, { ...this.context(input), expectJson });
           if (finding) throw report ? withAnswer(finding, body) : finding;
           return {
@@ -300,6 +328,7 @@ export class GeminiClient {
       attempts: result.attempts,
       ...(result.finding ? { finding: result.finding } : {}),
       text: responseText(result.value),
+      ...(answerTexts.has(result.value) ? { responseText: answerTexts.get(result.value)! } : {}),
     };
   }
 
@@ -314,11 +343,14 @@ export class GeminiClient {
     const endBy = options.endBy ?? (requestMs !== undefined ? this.transportBase.clock.now() + requestMs : undefined);
     options = endBy !== undefined ? { ...options, endBy } : options;
     const answerChecks = options.answerChecks ?? this.options.answerChecks ?? 'throw';
+    const asSent = this.sentAsIs(model, request, normalised, options);
     const transform = streamRepairTransform({
       mode: options.streamRepair ?? this.options.streamRepair ?? 'off',
       model,
       request: normalised,
-      reopen: (again) => this.generateContentStream(model, again, { ...options, streamRepair: 'off' }),
+      // A repair sends a request of its own: the caller's text no longer says what is sent.
+      reopen: (again) =>
+        this.generateContentStream(model, again, { ...options, streamRepair: 'off', requestText: undefined }),
       memory: this.repairMemory,
       events: this.events,
       onFinding: (finding) => (stream.finding ??= finding),
@@ -328,7 +360,8 @@ export class GeminiClient {
         this.engine.run(
           this.spec(model, normalised, { ...options, keepAnswers: answerChecks === 'report' }, true, attempt),
         ),
-      (input) => openStream(this.transportCall(input, options, 'streamGenerateContent', input.request, 'sse')),
+      (input) =>
+        openStream(this.transportCall(input, options, 'streamGenerateContent', input.request, 'sse', asSent(input))),
       (input) => this.context(input),
       { answerChecks, ...(transform ? { transform } : {}) },
     );
@@ -430,4 +463,28 @@ export class GeminiClient {
 
 export function createClient(options: ClientOptions): GeminiClient {
   return new GeminiClient(options);
+}
+
+/**
+ * True when `normalised` (normaliseFieldNames of `original`) has the same keys in the same order
+ * and the same leaf values all the way down: no field was renamed to camelCase and no single value
+ * wrapped in a list, so the caller's JSON text of `original` says exactly what `normalised` says.
+ */
+function unchangedByNormalising(original: unknown, normalised: unknown): boolean {
+  if (original === normalised) return true;
+  if (typeof original !== 'object' || original === null || typeof normalised !== 'object' || normalised === null)
+    return false;
+  if (Array.isArray(original) !== Array.isArray(normalised)) return false;
+  const before = Object.keys(original);
+  const after = Object.keys(normalised);
+  if (before.length !== after.length) return false;
+  for (let index = 0; index < before.length; index += 1) {
+    const key = before[index]!;
+    if (key !== after[index]) return false;
+    if (
+      !unchangedByNormalising((original as Record<string, unknown>)[key], (normalised as Record<string, unknown>)[key])
+    )
+      return false;
+  }
+  return true;
 }

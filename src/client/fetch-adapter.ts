@@ -131,6 +131,12 @@ export interface GeminiCallOptions {
    * went out, so that `x-gemwarden-kind` could not name it: lets a server count it.
    */
   onLateFinding?: (finding: GeminiError) => void;
+  /**
+   * The JSON text `body` was parsed from, as the caller sent it: generateContent and
+   * streamGenerateContent send it upstream byte for byte while the request goes unchanged (see
+   * `CallOptions.requestText`).
+   */
+  requestText?: string;
 }
 
 /** What gemwarden adds to a chunk it passes on: SDKs ignore members they do not know. */
@@ -183,10 +189,15 @@ export async function geminiCallAnswer(
     if (method === 'generateContent') {
       // A 200 stays a 200: an answer with a block reason or any finishReason goes out as Gemini
       // sent it (usage included), with what gemwarden saw named in x-gemwarden-kind.
-      const result = await client.generateContent(model, body, { ...callOptions, answerChecks: 'report' });
+      const result = await client.generateContent(model, body, {
+        ...callOptions,
+        answerChecks: 'report',
+        ...(options.requestText !== undefined ? { requestText: options.requestText } : {}),
+      });
       return {
         status: 200,
-        body: JSON.stringify(result.response),
+        // Gemini's own text when the client has it: nothing to serialise, nothing lost.
+        body: result.responseText ?? JSON.stringify(result.response),
         headers: {
           'content-type': GEMINI_JSON_TYPE,
           'x-gemwarden-model': headerSafe(result.model),
@@ -227,6 +238,7 @@ async function answerStream(
     // A 200 stays a 200 here too: blocked or cut streams reach the caller as Gemini sent them.
     answerChecks: 'report',
     ...(options.streamRepair ? { streamRepair: options.streamRepair } : {}),
+    ...(options.requestText !== undefined ? { requestText: options.requestText } : {}),
   });
   const repair = options.streamRepair ?? client.streamRepairMode;
   await stream.start();
@@ -315,13 +327,16 @@ export function createGeminiFetch(client: GeminiClient, options: { passthrough?:
     }
     if (route?.kind !== 'method' || !CLIENT_METHODS.has(route.method)) return passthrough(input, init);
     let body: GenerateContentRequest;
+    let requestText: string;
     try {
       // Read from a copy so that a body we cannot parse still reaches the passthrough intact.
-      body = JSON.parse(await new Request(input, init).text()) as GenerateContentRequest;
+      requestText = await new Request(input, init).text();
+      body = JSON.parse(requestText) as GenerateContentRequest;
     } catch {
       return passthrough(input, init);
     }
     return answerGeminiCall(client, route.model, route.method, body, {
+      requestText,
       sse: url.searchParams.get('alt') === 'sse',
       apiVersion: route.version,
       ...(signal ? { signal } : {}),

@@ -242,4 +242,13 @@ export interface CallOptions {
    * `apiVersion`). The gateway passes the version its caller used, so `/v1/…` stays `/v1/…` upstream.
    */
   apiVersion?: ApiVersion;
+  /**
+   * The caller's own JSON text of `request` (the gateway passes the body its client sent), so
+   * that `JSON.parse(requestText)` is the request. An attempt that sends the request unchanged (the
+   * requested model, not shrunk, field names already as the wire types spell them) sends this text
+   * as is rather than a re-serialisation: cheaper, and integers beyond 2^53, key order and fields
+   * the wire types do not know reach Gemini byte-identical. Every other attempt serialises its
+   * request. Used by generateContent and generateContentStream.
+   */
+  requestText?: string | undefined;
 }

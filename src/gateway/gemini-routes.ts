@@ -137,6 +137,9 @@ export function modelCallAnswerer({
       return rejection(path, 400, `${STREAM_REPAIR_HEADER}: ${(problem as Error).message}`, 'invalid_request');
     }
     return geminiCallAnswer(client, model, route.method, body, {
+      // The client's own bytes go upstream while the request is unchanged (do no harm: large
+      // integers, key order and unknown fields stay as sent).
+      requestText: read.text,
       sse,
       signal,
       // The version the client chose is the version sent upstream (v1 stays v1).

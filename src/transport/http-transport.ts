@@ -270,12 +270,13 @@ function errorContext(call: Pick<TransportCall, 'model' | 'key' | 'clock' | 'quo
 }
 
 /**
- * One call whose answer is JSON: resolves with the parsed body of a 2xx answer. Rejects with a
+ * One call whose answer is JSON: resolves with the parsed body of a 2xx answer (and its text as
+ * received). Rejects with a
  * GeminiError for everything else, made here once: a non-2xx answer is classified from its status,
  * headers and body; a 2xx body that is not JSON is `malformed_response`; no answer is `network`,
  * `timeout` or `cancelled` (see `send`).
  */
-export async function callJson<T>(call: TransportCall): Promise<{ value: T; headers: Headers }> {
+export async function callJson<T>(call: TransportCall): Promise<{ value: T; text: string; headers: Headers }> {
   const answer = await send(call);
   const text = await answer.text();
   const { response } = answer;
@@ -285,6 +286,7 @@ export async function callJson<T>(call: TransportCall): Promise<{ value: T; head
     const value = JSON.parse(text) as T;
     return {
       value,
+      text,
       get headers() {
         return response.headers;
       },
