@@ -122,10 +122,11 @@ function logClientEvents(client: GeminiClient, log: Logger): void {
       `${event.project}/${event.model} parked: ${event.reason}`,
     ),
   );
-  client.on('pacing-degraded', (event) => log.error({ event: 'pacing-degraded' }, event.reason));
+  // Warnings, not errors: the gateway goes on serving (state per process) and says when Redis is back.
+  client.on('pacing-degraded', (event) => log.warn({ event: 'pacing-degraded' }, event.reason));
   client.on('fleet-state', (event) =>
     event.state === 'local'
-      ? log.error({ event: 'fleet-state', state: event.state }, event.reason ?? 'fleet state kept per process')
+      ? log.warn({ event: 'fleet-state', state: event.state }, event.reason ?? 'fleet state kept per process')
       : log.info({ event: 'fleet-state', state: event.state }, 'fleet state shared through Redis'),
   );
   client.on('pacing-restored', () => log.info({ event: 'pacing-restored' }, 'Redis is back: pacing is shared again'));

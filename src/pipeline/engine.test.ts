@@ -270,6 +270,18 @@ describe('engine: one row of the policy table at a time', () => {
     expect(probe.lines).toEqual([`circuit-closed ${PRO}`, `ok ${PRO} …aaaa`, `done by ${PRO} after 1`]);
   });
 
+  it('an open circuit or a parked pair does not stop an unpaced call (countTokens): it uses no generation capacity', async () => {
+    const { call, pool, clock } = setup({
+      policy: { maxAttempts: 3, breaker: { failureThreshold: 1, cooldownMs: 30_000 } },
+    });
+    await call([failure('unavailable'), failure('unavailable'), failure('unavailable')]);
+    expect((await call(['ok'])).lines).toEqual(['gave up: unavailable after 0']);
+    const counted = await call(['ok'], { paced: false });
+    expect(counted.lines).toEqual([`ok ${PRO} …aaaa`, `done by ${PRO} after 1`]);
+    pool.park('A', PRO, clock.now() + 3_600_000, 'daily quota spent');
+    expect((await call(['ok'], { paced: false })).lines).toEqual([`ok ${PRO} …aaaa`, `done by ${PRO} after 1`]);
+  });
+
   it('internal with nothing to shrink and no other model: one retry, then the 500 is returned', async () => {
     const { call } = setup();
     const { lines, error } = await call([failure('internal'), failure('internal'), 'ok']);

@@ -335,9 +335,11 @@ export class Engine {
   ): Promise<CallResult<T> | undefined> {
     const { clock, policy } = this.options;
     const { model, key } = choice;
-    const breaker = this.health.breaker(model);
+    // An unpaced call (countTokens, models.get) says nothing about generation capacity, so it
+    // neither feeds nor closes the model's circuit.
+    const breaker = spec.paced ? this.health.breaker(model) : undefined;
     const started = clock.now();
-    breaker.begin(started);
+    breaker?.begin(started);
     const remaining = Math.max(1, call.deadline - started);
     const timeoutMs = attemptTimeout(call.timeoutLevel, policy.timeout, remaining);
     let output: AttemptOutput<T>;
@@ -369,10 +371,16 @@ export class Engine {
     return { value: output.value, model, attempts: call.attempts };
   }
 
-  private succeeded<T>(spec: CallSpec<T>, call: CallState, choice: Choice, breaker: CircuitBreaker, started: number) {
+  private succeeded<T>(
+    spec: CallSpec<T>,
+    call: CallState,
+    choice: Choice,
+    breaker: CircuitBreaker | undefined,
+    started: number,
+  ) {
     const { clock, events } = this.options;
     const { model, key } = choice;
-    if (breaker.success()) events.emit('circuit-closed', { model });
+    if (breaker?.success()) events.emit('circuit-closed', { model });
     const durationMs = clock.now() - started;
     call.attempts.push({ model, keyHint: key.hint, waitedMs: call.waitedMs, durationMs });
     events.emit('attempt-succeeded', { model, keyHint: key.hint, attempt: call.attempts.length, durationMs });
@@ -390,7 +398,7 @@ export class Engine {
     call: CallState,
     choice: Choice,
     lease: PacingLease,
-    breaker: CircuitBreaker,
+    breaker: CircuitBreaker | undefined,
     started: number,
     thrown: unknown,
   ): Promise<void> {
@@ -406,7 +414,7 @@ export class Engine {
     call.attempts.push({ model, keyHint: key.hint, kind: error.kind, ...status, waitedMs: call.waitedMs, durationMs });
     call.waitedMs = 0;
     if (error.kind === 'cancelled' || spec.signal?.aborted) {
-      breaker.neutral();
+      breaker?.neutral();
       throw this.giveUp(spec, call, spec.signal?.aborted ? abortError(spec.model) : error);
     }
     if (error.kind === 'rate_limited' || error.kind === 'quota_exhausted')
@@ -514,7 +522,7 @@ export class Engine {
     error: GeminiError,
     model: string,
     key: PooledKey,
-    breaker: CircuitBreaker,
+    breaker: CircuitBreaker | undefined,
   ): void {
     const { keys, events, clock } = this.options;
     if (decision.disableKey) {
@@ -527,7 +535,7 @@ export class Engine {
     if (decision.park) parkPair(keys, events, { project: key.project, model, ...decision.park });
     if (decision.coolDown) keys.coolDown(key.project, model, decision.coolDown.until);
     if (decision.dropModel) this.health.drop(model, error.message);
-    if (!decision.modelUnhealthy || call.blamedModels.has(model)) return breaker.neutral();
+    if (!breaker || !decision.modelUnhealthy || call.blamedModels.has(model)) return breaker?.neutral();
     call.blamedModels.add(model);
     const openUntil = breaker.failure(clock.now());
     if (openUntil !== undefined) events.emit('circuit-opened', { model, until: openUntil });

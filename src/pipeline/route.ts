@@ -77,7 +77,9 @@ export class RoutePlanner {
       const callDelay = request.notBefore.get(model) ?? 0;
       if (callDelay === Number.POSITIVE_INFINITY) return;
       const best = this.bestKey(model, index, callDelay, request, now);
-      if (!best || state.circuitOpenUntil !== undefined) return;
+      // A circuit and parked or cooling quota speak of generation capacity; an unpaced call
+      // (countTokens, models.get) uses none of it, and Gemini answers it while generation fails.
+      if (!best || (request.paced && state.circuitOpenUntil !== undefined)) return;
       (state.dropped ? lastResorts : candidates).push(best);
     });
     // A dropped model is skipped only when another model can serve. When nothing else is left, the
@@ -100,7 +102,7 @@ export class RoutePlanner {
   ): Choice | undefined {
     let best: Choice | undefined;
     for (const key of this.keys.byFairness(this.keys.usable(model))) {
-      let quotaReady = this.keys.readyAt(key, model, now);
+      let quotaReady = request.paced ? this.keys.readyAt(key, model, now) : now;
       if (quotaReady === Number.POSITIVE_INFINITY) continue;
       if (request.paced && quotaReady <= now) quotaReady = this.pacer.peek(key.project, model, request.tokens, now);
       const readyAt = Math.max(quotaReady, callDelay);
