@@ -153,3 +153,22 @@ describe('do no harm', () => {
     expect(answer.status).not.toBe(413);
   });
 });
+
+describe('an open circuit is about generation only', () => {
+  it('countTokens on a model whose circuit is open is answered as Gemini answers it', async () => {
+    const gw = await setup(
+      { faults: [{ model: 'gemini-2.5-flash', status: 503, rate: 1 }] },
+      { maxAttempts: 1, breaker: { failureThreshold: 2, cooldownMs: 60_000 } },
+    );
+    const generate = { contents: [{ parts: [{ text: 'hello there' }] }] };
+    for (let i = 0; i < 2; i++) await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', generate);
+    const refused = await post(gw.url, '/v1beta/models/gemini-2.5-flash:generateContent', generate);
+    expect(refused.status).toBe(503);
+    expect(refused.text).toMatch(/circuit open/);
+    const before = emulator!.stats().total;
+    const counted = await post(gw.url, '/v1beta/models/gemini-2.5-flash:countTokens', generate);
+    expect(counted.status).toBe(200);
+    expect((counted.json as { totalTokens?: number }).totalTokens).toBeGreaterThan(0);
+    expect(emulator!.stats().total).toBe(before + 1);
+  });
+});
