@@ -310,51 +310,32 @@ export class OpenAiCompat {
     }
     // Streamed: the text in pieces of a few words, then the finish reason, then [DONE].
     const lines: string[] = [];
+    /** One `chat.completion.chunk` line carrying `choice` (and `extra` members such as usage). */
+    const chunk = (choice: Record<string, unknown>, extra: Record<string, unknown> = {}): string =>
+      JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [choice], ...extra });
     for (const choice of choices) {
       const pieces = choice.text.match(/\S+\s*|\s+/g) ?? (choice.toolCalls.length > 0 ? [] : ['']);
       for (let start = 0; start < pieces.length; start += 4) {
         lines.push(
-          JSON.stringify({
-            id,
-            object: 'chat.completion.chunk',
-            created,
-            model,
-            choices: [
-              { index: choice.index, delta: { role: 'assistant', content: pieces.slice(start, start + 4).join('') } },
-            ],
+          chunk({
+            index: choice.index,
+            delta: { role: 'assistant', content: pieces.slice(start, start + 4).join('') },
           }),
         );
       }
       if (choice.toolCalls.length > 0) {
         // Each call whole in one delta, as Google's layer sends them (arguments are not split).
         lines.push(
-          JSON.stringify({
-            id,
-            object: 'chat.completion.chunk',
-            created,
-            model,
-            choices: [
-              {
-                index: choice.index,
-                delta: {
-                  role: 'assistant',
-                  tool_calls: choice.toolCalls.map((call, position) => ({ index: position, ...call })),
-                },
-              },
-            ],
+          chunk({
+            index: choice.index,
+            delta: {
+              role: 'assistant',
+              tool_calls: choice.toolCalls.map((call, position) => ({ index: position, ...call })),
+            },
           }),
         );
       }
-      lines.push(
-        JSON.stringify({
-          id,
-          object: 'chat.completion.chunk',
-          created,
-          model,
-          choices: [{ index: choice.index, delta: {}, finish_reason: choice.finish_reason }],
-          usage: usageBody,
-        }),
-      );
+      lines.push(chunk({ index: choice.index, delta: {}, finish_reason: choice.finish_reason }, { usage: usageBody }));
     }
     const text = `${lines.map((line) => `data: ${line}\n\n`).join('')}data: [DONE]\n\n`;
     return new Response(text, { status: 200, headers: { 'content-type': 'text/event-stream' } });
